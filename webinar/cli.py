@@ -1,0 +1,187 @@
+"""The `flask` commands: demo, events, organisers, mail."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import sys
+import time as clock
+from datetime import datetime
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from .database import utcnow
+from .demo import seed_demo
+from .dutch import AMSTERDAM, period
+from .events.services import create_event
+from .extensions import db
+from .links import external_url
+from .mailing.models import OutgoingMail
+from .mailing.sink import start_sink
+from .mailing.worker import send_due
+from .organiser.services import create_organiser
+
+
+def _fail(message: str) -> None:
+    db.session.rollback()
+    raise click.ClickException(message)
+
+
+@click.command("demo")
+def demo_command():
+    """Add the demo event and a demo organiser (safe to run again)."""
+    event, organiser, password = seed_demo(utcnow().astimezone(AMSTERDAM).date())
+    db.session.commit()
+    click.echo(f"Bijeenkomst: {event.title}, {period(event.starts_at, event.ends_at)}")
+    click.echo(f"  {external_url('events.show', slug=event.slug)}")
+    if password:
+        click.echo(f"Organisator: {organiser.email}, wachtwoord: {password}")
+
+
+events_cli = AppGroup("events", help="Events.")
+
+
+def _local_time(value: str, name: str) -> datetime:
+    try:
+        moment = datetime.strptime(value.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise click.BadParameter(f"gebruik de vorm JJJJ-MM-DD UU:MM, niet {value!r}", param_hint=name)
+    return moment.replace(tzinfo=AMSTERDAM)
+
+
+@events_cli.command("create")
+@click.option("--slug", required=True, help="Name in the URL: /events/<slug>.")
+@click.option("--title", required=True)
+@click.option("--starts", required=True, help='Local Amsterdam time, "YYYY-MM-DD HH:MM".')
+@click.option("--ends", required=True, help='Local Amsterdam time, "YYYY-MM-DD HH:MM".')
+@click.option("--join-url", default=None, help="The meeting URL (kept secret).")
+@click.option("--capacity", type=click.IntRange(min=1), default=None)
+@click.option("--summary", default="")
+def create_event_command(slug, title, starts, ends, join_url, capacity, summary):
+    """Create an event."""
+    try:
+        event = create_event(
+            slug=slug.strip(),
+            title=title.strip(),
+            starts_at=_local_time(starts, "--starts"),
+            ends_at=_local_time(ends, "--ends"),
+            meeting_url=join_url,
+            capacity=capacity,
+            summary=summary,
+        )
+    except ValueError as error:
+        _fail(str(error))
+    db.session.commit()
+    click.echo(f"{event.title}, {period(event.starts_at, event.ends_at)}")
+    click.echo(external_url("events.show", slug=event.slug))
+
+
+organisers_cli = AppGroup("organisers", help="Organiser accounts.")
+
+
+@organisers_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_organiser_command(email, name, password_stdin):
+    """Create an organiser account."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Wachtwoord", hide_input=True, confirmation_prompt=True)
+    try:
+        organiser = create_organiser(email, password, name=name)
+    except ValueError as error:
+        _fail(str(error))
+    db.session.commit()
+    click.echo(f"Organisator {organiser.email} aangemaakt.")
+
+
+mail_cli = AppGroup("mail", help="Outgoing mail.")
+
+
+def _report(result) -> None:
+    click.echo(
+        f"verstuurd {result.sent}, opnieuw later {result.retried}, "
+        f"mislukt {result.failed}, overgeslagen {result.skipped}"
+    )
+    if result.connection_error:
+        click.echo(f"mailserver onbereikbaar: {result.connection_error}", err=True)
+
+
+@mail_cli.command("send-due")
+def send_due_command():
+    """Send all due mail once; exit 1 when the mail server could not be reached."""
+    socket.setdefaulttimeout(current_app.config.get("MAIL_TIMEOUT", 30))
+    result = send_due()
+    _report(result)
+    if result.connection_error:
+        sys.exit(1)
+
+
+@mail_cli.command("worker")
+@click.option("--interval", type=float, default=None, help="Seconds between passes.")
+def worker_command(interval):
+    """Send due mail in a loop until stopped (SIGTERM or Ctrl-C)."""
+    socket.setdefaulttimeout(current_app.config.get("MAIL_TIMEOUT", 30))
+    interval = interval or current_app.config["MAIL_WORKER_INTERVAL"]
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    click.echo(f"mail worker: every {interval:g} s")
+    try:
+        while not stopping:
+            result = send_due()
+            if result.claimed:
+                _report(result)
+            deadline = clock.monotonic() + interval
+            while not stopping and clock.monotonic() < deadline:
+                clock.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    click.echo("mail worker: stopped")
+
+
+@mail_cli.command("status")
+def status_command():
+    """Count outbox rows by status and kind."""
+    rows = db.session.execute(
+        select(OutgoingMail.kind, OutgoingMail.status, func.count())
+        .group_by(OutgoingMail.kind, OutgoingMail.status)
+        .order_by(OutgoingMail.kind)
+    ).all()
+    if not rows:
+        click.echo("geen e-mail in de wachtrij")
+    for kind, status, count in rows:
+        click.echo(f"{kind:<14} {status.value:<8} {count}")
+
+
+@mail_cli.command("sink")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", type=int, default=None, help="Default: MAIL_PORT.")
+def sink_command(host, port):
+    """Development mail server: every message becomes an .eml file under instance/mail/."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    directory = current_app.config["MAIL_SINK_DIR"]
+    controller = start_sink(directory, host, port or current_app.config["MAIL_PORT"])
+    click.echo(f"mail sink: smtp://{host}:{controller.port}, messages in {directory}")
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        while not stopping:
+            clock.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    controller.stop()
+
+
+def register_commands(app) -> None:
+    """Add the commands to `flask`."""
+    app.cli.add_command(demo_command)
+    app.cli.add_command(events_cli)
+    app.cli.add_command(organisers_cli)
+    app.cli.add_command(mail_cli)

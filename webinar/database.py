@@ -1,0 +1,87 @@
+"""Column types and the write lock that keeps capacity counts honest.
+
+SQLite runs in WAL mode with a busy timeout. Transactions start as plain
+(deferred) `BEGIN`, so pages that only read never block one another; a request
+that changes state calls `begin_write()` first, which starts the transaction
+with `BEGIN IMMEDIATE`: one writer at a time, taken before anything is counted.
+On PostgreSQL the same call is free and the lock is a row lock on the event
+(`lock_event`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+IMMEDIATE = "webinar_begin_immediate"
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, hands back aware UTC datetimes on every database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use aware UTC datetimes")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+def is_sqlite() -> bool:
+    """Whether the app's database is SQLite."""
+    return db.engine.dialect.name == "sqlite"
+
+
+def begin_write(lock: bool = True) -> None:
+    """Start this request's transaction as a write transaction.
+
+    Must come before the first query of the transaction. With `lock=False`
+    (tests only) the transaction starts deferred, as plain code would.
+    """
+    session = db.session()
+    if session.in_transaction():
+        raise RuntimeError("begin_write() must start the transaction")
+    session.connection(execution_options={IMMEDIATE: lock})
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record):
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (see below).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    if conn.dialect.name != "sqlite":
+        return
+    if conn.get_execution_options().get(IMMEDIATE):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")

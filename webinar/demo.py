@@ -1,0 +1,84 @@
+"""Demo data: the 'Samen onderwijs versnellen' online meeting and a demo organiser."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time
+
+from sqlalchemy import select
+
+from .dutch import AMSTERDAM
+from .events.models import DEFAULT_ROLES, Event
+from .events.services import create_event, get_event
+from .extensions import db
+from .organiser.models import Organiser
+from .organiser.services import create_organiser
+
+DEMO_SLUG = "samen-onderwijs-versnellen"
+DEMO_ORGANISER = "organisator@example.org"
+
+SUMMARY = (
+    "Een gratis online bijeenkomst voor het primair onderwijs over het slim en "
+    "samen inzetten van de middelen uit het Nationaal Programma Onderwijs."
+)
+BODY = """Er is geld beschikbaar om de gevolgen van de coronajaren in het onderwijs in te halen. Maar waar zet je als school of bestuur op in, en welke aanpak werkt echt?
+
+In deze bijeenkomst laten we een route en hulpmiddelen zien waarmee je zelf de analyse maakt van wat je leerlingen en je school nodig hebben, en daarna gerichte keuzes maakt uit bewezen interventies.
+
+We bespreken ook hoe je dat samen oppakt: met andere scholen, met je bestuur en met de gemeente, en hoe je omgaat met de krapte op de arbeidsmarkt.
+
+De bijeenkomst wordt georganiseerd door de alliantie Samen onderwijs versnellen: het CAOP, Sardes en Kennisland."""
+AUDIENCE = (
+    "Iedereen in het primair onderwijs die met de NPO-middelen aan de slag gaat: "
+    "schoolbestuurders, schoolleiders, HRM'ers en (gemeentelijke) beleidsadviseurs "
+    "met onderwijs of onderwijskwaliteit in hun portefeuille."
+)
+PRACTICAL = (
+    "De bijeenkomst is online en gratis. Na uw aanmelding krijgt u een bevestiging "
+    "met een agenda-bestand. Kort voor de start ontvangt u per e-mail uw persoonlijke "
+    "link om deel te nemen."
+)
+
+
+def next_may_25_tuesday(today: date) -> date:
+    """The first 25 May on or after `today` that falls on a Tuesday."""
+    year = today.year
+    while True:
+        day = date(year, 5, 25)
+        if day >= today and day.weekday() == 1:
+            return day
+        year += 1
+
+
+def amsterdam(day: date, hour: int, minute: int) -> datetime:
+    """A local Amsterdam time on `day`, as an aware datetime."""
+    return datetime.combine(day, time(hour, minute), tzinfo=AMSTERDAM)
+
+
+def seed_demo(today: date) -> tuple[Event, Organiser | None, str | None]:
+    """Add the demo event and organiser when missing. Returns the new password, if any."""
+    event = get_event(DEMO_SLUG)
+    if event is None:
+        day = next_may_25_tuesday(today)
+        event = create_event(
+            slug=DEMO_SLUG,
+            title="Samen onderwijs versnellen",
+            starts_at=amsterdam(day, 16, 0),
+            ends_at=amsterdam(day, 17, 15),
+            meeting_url="https://meet.example.org/samen-onderwijs-versnellen",
+            capacity=250,
+            summary=SUMMARY,
+            body=BODY,
+            audience=AUDIENCE,
+            practical=PRACTICAL,
+            contact_name="Mirjam de Vries (CAOP)",
+            contact_email="bijeenkomsten@example.org",
+            contact_phone="070 123 45 67",
+            roles=list(DEFAULT_ROLES),
+        )
+    organiser = db.session.scalar(select(Organiser).where(Organiser.email == DEMO_ORGANISER))
+    password = None
+    if organiser is None:
+        password = secrets.token_urlsafe(12)
+        organiser = create_organiser(DEMO_ORGANISER, password, name="Demo-organisator")
+    return event, organiser, password

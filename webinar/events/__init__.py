@@ -1,0 +1,1 @@
+"""Events: the meetings people register for."""

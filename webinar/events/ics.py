@@ -1,0 +1,88 @@
+"""Calendar files and 'add to calendar' links for an event.
+
+The calendar carries no meeting URL, no personal data and no ORGANIZER, so
+calendar programs offer no accept/decline replies and nothing private leaks
+when an invitation is forwarded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from icalendar import Calendar
+from icalendar import Event as VEvent
+
+from ..database import utcnow
+from ..dutch import AMSTERDAM
+from ..links import external_url
+from .models import Event
+
+PRODID = "-//webinar//Samen onderwijs versnellen//NL"
+
+
+def calendar_description(event: Event) -> str:
+    """The text in the calendar entry."""
+    parts = [event.summary.strip()] if event.summary.strip() else []
+    parts.append(
+        "Online bijeenkomst. Kort voor de start ontvangt u per e-mail uw persoonlijke "
+        "deelnamelink."
+    )
+    parts.append(f"Meer informatie: {external_url('events.show', slug=event.slug)}")
+    return "\n\n".join(parts)
+
+
+def build_calendar(event: Event, *, method: str = "PUBLISH", now: datetime | None = None) -> bytes:
+    """The event as an iCalendar file (one VEVENT, Europe/Amsterdam times)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    entry = VEvent()
+    entry.add("uid", event.ics_uid)
+    entry.add("dtstamp", now or utcnow())
+    entry.add("dtstart", event.starts_at.astimezone(AMSTERDAM))
+    entry.add("dtend", event.ends_at.astimezone(AMSTERDAM))
+    entry.add("sequence", event.version)
+    entry.add("summary", event.title)
+    entry.add("description", calendar_description(event))
+    entry.add("location", "Online")
+    entry.add("url", external_url("events.show", slug=event.slug))
+    entry.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    entry.add("transp", "OPAQUE")
+    calendar.add_component(entry)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def google_calendar_url(event: Event) -> str:
+    """A link that opens Google Calendar with the event filled in."""
+    dates = f"{event.starts_at:%Y%m%dT%H%M%SZ}/{event.ends_at:%Y%m%dT%H%M%SZ}"
+    query = urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": event.title,
+            "dates": dates,
+            "details": calendar_description(event),
+            "location": "Online",
+            "ctz": "Europe/Amsterdam",
+        }
+    )
+    return f"https://calendar.google.com/calendar/render?{query}"
+
+
+def outlook_calendar_url(event: Event) -> str:
+    """A link that opens Outlook.com's calendar with the event filled in."""
+    query = urlencode(
+        {
+            "path": "/calendar/action/compose",
+            "rru": "addevent",
+            "subject": event.title,
+            "startdt": event.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "enddt": event.ends_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "body": calendar_description(event),
+            "location": "Online",
+        }
+    )
+    return f"https://outlook.live.com/calendar/0/deeplink/compose?{query}"

@@ -1,0 +1,86 @@
+"""The Event model."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+
+DEFAULT_ROLES = [
+    "Schoolbestuurder",
+    "Schoolleider",
+    "HRM'er",
+    "Beleidsadviseur gemeente",
+]
+#: the role whose choice asks for a free-text description
+OTHER_ROLE = "Anders"
+
+
+def _new_uid() -> str:
+    return f"{uuid.uuid4()}@webinar"
+
+
+class Event(db.Model):
+    """An online meeting or webinar that people register for."""
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the name in the public URL, /events/<slug>
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    #: the title as shown everywhere
+    title: Mapped[str] = mapped_column(String(200))
+    #: one or two sentences for the top of the page and the calendar entry
+    summary: Mapped[str] = mapped_column(Text, default="")
+    #: the longer description; blank lines separate paragraphs
+    body: Mapped[str] = mapped_column(Text, default="")
+    #: who the meeting is for
+    audience: Mapped[str] = mapped_column(Text, default="")
+    #: practical information: format, price, what happens after registering
+    practical: Mapped[str] = mapped_column(Text, default="")
+    #: start, in UTC
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: end, in UTC
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: registration opens at (None: open now)
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: registration closes at (None: at the start)
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: places; None means no limit
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    #: where people join; secret, only reached through personal join links
+    meeting_url: Mapped[str | None] = mapped_column(String(500))
+    #: the organiser's contact person, shown on the page
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(String(50), default="")
+    #: the roles a registrant chooses from ("Anders" is always offered too)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(DEFAULT_ROLES))
+    #: calendar UID, stable for the life of the event
+    ics_uid: Mapped[str] = mapped_column(String(100), unique=True, default=_new_uid)
+    #: raised on every change of time; the calendar SEQUENCE
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    #: set when the organisers cancel the event
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def role_choices(self) -> list[str]:
+        """The roles offered, ending with 'Anders'."""
+        return [r for r in self.roles if r != OTHER_ROLE] + [OTHER_ROLE]
+
+    def closes_at(self) -> datetime:
+        """When registration closes."""
+        return self.registration_closes_at or self.starts_at
+
+    def paragraphs(self, field: str) -> list[str]:
+        """A text field split into paragraphs on blank lines."""
+        text = getattr(self, field) or ""
+        return [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+
+    def __repr__(self) -> str:
+        return f"<Event {self.slug}>"

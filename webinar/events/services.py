@@ -1,0 +1,105 @@
+"""Event state: whether registration is open, places left, creating events."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from ..database import utcnow
+from ..extensions import db
+from ..registration.models import Registration, RegistrationStatus
+from .models import DEFAULT_ROLES, Event
+
+
+class Phase(enum.Enum):
+    """Where an event stands for someone who wants to register."""
+
+    not_open = "not_open"  # registration opens later
+    open = "open"
+    full = "full"  # open, but new registrations go on the waiting list
+    closed = "closed"  # registration closed, event not over
+    ended = "ended"
+    cancelled = "cancelled"
+
+
+def confirmed_count(event: Event) -> int:
+    """How many registrations for the event are confirmed."""
+    return db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.confirmed,
+        )
+    )
+
+
+def places_left(event: Event) -> int | None:
+    """Free places, or None when the event has no limit."""
+    if event.capacity is None:
+        return None
+    return max(event.capacity - confirmed_count(event), 0)
+
+
+def registration_phase(event: Event, now: datetime | None = None) -> Phase:
+    """The event's phase at `now`."""
+    now = now or utcnow()
+    if event.cancelled_at is not None:
+        return Phase.cancelled
+    if now >= event.ends_at:
+        return Phase.ended
+    if event.registration_opens_at and now < event.registration_opens_at:
+        return Phase.not_open
+    if now >= event.closes_at():
+        return Phase.closed
+    if places_left(event) == 0:
+        return Phase.full
+    return Phase.open
+
+
+def lock_event(event: Event, lock: bool = True) -> None:
+    """Take the event's write lock: a row lock on PostgreSQL.
+
+    On SQLite the lock is the `BEGIN IMMEDIATE` that `begin_write()` issued.
+    """
+    if lock:
+        db.session.execute(
+            select(Event.id).where(Event.id == event.id).with_for_update()
+        )
+
+
+def get_event(slug: str) -> Event | None:
+    """The event with this slug, or None."""
+    return db.session.scalar(select(Event).where(Event.slug == slug))
+
+
+def create_event(
+    *,
+    slug: str,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    meeting_url: str | None = None,
+    capacity: int | None = None,
+    **details,
+) -> Event:
+    """Add a new event. Raises ValueError with a Dutch message on bad input."""
+    if ends_at <= starts_at:
+        raise ValueError("Het einde moet na het begin liggen.")
+    if capacity is not None and capacity < 1:
+        raise ValueError("Het aantal plaatsen moet minstens 1 zijn.")
+    if get_event(slug) is not None:
+        raise ValueError(f"Er is al een bijeenkomst met de naam {slug!r}.")
+    details.setdefault("roles", list(DEFAULT_ROLES))
+    event = Event(
+        slug=slug,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        meeting_url=meeting_url,
+        capacity=capacity,
+        **details,
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event

@@ -1,0 +1,1 @@
+"""Outgoing mail: the outbox, rendering and the worker that delivers it."""

@@ -1,0 +1,65 @@
+"""The outbox: every e-mail the service sends is first a row here."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..events.models import Event
+from ..extensions import db
+from ..registration.models import Registration
+
+
+class MailStatus(enum.Enum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    skipped = "skipped"
+
+
+class OutgoingMail(db.Model):
+    """One e-mail to one recipient, queued in the transaction that caused it."""
+
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (Index("ix_outgoing_mail_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: which template pair renders it: confirmation, waitlisted, promoted, ...
+    kind: Mapped[str] = mapped_column(String(40))
+    #: never the same message twice: e.g. "confirmation:42:1"
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"), index=True)
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    #: the address at queue time; a registration's current address wins at send time
+    recipient: Mapped[str] = mapped_column(String(254))
+    status: Mapped[MailStatus] = mapped_column(
+        Enum(MailStatus, name="mail_status", native_enum=False, length=20),
+        default=MailStatus.pending,
+    )
+    #: not to be sent before this moment
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: delivery attempts so far
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: after a temporary failure: not to be tried again before this moment
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: while sending: the worker's claim runs out at this moment
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the last SMTP or connection error
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    #: the Message-ID of the sent message
+    message_id: Mapped[str] = mapped_column(String(250), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event | None] = relationship()
+    registration: Mapped[Registration | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<OutgoingMail {self.id} {self.kind} {self.status.value}>"

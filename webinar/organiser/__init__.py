@@ -1,0 +1,1 @@
+"""The organiser area and organiser accounts."""

@@ -1,0 +1,1 @@
+"""Registrations: signing up, changing details, cancelling, the waiting list."""

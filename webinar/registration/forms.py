@@ -1,0 +1,133 @@
+"""Registration forms, with Dutch messages and a length limit on every field."""
+
+from __future__ import annotations
+
+import re
+
+from email_validator import EmailNotValidError, validate_email
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from ..events.models import OTHER_ROLE, Event
+from .services import Details
+
+# Control characters other than tab and newline never belong in a name or an address.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85]")
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def single_line(form, field):
+    """Refuse line breaks and control characters in one-line fields."""
+    if field.data and (_CONTROL.search(field.data) or _LINE_BREAK.search(field.data)):
+        raise ValidationError(f"{field.label.text} bevat tekens die hier niet kunnen.")
+
+
+def plain_text(form, field):
+    """Refuse control characters (line breaks are fine) in longer text."""
+    if field.data and _CONTROL.search(field.data):
+        raise ValidationError(f"{field.label.text} bevat tekens die hier niet kunnen.")
+
+
+def email_address(form, field):
+    """Check the address and keep its normal form (domain in lower case)."""
+    if not field.data:
+        return
+    try:
+        result = validate_email(field.data, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValidationError(
+            "Vul een geldig e-mailadres in, bijvoorbeeld naam@school.nl."
+        ) from error
+    field.data = result.normalized
+
+
+def _text(label, required_message=None, max_length=100, **kwargs):
+    checks = [InputRequired(required_message)] if required_message else [Optional()]
+    checks += [
+        Length(max=max_length, message=f"{label} mag hoogstens {max_length} tekens hebben."),
+        single_line,
+    ]
+    return StringField(label, checks, filters=[_strip], **kwargs)
+
+
+class DetailsForm(FlaskForm):
+    """The registrant's details, as registered and as changed later."""
+
+    first_name = _text("Voornaam", "Vul uw voornaam in.", render_kw={"autocomplete": "given-name"})
+    tussenvoegsel = _text("Tussenvoegsel", max_length=30, render_kw={"autocomplete": "off"})
+    last_name = _text("Achternaam", "Vul uw achternaam in.", render_kw={"autocomplete": "family-name"})
+    email = StringField(
+        "E-mailadres",
+        [
+            InputRequired("Vul uw e-mailadres in."),
+            Length(max=254, message="Dit e-mailadres is te lang."),
+            single_line,
+            email_address,
+        ],
+        filters=[_strip],
+        render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
+    )
+    organisation = _text(
+        "School, bestuur of organisatie",
+        "Vul de naam van uw school, bestuur of organisatie in.",
+        max_length=200,
+        render_kw={"autocomplete": "organization"},
+    )
+    role = RadioField("Uw rol", validate_choice=True)
+    role_other = _text("Omschrijf uw rol", max_length=100)
+    question = TextAreaField(
+        "Vraag voor de sprekers (niet verplicht)",
+        [Optional(), Length(max=2000, message="Uw vraag mag hoogstens 2000 tekens hebben."), plain_text],
+        filters=[_strip],
+    )
+
+    def __init__(self, event: Event, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [(role, role) for role in event.role_choices()]
+        # RadioField's own message is English; ours comes first.
+        self.role.validators = [DataRequired("Kies uw rol.")]
+
+    def validate_role(self, field):
+        if field.data not in dict(field.choices):
+            raise ValidationError("Kies uw rol.")
+
+    def validate_role_other(self, field):
+        if self.role.data == OTHER_ROLE and not field.data:
+            raise ValidationError("Omschrijf uw rol.")
+
+    def details(self) -> Details:
+        """The filled-in details."""
+        return Details(
+            first_name=self.first_name.data,
+            tussenvoegsel=self.tussenvoegsel.data or "",
+            last_name=self.last_name.data,
+            email=self.email.data,
+            organisation=self.organisation.data,
+            role=self.role.data,
+            role_other=(self.role_other.data or "") if self.role.data == OTHER_ROLE else "",
+            question=self.question.data or "",
+        )
+
+
+class RegistrationForm(DetailsForm):
+    """Registering: the details, the privacy acknowledgement and a honeypot."""
+
+    privacy = BooleanField(
+        "Ik heb de privacyverklaring gelezen en ga ermee akkoord.",
+        [DataRequired("Geef aan dat u de privacyverklaring hebt gelezen.")],
+    )
+    #: left empty by people; bots that fill every field give themselves away
+    website = StringField("Laat dit veld leeg", filters=[_strip])
+
+    def is_bot(self) -> bool:
+        """Whether the hidden field was filled in."""
+        return bool(self.website.data)
+
+
+class EmptyForm(FlaskForm):
+    """A POST-only button: just the CSRF token."""

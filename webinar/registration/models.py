@@ -1,0 +1,111 @@
+"""Registration and the hashed personal-link tokens that point at it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..events.models import Event
+from ..extensions import db
+
+
+class RegistrationStatus(enum.Enum):
+    confirmed = "confirmed"
+    waitlisted = "waitlisted"
+    cancelled = "cancelled"
+
+
+STATUS_LABELS = {
+    RegistrationStatus.confirmed: "Aangemeld",
+    RegistrationStatus.waitlisted: "Op de wachtlijst",
+    RegistrationStatus.cancelled: "Afgemeld",
+}
+
+
+class TokenPurpose(enum.Enum):
+    manage = "manage"
+    join = "join"
+
+
+class Registration(db.Model):
+    """One person's registration for one event."""
+
+    __tablename__ = "registration"
+    __table_args__ = (
+        UniqueConstraint("event_id", "email_normalized", name="uq_registration_event_email"),
+        Index("ix_registration_event_status", "event_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"))
+    #: confirmed, waitlisted or cancelled
+    status: Mapped[RegistrationStatus] = mapped_column(
+        Enum(RegistrationStatus, name="registration_status", native_enum=False, length=20)
+    )
+    first_name: Mapped[str] = mapped_column(String(100))
+    #: "van", "de", "van den": kept apart so lists sort on the last name
+    tussenvoegsel: Mapped[str] = mapped_column(String(30), default="")
+    last_name: Mapped[str] = mapped_column(String(100))
+    #: the address as given (domain in lower case)
+    email: Mapped[str] = mapped_column(String(254))
+    #: the address in lower case; unique per event
+    email_normalized: Mapped[str] = mapped_column(String(254))
+    organisation: Mapped[str] = mapped_column(String(200))
+    #: one of the event's roles, or "Anders"
+    role: Mapped[str] = mapped_column(String(100))
+    #: the registrant's own description when the role is "Anders"
+    role_other: Mapped[str] = mapped_column(String(100), default="")
+    #: an optional question for the speakers
+    question: Mapped[str] = mapped_column(Text, default="")
+    #: when the registrant acknowledged the privacy statement
+    privacy_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: when the person last became confirmed or waitlisted (orders the waiting list)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship(lazy="joined")
+
+    @property
+    def full_name(self) -> str:
+        """'Mieke van den Berg'."""
+        return " ".join(p for p in (self.first_name, self.tussenvoegsel, self.last_name) if p)
+
+    @property
+    def role_label(self) -> str:
+        """The role, with the free text for 'Anders'."""
+        if self.role_other:
+            return f"{self.role}: {self.role_other}"
+        return self.role
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    def __repr__(self) -> str:
+        return f"<Registration {self.id} {self.status.value}>"
+
+
+class AccessToken(db.Model):
+    """The SHA-256 of one personal link. A registration may have several."""
+
+    __tablename__ = "access_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    #: manage (/r/) or join (/j/)
+    purpose: Mapped[TokenPurpose] = mapped_column(
+        Enum(TokenPurpose, name="token_purpose", native_enum=False, length=20)
+    )
+    #: hex SHA-256 of the token in the link
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    registration: Mapped[Registration] = relationship(lazy="joined")

@@ -1,0 +1,43 @@
+"""The e-mails a registration causes, queued in the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..mailing.services import queue_mail
+from .models import Registration
+
+
+def _queue(kind: str, registration: Registration, key: str) -> bool:
+    return queue_mail(
+        kind,
+        recipient=registration.email,
+        dedupe_key=f"{kind}:{registration.id}:{key}",
+        event_id=registration.event_id,
+        registration_id=registration.id,
+    )
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%M%S%f")
+
+
+def notify_registered(registration: Registration) -> bool:
+    """Confirmation with calendar file, or the waiting-list notice."""
+    kind = "confirmation" if registration.status.value == "confirmed" else "waitlisted"
+    return _queue(kind, registration, _stamp(registration.registered_at))
+
+
+def notify_registered_again(registration: Registration, now: datetime) -> bool:
+    """The manage link again, for someone who registered twice (once an hour at most)."""
+    return _queue("manage_link", registration, now.strftime("%Y%m%dT%H"))
+
+
+def notify_promoted(registration: Registration, now: datetime) -> bool:
+    """A place came free: the waiting person is now confirmed."""
+    return _queue("promoted", registration, _stamp(now))
+
+
+def notify_cancelled(registration: Registration, now: datetime) -> bool:
+    """Confirms that the registration was cancelled."""
+    return _queue("cancelled", registration, _stamp(now))

@@ -1,0 +1,258 @@
+"""Registering, changing, cancelling, and the waiting list. Services flush, never commit."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from ..database import utcnow
+from ..events.models import Event
+from ..events.services import Phase, confirmed_count, lock_event, registration_phase
+from ..extensions import db
+from ..mailing.models import OutgoingMail
+from ..tokens import hash_token, new_token
+from .models import AccessToken, Registration, RegistrationStatus, TokenPurpose
+from .notifications import (
+    notify_cancelled,
+    notify_promoted,
+    notify_registered,
+    notify_registered_again,
+)
+
+
+class RegistrationClosed(Exception):
+    """Registration is not possible for this event now."""
+
+
+class EmailTaken(Exception):
+    """Another registration for the event already uses this address."""
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a person fills in about themselves."""
+
+    first_name: str
+    tussenvoegsel: str
+    last_name: str
+    email: str
+    organisation: str
+    role: str
+    role_other: str = ""
+    question: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the registrant is shown: the same whether they were new or not."""
+
+    status: RegistrationStatus
+    registration: Registration
+    created: bool
+
+
+def normalize_email(email: str) -> str:
+    """The form of an address used to compare it: trimmed and lower case."""
+    return email.strip().lower()
+
+
+def find_registration(event: Event, email: str) -> Registration | None:
+    """The event's registration for this address, whatever its status."""
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.event_id == event.id,
+            Registration.email_normalized == normalize_email(email),
+        )
+    )
+
+
+def _status_for_newcomer(event: Event) -> RegistrationStatus:
+    if event.capacity is None or confirmed_count(event) < event.capacity:
+        return RegistrationStatus.confirmed
+    return RegistrationStatus.waitlisted
+
+
+def register(
+    event: Event,
+    details: Details,
+    *,
+    now: datetime | None = None,
+    lock: bool = True,
+    hold_seconds: float = 0.0,
+) -> Outcome:
+    """Register a person, or put them on the waiting list when the event is full.
+
+    Someone already registered gets their manage link again and the same outcome
+    a newcomer would get, so the answer reveals nothing about who registered.
+    """
+    now = now or utcnow()
+    lock_event(event, lock)
+    if registration_phase(event, now) not in (Phase.open, Phase.full):
+        raise RegistrationClosed()
+    existing = find_registration(event, details.email)
+    status = _status_for_newcomer(event)
+    if hold_seconds:
+        time.sleep(hold_seconds)
+    if existing is not None and existing.status != RegistrationStatus.cancelled:
+        notify_registered_again(existing, now)
+        return Outcome(status, existing, created=False)
+    registration = existing or Registration(event_id=event.id, created_at=now)
+    _apply(registration, details)
+    registration.status = status
+    registration.privacy_accepted_at = now
+    registration.registered_at = now
+    registration.cancelled_at = None
+    db.session.add(registration)
+    db.session.flush()
+    notify_registered(registration)
+    return Outcome(status, registration, created=True)
+
+
+def _apply(registration: Registration, details: Details) -> None:
+    for name, value in asdict(details).items():
+        setattr(registration, name, value.strip())
+    registration.email_normalized = normalize_email(details.email)
+    if registration.role != "Anders":
+        registration.role_other = ""
+
+
+def update_details(registration: Registration, details: Details) -> None:
+    """Change a registrant's details. Raises EmailTaken for an address in use."""
+    other = find_registration(registration.event, details.email)
+    if other is not None and other.id != registration.id:
+        raise EmailTaken()
+    _apply(registration, details)
+    db.session.flush()
+
+
+def cancel_registration(
+    registration: Registration, *, now: datetime | None = None, lock: bool = True
+) -> list[Registration]:
+    """Cancel a registration and promote waiting people into free places.
+
+    Returns the people promoted.
+    """
+    now = now or utcnow()
+    lock_event(registration.event, lock)
+    db.session.refresh(registration)
+    if registration.status == RegistrationStatus.cancelled:
+        return []
+    registration.status = RegistrationStatus.cancelled
+    registration.cancelled_at = now
+    db.session.flush()
+    notify_cancelled(registration, now)
+    return promote_waitlisted(registration.event, now=now)
+
+
+def waiting_list(event: Event) -> list[Registration]:
+    """The event's waiting people, first come first."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.waitlisted,
+            )
+            .order_by(Registration.registered_at, Registration.id)
+        )
+    )
+
+
+def waiting_position(registration: Registration) -> int | None:
+    """1 for the first on the waiting list; None when not waiting."""
+    if registration.status != RegistrationStatus.waitlisted:
+        return None
+    ahead = db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == registration.event_id,
+            Registration.status == RegistrationStatus.waitlisted,
+            Registration.registered_at < registration.registered_at,
+        )
+    )
+    return ahead + 1
+
+
+def promote_waitlisted(event: Event, *, now: datetime | None = None) -> list[Registration]:
+    """Move waiting people into free places, in order, and tell them. Needs the event lock."""
+    now = now or utcnow()
+    if event.capacity is None:
+        free = len(waiting_list(event))
+    else:
+        free = event.capacity - confirmed_count(event)
+    promoted = []
+    for registration in waiting_list(event)[: max(free, 0)]:
+        registration.status = RegistrationStatus.confirmed
+        promoted.append(registration)
+    db.session.flush()
+    for registration in promoted:
+        notify_promoted(registration, now)
+    return promoted
+
+
+def issue_token(registration: Registration, purpose: TokenPurpose) -> str:
+    """A new personal link token for the registration; only its hash is kept."""
+    token = new_token()
+    db.session.add(
+        AccessToken(
+            registration_id=registration.id,
+            purpose=purpose,
+            token_hash=hash_token(token),
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def registration_for_token(token: str, purpose: TokenPurpose) -> Registration | None:
+    """The registration a personal link points at, or None."""
+    if not token or len(token) > 100:
+        return None
+    access = db.session.scalar(
+        select(AccessToken).where(
+            AccessToken.token_hash == hash_token(token),
+            AccessToken.purpose == purpose,
+        )
+    )
+    return access.registration if access else None
+
+
+def personal_data(registration: Registration) -> dict:
+    """Everything stored about the registrant, for the 'download my data' button."""
+    mails = db.session.scalars(
+        select(OutgoingMail)
+        .where(OutgoingMail.registration_id == registration.id)
+        .order_by(OutgoingMail.id)
+    )
+
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "bijeenkomst": {
+            "titel": registration.event.title,
+            "begint": iso(registration.event.starts_at),
+            "eindigt": iso(registration.event.ends_at),
+        },
+        "aanmelding": {
+            "status": registration.status.value,
+            "voornaam": registration.first_name,
+            "tussenvoegsel": registration.tussenvoegsel,
+            "achternaam": registration.last_name,
+            "e-mailadres": registration.email,
+            "organisatie": registration.organisation,
+            "rol": registration.role,
+            "rol_anders": registration.role_other,
+            "vraag": registration.question,
+            "privacyverklaring_gelezen": iso(registration.privacy_accepted_at),
+            "aangemaakt": iso(registration.created_at),
+            "gewijzigd": iso(registration.updated_at),
+            "afgemeld": iso(registration.cancelled_at),
+        },
+        "e-mails": [
+            {"soort": m.kind, "status": m.status.value, "verzonden": iso(m.sent_at)}
+            for m in mails
+        ],
+    }

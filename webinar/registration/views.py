@@ -1,0 +1,142 @@
+"""Registering on the event page, and managing a registration through /r/<token>."""
+
+from __future__ import annotations
+
+import json
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from ..database import utcnow
+from ..events.services import Phase, registration_phase
+from ..events.views import event_or_404, render_event_page
+from ..extensions import db
+from .forms import DetailsForm, EmptyForm, RegistrationForm
+from .models import Registration, RegistrationStatus, TokenPurpose
+from .services import (
+    EmailTaken,
+    RegistrationClosed,
+    cancel_registration,
+    personal_data,
+    register,
+    registration_for_token,
+    update_details,
+    waiting_position,
+)
+
+bp = Blueprint("registration", __name__)
+
+
+@bp.post("/events/<slug>")
+def submit(slug: str):
+    """Register for the event: form, service, commit, redirect."""
+    event = event_or_404(slug)
+    form = RegistrationForm(event)
+    if not form.validate():
+        return render_event_page(event, form, status=422)
+    if form.is_bot():
+        return redirect(url_for(".registered", slug=slug))
+    try:
+        outcome = register(
+            event,
+            form.details(),
+            lock=current_app.config["REGISTRATION_LOCK"],
+            hold_seconds=current_app.config["REGISTRATION_HOLD_SECONDS"],
+        )
+    except RegistrationClosed:
+        db.session.rollback()
+        flash("Aanmelden is voor deze bijeenkomst niet (meer) mogelijk.", "error")
+        return render_event_page(event_or_404(slug), status=409)
+    db.session.commit()
+    waiting = outcome.status == RegistrationStatus.waitlisted
+    return redirect(url_for(".registered", slug=slug, wachtlijst=1 if waiting else None))
+
+
+@bp.get("/events/<slug>/aangemeld")
+def registered(slug: str):
+    """'Check your mail': the same page for new and repeated registrations."""
+    event = event_or_404(slug)
+    waiting = request.args.get("wachtlijst") == "1"
+    return render_template("registration/registered.html", event=event, waiting=waiting)
+
+
+def _registration_or_404(token: str) -> Registration:
+    registration = registration_for_token(token, TokenPurpose.manage)
+    if registration is None:
+        abort(404, description="token")
+    return registration
+
+
+def _can_change(registration: Registration) -> bool:
+    phase = registration_phase(registration.event, utcnow())
+    return phase not in (Phase.ended, Phase.cancelled) and utcnow() < registration.event.starts_at
+
+
+@bp.route("/r/<token>", methods=["GET", "POST"])
+def manage(token: str):
+    """Show a registration and let the registrant change their details."""
+    registration = _registration_or_404(token)
+    changeable = _can_change(registration) and registration.status != RegistrationStatus.cancelled
+    form = DetailsForm(registration.event, obj=registration)
+    status = 200
+    if request.method == "POST":
+        if not changeable:
+            abort(409)
+        if form.validate():
+            try:
+                update_details(registration, form.details())
+            except EmailTaken:
+                db.session.rollback()
+                form.email.errors.append("Dit e-mailadres is al aangemeld voor deze bijeenkomst.")
+            else:
+                db.session.commit()
+                flash("Uw gegevens zijn opgeslagen.", "success")
+                return redirect(url_for(".manage", token=token))
+        status = 422
+    return render_template(
+        "registration/manage.html",
+        registration=registration,
+        event=registration.event,
+        form=form,
+        token=token,
+        changeable=changeable,
+        position=waiting_position(registration),
+    ), status
+
+
+@bp.route("/r/<token>/afmelden", methods=["GET", "POST"])
+def cancel(token: str):
+    """Ask to confirm, then cancel (a GET never changes anything)."""
+    registration = _registration_or_404(token)
+    form = EmptyForm()
+    if registration.status == RegistrationStatus.cancelled or not _can_change(registration):
+        return redirect(url_for(".manage", token=token))
+    if request.method == "POST" and form.validate():
+        cancel_registration(registration, lock=current_app.config["REGISTRATION_LOCK"])
+        db.session.commit()
+        flash("U bent afgemeld. U ontvangt hiervan een bevestiging per e-mail.", "success")
+        return redirect(url_for(".manage", token=token))
+    return render_template(
+        "registration/cancel.html", registration=registration, event=registration.event, form=form
+    )
+
+
+@bp.get("/r/<token>/gegevens.json")
+def download(token: str):
+    """Everything stored about the registrant, as JSON."""
+    registration = _registration_or_404(token)
+    body = json.dumps(personal_data(registration), ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="mijn-gegevens.json"'},
+    )
