@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The suite on SQLite, then again on PostgreSQL when one is reachable.
+# REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1 (set by .ci/run) turn a skip into a failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PG_URL="${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test}"
+
+if [ -z "${CHROMIUM_PATH:-}" ]; then
+  CHROMIUM_PATH="$(command -v chromium || command -v chromium-browser || true)"
+fi
+export CHROMIUM_PATH
+if [ -z "$CHROMIUM_PATH" ]; then
+  echo "skipped: browser tests (no chromium found; install Debian's 'chromium' package)"
+  if [ "${REQUIRE_BROWSER:-0}" = 1 ]; then
+    echo "error: REQUIRE_BROWSER=1 but no chromium found" >&2
+    exit 1
+  fi
+fi
+
+echo "== test suite on SQLite"
+env -u TEST_DATABASE_URL "$BIN/pytest" "$@" || exit $?
+
+if "$BIN/python" scripts/postgres-ready.py "$PG_URL"; then
+  echo "== test suite on PostgreSQL ($PG_URL)"
+  TEST_DATABASE_URL="$PG_URL" "$BIN/pytest" "$@" || exit $?
+else
+  echo "skipped: no PostgreSQL at $PG_URL (set TEST_POSTGRES_URL to run the suite on PostgreSQL)"
+  if [ "${REQUIRE_POSTGRES:-0}" = 1 ]; then
+    echo "error: REQUIRE_POSTGRES=1 but PostgreSQL was not reachable" >&2
+    exit 1
+  fi
+fi

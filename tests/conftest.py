@@ -1,0 +1,208 @@
+"""Fixtures: an app on SQLite or PostgreSQL, a real SMTP server, a live HTTP server.
+
+The database comes from TEST_DATABASE_URL (PostgreSQL in `make test`'s second
+run); without it, a SQLite file in a temporary folder. The schema is built once
+per run by the migrations, and every test starts with empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+import time_machine
+from aiosmtpd.controller import Controller
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from config import database_url
+from webinar import create_app
+from webinar.dutch import AMSTERDAM
+from webinar.events.services import create_event
+from webinar.extensions import db
+from webinar.mailing.worker import send_due
+
+#: "now" in most tests: a few weeks before the event
+NOW = datetime(2027, 5, 1, 12, 0, tzinfo=AMSTERDAM)
+STARTS = datetime(2027, 5, 25, 16, 0, tzinfo=AMSTERDAM)
+ENDS = datetime(2027, 5, 25, 17, 15, tzinfo=AMSTERDAM)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def database_uri(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return database_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def make_app(database_uri: str, **overrides):
+    settings = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "MAIL_SUPPRESS_SEND": False,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 1,  # nothing listens: tests that send mail use the smtp fixture
+    }
+    settings.update(overrides)
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def schema(database_uri):
+    """Build the schema once with the migrations, from an empty database."""
+    app = make_app(database_uri)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+    return database_uri
+
+
+@dataclass
+class SMTPServer:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    #: SMTP replies to give instead of accepting, one per DATA (e.g. "421 busy")
+    replies: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            if self.replies:
+                return self.replies.pop(0)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"].addresses[0].addr_spec.lower() == address.lower()]
+
+
+@pytest.fixture
+def smtp():
+    server = SMTPServer(port=free_port())
+    controller = Controller(server, hostname="127.0.0.1", port=server.port)
+    controller.start()
+    yield server
+    controller.stop()
+
+
+@pytest.fixture
+def frozen():
+    """Time stands still at NOW (tests move it with frozen.move_to)."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+class Client(FlaskClient):
+    """A test client whose requests start a fresh transaction, as real requests do.
+
+    Requests share the test's app context and so its session; ending the test's
+    open transaction first lets the request begin its own (BEGIN IMMEDIATE on
+    SQLite for a POST).
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.rollback()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(schema, smtp, frozen):
+    app = make_app(schema, MAIL_PORT=smtp.port)
+    app.test_client_class = Client
+    with app.app_context():
+        yield app
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def event(app):
+    """The meeting of 25 May 2027, 16.00-17.15, with places to spare."""
+    event = create_event(
+        slug="samen-onderwijs-versnellen",
+        title="Samen onderwijs versnellen",
+        starts_at=STARTS,
+        ends_at=ENDS,
+        meeting_url="https://meet.example.org/geheim-123",
+        capacity=100,
+        summary="Een online bijeenkomst over het NPO.",
+        contact_name="Mirjam de Vries",
+        contact_email="bijeenkomsten@example.org",
+    )
+    db.session.commit()
+    return event
+
+
+def form_data(**overrides) -> dict:
+    """A valid registration form, with fields replaced by `overrides`."""
+    data = {
+        "first_name": "Anna",
+        "tussenvoegsel": "van den",
+        "last_name": "Berg",
+        "email": "anna.vandenberg@example.org",
+        "organisation": "OBS De Linde",
+        "role": "Schoolleider",
+        "role_other": "",
+        "question": "",
+        "privacy": "y",
+        "website": "",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def post_registration(client, event, **overrides):
+    return client.post(f"/events/{event.slug}", data=form_data(**overrides))
+
+
+def deliver() -> list:
+    """Run one worker pass in the current app."""
+    return send_due()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP by a threaded server on loopback."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    thread.join(timeout=5)
