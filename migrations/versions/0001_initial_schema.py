@@ -1,8 +1,8 @@
-"""events, registrations, outbox, organisers
+"""initial schema
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:57:36.342718
+Create Date: 2026-11-22 08:02:20.283475
 
 """
 from alembic import op
@@ -70,6 +70,7 @@ def upgrade():
     sa.Column('privacy_accepted_at', sa.DateTime(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('signups', sa.Integer(), nullable=False),
     sa.Column('registered_at', sa.DateTime(), nullable=False),
     sa.Column('cancelled_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_registration_event_id_event')),

@@ -7,7 +7,7 @@ import re
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..events.models import OTHER_ROLE, Event
 from .services import Details
@@ -47,7 +47,8 @@ def email_address(form, field):
 
 
 def _text(label, required_message=None, max_length=100, **kwargs):
-    checks = [InputRequired(required_message)] if required_message else [Optional()]
+    # DataRequired looks at the stripped value, so "   " counts as empty.
+    checks = [DataRequired(required_message)] if required_message else []
     checks += [
         Length(max=max_length, message=f"{label} mag hoogstens {max_length} tekens hebben."),
         single_line,
@@ -64,7 +65,7 @@ class DetailsForm(FlaskForm):
     email = StringField(
         "E-mailadres",
         [
-            InputRequired("Vul uw e-mailadres in."),
+            DataRequired("Vul uw e-mailadres in."),
             Length(max=254, message="Dit e-mailadres is te lang."),
             single_line,
             email_address,
@@ -78,7 +79,7 @@ class DetailsForm(FlaskForm):
         max_length=200,
         render_kw={"autocomplete": "organization"},
     )
-    role = RadioField("Uw rol", validate_choice=True)
+    role = RadioField("Uw rol", validate_choice=False)
     role_other = _text("Omschrijf uw rol", max_length=100)
     question = TextAreaField(
         "Vraag voor de sprekers (niet verplicht)",
@@ -89,11 +90,9 @@ class DetailsForm(FlaskForm):
     def __init__(self, event: Event, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.role.choices = [(role, role) for role in event.role_choices()]
-        # RadioField's own message is English; ours comes first.
-        self.role.validators = [DataRequired("Kies uw rol.")]
 
     def validate_role(self, field):
-        if field.data not in dict(field.choices):
+        if field.data not in dict(field.choices):  # RadioField's own check speaks English
             raise ValidationError("Kies uw rol.")
 
     def validate_role_other(self, field):

@@ -18,14 +18,10 @@ def _queue(kind: str, registration: Registration, key: str) -> bool:
     )
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y%m%dT%H%M%S%f")
-
-
 def notify_registered(registration: Registration) -> bool:
     """Confirmation with calendar file, or the waiting-list notice."""
     kind = "confirmation" if registration.status.value == "confirmed" else "waitlisted"
-    return _queue(kind, registration, _stamp(registration.registered_at))
+    return _queue(kind, registration, str(registration.signups))
 
 
 def notify_registered_again(registration: Registration, now: datetime) -> bool:
@@ -33,11 +29,11 @@ def notify_registered_again(registration: Registration, now: datetime) -> bool:
     return _queue("manage_link", registration, now.strftime("%Y%m%dT%H"))
 
 
-def notify_promoted(registration: Registration, now: datetime) -> bool:
+def notify_promoted(registration: Registration) -> bool:
     """A place came free: the waiting person is now confirmed."""
-    return _queue("promoted", registration, _stamp(now))
+    return _queue("promoted", registration, str(registration.signups))
 
 
-def notify_cancelled(registration: Registration, now: datetime) -> bool:
+def notify_cancelled(registration: Registration) -> bool:
     """Confirms that the registration was cancelled."""
-    return _queue("cancelled", registration, _stamp(now))
+    return _queue("cancelled", registration, str(registration.signups))

@@ -99,8 +99,9 @@ def register(
     if existing is not None and existing.status != RegistrationStatus.cancelled:
         notify_registered_again(existing, now)
         return Outcome(status, existing, created=False)
-    registration = existing or Registration(event_id=event.id, created_at=now)
+    registration = existing or Registration(event_id=event.id, created_at=now, signups=0)
     _apply(registration, details)
+    registration.signups += 1
     registration.status = status
     registration.privacy_accepted_at = now
     registration.registered_at = now
@@ -143,8 +144,8 @@ def cancel_registration(
     registration.status = RegistrationStatus.cancelled
     registration.cancelled_at = now
     db.session.flush()
-    notify_cancelled(registration, now)
-    return promote_waitlisted(registration.event, now=now)
+    notify_cancelled(registration)
+    return promote_waitlisted(registration.event)
 
 
 def waiting_list(event: Event) -> list[Registration]:
@@ -175,9 +176,8 @@ def waiting_position(registration: Registration) -> int | None:
     return ahead + 1
 
 
-def promote_waitlisted(event: Event, *, now: datetime | None = None) -> list[Registration]:
+def promote_waitlisted(event: Event) -> list[Registration]:
     """Move waiting people into free places, in order, and tell them. Needs the event lock."""
-    now = now or utcnow()
     if event.capacity is None:
         free = len(waiting_list(event))
     else:
@@ -188,7 +188,7 @@ def promote_waitlisted(event: Event, *, now: datetime | None = None) -> list[Reg
         promoted.append(registration)
     db.session.flush()
     for registration in promoted:
-        notify_promoted(registration, now)
+        notify_promoted(registration)
     return promoted
 
 
