@@ -1,0 +1,136 @@
+"""The outbox and the worker, against a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from icalendar import Calendar
+from sqlalchemy import select
+
+from conftest import NOW, deliver, post_registration
+from webinar.extensions import db, mail
+from webinar.mailing.models import MailStatus, OutgoingMail
+from webinar.mailing.services import queue_mail
+from webinar.mailing.worker import claim_due
+from webinar.registration.services import cancel_registration
+
+
+def outbox() -> list[OutgoingMail]:
+    db.session.rollback()
+    return list(db.session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)))
+
+
+def test_confirmation_mail_headers_bodies_and_calendar(client, event, smtp):
+    post_registration(client, event)
+    result = deliver()
+    assert (result.sent, result.failed) == (1, 0)
+    [message] = smtp.messages
+    assert smtp.envelopes == [("bijeenkomsten@example.org", ["anna.vandenberg@example.org"])]
+    assert message["To"] == "anna.vandenberg@example.org"
+    assert message["From"].addresses[0].display_name == "Samen onderwijs versnellen"
+    assert message["Subject"].strip() == "Aanmelding bevestigd: Samen onderwijs versnellen"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Message-ID"] == outbox()[0].message_id
+
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "Beste Anna," in body
+        assert "dinsdag 25 mei 2027, 16.00–17.15 uur" in body
+        assert "Kort voor de start ontvangt u per e-mail uw persoonlijke link om deel te nemen." in body
+        assert re.search(r"http://webinar\.test/r/[A-Za-z0-9_-]{43}", body)
+        assert "geheim-123" not in body  # the meeting URL comes later, personally
+
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_filename() == "bijeenkomst.ics"
+    raw = attachment.get_content()
+    raw = raw if isinstance(raw, bytes) else raw.encode()
+    calendar = Calendar.from_ical(raw)
+    [entry] = calendar.walk("VEVENT")
+    assert entry.decoded("dtstart").astimezone(timezone.utc) == datetime(2027, 5, 25, 14, 0, tzinfo=timezone.utc)
+    assert entry.decoded("dtstart").utcoffset() == timedelta(hours=2)
+    assert str(entry["uid"]) == event.ics_uid
+    assert str(entry["summary"]) == "Samen onderwijs versnellen"
+    for absent in ("ORGANIZER", "ATTENDEE"):
+        assert absent not in entry
+    for private in (b"geheim-123", b"anna", b"Anna", b"/r/"):
+        assert private not in raw
+
+
+def test_nothing_is_sent_twice(client, event, smtp):
+    post_registration(client, event)
+    assert deliver().sent == 1
+    assert deliver().sent == 0
+    assert len(smtp.messages) == 1
+    [row] = outbox()
+    assert row.status == MailStatus.sent and row.attempts == 1
+    assert row.sent_at == NOW
+
+
+def test_queueing_the_same_key_twice_adds_one_row(app, event):
+    assert queue_mail("manage_link", recipient="a@example.org", dedupe_key="k:1", event_id=event.id)
+    assert not queue_mail("manage_link", recipient="a@example.org", dedupe_key="k:1", event_id=event.id)
+    db.session.commit()
+    assert len(outbox()) == 1
+
+
+def test_permanent_refusal_fails_at_once_and_keeps_the_error(client, event, smtp):
+    post_registration(client, event)
+    smtp.replies.append("550 5.1.1 mailbox unavailable")
+    result = deliver()
+    assert (result.sent, result.failed) == (0, 1)
+    [row] = outbox()
+    assert row.status == MailStatus.failed
+    assert row.last_error.startswith("550")
+
+
+def test_temporary_refusal_is_retried_after_a_minute(client, event, smtp, frozen):
+    post_registration(client, event)
+    smtp.replies.append("421 4.3.2 try again later")
+    assert deliver().retried == 1
+    [row] = outbox()
+    assert row.status == MailStatus.pending
+    assert row.next_attempt_at == NOW + timedelta(minutes=1)
+    assert row.last_error.startswith("421")
+    assert deliver().claimed == 0  # not before its time
+    frozen.move_to(NOW + timedelta(minutes=1))
+    assert deliver().sent == 1
+    assert len(smtp.messages) == 1
+
+
+def test_unreachable_server_keeps_everything_for_later(client, event, app, smtp):
+    post_registration(client, event)
+    post_registration(client, event, email="tweede@example.org")
+    app.config["MAIL_PORT"] = 1  # nothing listens here
+    mail.init_app(app)
+    result = deliver()
+    assert result.connection_error
+    assert result.retried == 2 and result.sent == 0
+    assert {row.status for row in outbox()} == {MailStatus.pending}
+
+
+def test_a_confirmation_for_someone_who_already_cancelled_is_skipped(client, event, smtp):
+    post_registration(client, event)
+    post_registration(client, event, email="tweede@example.org")
+    first = outbox()[0]
+    cancel_registration(first.registration)
+    db.session.commit()
+    result = deliver()
+    assert result.skipped == 1
+    kinds = {(row.kind, row.recipient): row.status for row in outbox()}
+    assert kinds[("confirmation", "anna.vandenberg@example.org")] == MailStatus.skipped
+    assert kinds[("cancelled", "anna.vandenberg@example.org")] == MailStatus.sent
+    assert [m["Subject"].strip() for m in smtp.to("anna.vandenberg@example.org")] == [
+        "Afmelding bevestigd: Samen onderwijs versnellen"
+    ]
+
+
+def test_a_crashed_workers_claim_is_taken_again_after_the_lease(client, event, smtp, frozen):
+    post_registration(client, event)
+    assert len(claim_due(NOW, 10, lease_seconds=300)) == 1  # ... and the worker dies
+    assert deliver().claimed == 0
+    frozen.move_to(NOW + timedelta(seconds=301))
+    assert deliver().sent == 1
+    assert outbox()[0].attempts == 2
