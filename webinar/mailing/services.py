@@ -40,6 +40,6 @@ def queue_mail(
             due_at=due_at or utcnow(),
         )
         .on_conflict_do_nothing()
+        .returning(OutgoingMail.id)
     )
-    result = db.session.execute(statement)
-    return result.rowcount == 1
+    return db.session.execute(statement).scalar() is not None
