@@ -10,17 +10,19 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from types import SimpleNamespace
 
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from config import database_url
@@ -43,11 +45,29 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def database_uri(tmp_path_factory) -> str:
+def database_uri(tmp_path_factory):
+    """SQLite in a temporary folder, or a PostgreSQL database of this run's own.
+
+    With TEST_DATABASE_URL set, the run creates a database next to the one
+    named there (same server), so two runs at once never share tables, and
+    drops it at the end.
+    """
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return database_url(url)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    base = make_url(database_url(url))
+    name = f"{base.database}_webinar_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def make_app(database_uri: str, **overrides):
@@ -67,10 +87,6 @@ def schema(database_uri):
     """Build the schema once with the migrations, from an empty database."""
     app = make_app(database_uri)
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
         upgrade()
         db.engine.dispose()
     return database_uri
@@ -128,17 +144,30 @@ class Client(FlaskClient):
         return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def app(schema, smtp, frozen):
-    app = make_app(schema, MAIL_PORT=smtp.port)
+@contextmanager
+def app_in_context(database_uri: str, **overrides):
+    """An app with its context pushed; every table is emptied afterwards."""
+    app = make_app(database_uri, **overrides)
     app.test_client_class = Client
     with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            try:
+                with db.engine.begin() as conn:
+                    for table in reversed(db.metadata.sorted_tables):
+                        conn.execute(table.delete())
+            finally:
+                # Also when the cleanup fails: a leaked connection would turn
+                # into a ResourceWarning, and so an error, at exit.
+                db.engine.dispose()
+
+
+@pytest.fixture
+def app(schema, smtp, frozen):
+    with app_in_context(schema, MAIL_PORT=smtp.port) as app:
         yield app
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-        db.engine.dispose()
 
 
 @pytest.fixture
@@ -196,13 +225,22 @@ def deliver() -> list:
     return send_due()
 
 
-@pytest.fixture
-def live_server(app):
-    """The app served over HTTP by a threaded server on loopback."""
+@contextmanager
+def serving(app):
+    """Serve `app` over HTTP on loopback from a thread; yields the base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    server.url = f"http://127.0.0.1:{server.server_port}"
-    yield server
-    server.shutdown()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP by a threaded server on loopback (`.url`)."""
+    with serving(app) as url:
+        yield SimpleNamespace(url=url)

@@ -1,0 +1,252 @@
+"""The registration flow in a real browser: Chromium driven by Playwright.
+
+These tests go through the pages as a person would: the form is filled in by
+its labels, buttons are pressed by their names, and CSRF protection is on. The
+app runs on the live server from conftest (threaded werkzeug on loopback), with
+the real SMTP server catching the mail.
+
+Chromium is the system one (Debian's `chromium` package, or CHROMIUM_PATH);
+`playwright install` is never needed. Without a browser the tests are skipped,
+unless REQUIRE_BROWSER=1, when that is a failure.
+
+Set BROWSER_SCREENSHOTS to a folder to keep a screenshot of the main pages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import app_in_context
+from webinar.extensions import db
+from webinar.mailing.models import OutgoingMail
+from webinar.mailing.worker import send_due
+from webinar.registration.models import Registration, RegistrationStatus
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+try:
+    from playwright import sync_api
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture reports it
+    sync_api = expect = None
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    # No network here: keep Chromium from phoning home (and from flooding
+    # refused connections while it tries).
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+#: how long auto-waiting assertions wait (ms); pages are local and small
+TIMEOUT = 10_000
+
+EMAIL = "anna.vandenberg@example.org"
+MANAGE_LINK = re.compile(r"https?://[^/\s]+(/r/[A-Za-z0-9_\-]+)")
+
+
+# -- fixtures ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module."""
+    executable = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    message = ""
+    if sync_api is None:
+        message = "the playwright package is not installed (pip install -e '.[test]')"
+    elif not executable:
+        message = "no chromium found (install Debian's 'chromium' package or set CHROMIUM_PATH)"
+    if message:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {message}")
+        pytest.skip(message)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page in its own context (own cookies), closed after the test."""
+    context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT)
+    expect.set_options(timeout=TIMEOUT)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def app(schema, smtp, frozen):
+    """conftest's app, but with CSRF protection on, as the real pages have it.
+
+    Overrides conftest's `app`, so `live_server` and `event` use this one.
+    """
+    with app_in_context(schema, MAIL_PORT=smtp.port, WTF_CSRF_ENABLED=True) as app:
+        yield app
+
+
+@pytest.fixture
+def event_url(live_server, event):
+    url = f"{live_server.url}/events/{event.slug}"
+    # End the test thread's transaction: the server's threads write from here on.
+    db.session.rollback()
+    return url
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+def snapshot(page, name: str) -> None:
+    """Keep a full-page screenshot when BROWSER_SCREENSHOTS is set."""
+    folder = os.environ.get("BROWSER_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def count(model, *where) -> int:
+    """Rows in the database now (a fresh transaction sees the server's commits)."""
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def text_body(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+# -- tests -------------------------------------------------------------------
+
+
+def test_school_leader_registers_gets_mail_and_cancels(page, event_url, live_server, smtp):
+    page.goto(event_url)
+    expect(page).to_have_title(re.compile(r"^Samen onderwijs versnellen"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Samen onderwijs versnellen")
+    expect(page.locator(".when")).to_have_text("dinsdag 25 mei 2027, 16.00–17.15 uur")
+    expect(page.locator("#plaatsen")).to_have_text("Nog 100 plaatsen vrij")
+
+    form = page.get_by_role("region", name="Aanmelden")
+    expect(form.locator("input[name=csrf_token]")).to_have_count(1)  # CSRF is on
+    form.get_by_label("Voornaam").fill("Anna")
+    form.get_by_label("Tussenvoegsel").fill("van den")
+    form.get_by_label("Achternaam").fill("Berg")
+    form.get_by_label("E-mailadres").fill(EMAIL)
+    form.get_by_label("School, bestuur of organisatie").fill("OBS De Linde")
+    role = form.get_by_role("group", name="Uw rol")
+    role.get_by_label("Schoolleider", exact=True).check()
+    # "Omschrijf uw rol" is only for "Anders", and app.js keeps it out of sight.
+    expect(form.get_by_label("Omschrijf uw rol")).to_be_hidden()
+    form.get_by_label("Vraag voor de sprekers").fill("Hoe verdelen we de middelen?")
+    form.get_by_label("Ik heb de privacyverklaring gelezen").check()
+    snapshot(page, "1-event-filled-in")
+    form.get_by_role("button", name="Aanmelden").click()
+
+    expect(page).to_have_url(re.compile(r"/events/samen-onderwijs-versnellen/aangemeld$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bijna klaar: kijk in uw mailbox")
+    expect(page.get_by_role("status")).to_contain_text("dinsdag 25 mei 2027, 16.00–17.15 uur")
+    snapshot(page, "2-registered")
+
+    # Stored: one confirmed registration, one confirmation waiting in the outbox.
+    db.session.rollback()
+    registration = db.session.scalars(select(Registration)).one()
+    assert registration.email == EMAIL
+    assert registration.status == RegistrationStatus.confirmed
+    assert registration.full_name == "Anna van den Berg"
+    assert registration.role == "Schoolleider"
+    assert registration.question == "Hoe verdelen we de middelen?"
+    assert registration.privacy_accepted_at is not None
+    outbox = db.session.scalars(select(OutgoingMail)).all()
+    assert [row.kind for row in outbox] == ["confirmation"]
+    assert outbox[0].registration_id == registration.id
+
+    # The worker sends it; the SMTP server receives it.
+    result = send_due()
+    assert (result.sent, result.failed, result.connection_error) == (1, 0, "")
+    [message] = smtp.to(EMAIL)
+    assert message["Subject"] == "Aanmelding bevestigd: Samen onderwijs versnellen"
+    body = text_body(message)
+    assert "Beste Anna," in body
+    match = MANAGE_LINK.search(body)
+    assert match, body
+
+    # The personal link from the mail opens the registration...
+    page.goto(live_server.url + match.group(1))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Uw aanmelding")
+    expect(page.locator("#status")).to_contain_text("Aangemeld")
+    expect(page.get_by_label("E-mailadres")).to_have_value(EMAIL)
+    snapshot(page, "3-manage")
+
+    # ...where she cancels: a link to a confirmation page, then a POST (with CSRF).
+    page.get_by_role("link", name="Afmelden", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Afmelden")
+    expect(page.get_by_role("main")).to_contain_text("Samen onderwijs versnellen")
+    page.get_by_role("button", name="Ja, meld mij af").click()
+
+    expect(page).to_have_url(live_server.url + match.group(1))
+    expect(page.locator("#status")).to_contain_text("Afgemeld")
+    expect(page.get_by_role("status").filter(has_text="U bent afgemeld")).to_be_visible()
+    expect(page.get_by_role("button", name="Wijzigingen opslaan")).to_have_count(0)
+    snapshot(page, "4-cancelled")
+
+    assert count(Registration, Registration.status == RegistrationStatus.cancelled) == 1
+    assert count(OutgoingMail, OutgoingMail.kind == "cancelled") == 1
+
+
+def test_errors_are_announced_and_linked_to_their_fields(page, event_url):
+    page.goto(event_url)
+    page.get_by_role("region", name="Aanmelden").get_by_role("button", name="Aanmelden").click()
+
+    summary = page.locator("#foutmeldingen")
+    expect(summary).to_have_attribute("role", "alert")
+    expect(summary).to_be_focused()
+    expect(page).to_have_title(re.compile(r"^Fout: "))
+    expect(summary.get_by_role("heading")).to_have_text("Controleer uw gegevens")
+    links = summary.get_by_role("link")
+    expect(links.first).to_have_text("Vul uw voornaam in.")
+    for text in (
+        "Vul uw achternaam in.",
+        "Vul uw e-mailadres in.",
+        "Vul de naam van uw school, bestuur of organisatie in.",
+        "Kies uw rol.",
+        "Geef aan dat u de privacyverklaring hebt gelezen.",
+    ):
+        expect(links.filter(has_text=text)).to_have_count(1)
+    snapshot(page, "5-errors")
+
+    # Each field says what is wrong, and is marked invalid.
+    first_name = page.get_by_label("Voornaam")
+    expect(first_name).to_have_attribute("aria-invalid", "true")
+    expect(first_name).to_have_accessible_description(re.compile("Vul uw voornaam in."))
+
+    summary.get_by_role("link", name="Vul uw voornaam in.").click()
+    expect(first_name).to_be_focused()
+
+    assert count(Registration) == 0
+    assert count(OutgoingMail) == 0
+
+
+def test_first_tab_reaches_the_skip_link(page, event_url):
+    page.goto(event_url)
+    skip = page.get_by_role("link", name="Naar de inhoud")
+    page.keyboard.press("Tab")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()  # off-screen until focused, then visible
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("main")).to_be_focused()

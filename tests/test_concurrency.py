@@ -1,0 +1,206 @@
+"""Concurrent registrations over HTTP never oversell an event.
+
+Many clients, each with its own session and CSRF token, post the form at once
+to a threaded server; afterwards exactly `CAPACITY` are confirmed and the rest
+wait. The same module runs on SQLite and on PostgreSQL (TEST_DATABASE_URL).
+
+The negative control runs the same race with REGISTRATION_LOCK off, to show the
+checker would notice a broken lock. What breaks differs per database:
+PostgreSQL (READ COMMITTED) really oversells, since every request counts
+before the others commit. SQLite cannot oversell that way: a deferred
+transaction that has read and then tries to write after another writer
+committed gets "database is locked" (a stale snapshot), which the app answers
+with 503. So on SQLite the control shows clients without a registration.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import pytest
+import requests
+import time_machine
+from sqlalchemy import select
+
+from conftest import ENDS, NOW, STARTS, app_in_context, form_data, serving
+from webinar.events.services import create_event
+from webinar.extensions import db
+from webinar.mailing.models import OutgoingMail
+from webinar.registration.models import Registration, RegistrationStatus
+
+pytestmark = pytest.mark.slow
+
+CAPACITY = 5
+CLIENTS = 4 * CAPACITY
+#: seconds between counting places and storing: wide enough that requests overlap
+HOLD_SECONDS = 0.1
+SLUG = "druk-bezochte-bijeenkomst"
+CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+MAIL_KIND = {
+    RegistrationStatus.confirmed: "confirmation",
+    RegistrationStatus.waitlisted: "waitlisted",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one client got back for its registration."""
+
+    email: str
+    status: int
+    location: str
+
+
+@pytest.fixture
+def serve(schema):
+    """Start apps with extra settings behind threaded HTTP servers, while time runs from NOW."""
+    with ExitStack() as stack:
+        # Time must run (not stand still) so the server's clock moves like a real one.
+        stack.enter_context(time_machine.travel(NOW, tick=True))
+
+        def start(**overrides):
+            app = stack.enter_context(
+                app_in_context(
+                    schema,
+                    WTF_CSRF_ENABLED=True,  # clients fetch the page for a token, as browsers do
+                    REGISTRATION_HOLD_SECONDS=HOLD_SECONDS,
+                    **overrides,
+                )
+            )
+            return app, stack.enter_context(serving(app))
+
+        yield start
+
+
+def add_event(app) -> int:
+    """A small event, open for registration; returns its id."""
+    with app.app_context():
+        event = create_event(
+            slug=SLUG,
+            title="Druk bezochte bijeenkomst",
+            starts_at=STARTS,
+            ends_at=ENDS,
+            capacity=CAPACITY,
+            contact_name="Mirjam de Vries",
+            contact_email="bijeenkomsten@example.org",
+        )
+        db.session.commit()
+        event_id = event.id
+        db.session.remove()
+    return event_id
+
+
+def register_over_http(url: str, email: str, barrier: threading.Barrier) -> Answer:
+    """Fetch the form, wait for every other client, then post it."""
+    with requests.Session() as http:
+        try:
+            page = http.get(f"{url}/events/{SLUG}", timeout=30)
+            page.raise_for_status()
+            token = CSRF_INPUT.search(page.text).group(1)
+        except Exception:
+            barrier.abort()  # the others should fail now, not after the barrier's timeout
+            raise
+        barrier.wait(timeout=30)
+        answer = http.post(
+            f"{url}/events/{SLUG}",
+            data=form_data(email=email, csrf_token=token),
+            allow_redirects=False,
+            timeout=60,
+        )
+        return Answer(email, answer.status_code, answer.headers.get("Location", ""))
+
+
+def race(url: str) -> list[Answer]:
+    """CLIENTS registrations released at the same moment."""
+    barrier = threading.Barrier(CLIENTS)
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        futures = [
+            pool.submit(register_over_http, url, f"deelnemer{i}@example.org", barrier)
+            for i in range(CLIENTS)
+        ]
+    return [future.result() for future in futures]
+
+
+def check(event_id: int, answers: list[Answer]) -> list[str]:
+    """Everything wrong with the outcome of a race; empty when all is well."""
+    problems = []
+    failed = Counter(a.status for a in answers if a.status != 302 or "/aangemeld" not in a.location)
+    if failed:
+        problems.append(f"answers other than a redirect to /aangemeld: {dict(failed)}")
+    registrations = db.session.scalars(
+        select(Registration).where(Registration.event_id == event_id)
+    ).all()
+    statuses = Counter(r.status for r in registrations)
+    if statuses[RegistrationStatus.confirmed] != CAPACITY:
+        problems.append(f"{statuses[RegistrationStatus.confirmed]} confirmed, capacity {CAPACITY}")
+    if statuses[RegistrationStatus.waitlisted] != CLIENTS - CAPACITY:
+        problems.append(f"{statuses[RegistrationStatus.waitlisted]} waitlisted, expected {CLIENTS - CAPACITY}")
+    stored = Counter(r.email for r in registrations)
+    sent = {a.email for a in answers}
+    if set(stored) != sent or any(n != 1 for n in stored.values()):
+        problems.append(f"stored addresses differ from those sent: {len(stored)} of {len(sent)}")
+    problems += check_redirects(answers, registrations)
+    problems += check_mail(registrations)
+    return problems
+
+
+def check_redirects(answers: list[Answer], registrations: list[Registration]) -> list[str]:
+    """Each client was told the status that was stored for it."""
+    status = {r.email: r.status for r in registrations}
+    wrong = [
+        a.email
+        for a in answers
+        if a.email in status
+        and ("wachtlijst=1" in a.location) != (status[a.email] == RegistrationStatus.waitlisted)
+    ]
+    return [f"told the wrong status: {wrong}"] if wrong else []
+
+
+def check_mail(registrations: list[Registration]) -> list[str]:
+    """Exactly one queued mail per registration, of the kind its status needs."""
+    queued = db.session.execute(
+        select(OutgoingMail.registration_id, OutgoingMail.kind).where(
+            OutgoingMail.registration_id.in_([r.id for r in registrations])
+        )
+    ).all()
+    expected = sorted((r.id, MAIL_KIND.get(r.status)) for r in registrations)
+    if sorted(tuple(row) for row in queued) != expected:
+        return [f"{len(queued)} mails queued for {len(registrations)} registrations, or of the wrong kind"]
+    return []
+
+
+def confirmed(event_id: int) -> int:
+    """How many registrations for the event are confirmed."""
+    return db.session.query(Registration).filter_by(
+        event_id=event_id, status=RegistrationStatus.confirmed
+    ).count()
+
+
+def test_concurrent_registrations_confirm_exactly_capacity(serve):
+    """CLIENTS at once for CAPACITY places: CAPACITY confirmed, the rest wait, nothing lost."""
+    app, url = serve()
+    event_id = add_event(app)
+    answers = race(url)
+    with app.app_context():
+        assert check(event_id, answers) == []
+
+
+def test_negative_control_without_lock_is_caught(serve):
+    """With the lock off, the same race goes wrong and the checker says so."""
+    app, url = serve(REGISTRATION_LOCK=False)
+    event_id = add_event(app)
+    answers = race(url)
+    with app.app_context():
+        problems = check(event_id, answers)
+        count = confirmed(event_id)
+        dialect = db.engine.dialect.name
+    assert problems
+    if dialect == "postgresql":
+        assert count > CAPACITY, problems
+    else:
+        assert count > CAPACITY or any(a.status != 302 for a in answers), problems
