@@ -52,6 +52,14 @@ class Config:
     #: where `flask mail sink` writes every message it receives, as .eml files
     MAIL_SINK_DIR = os.environ.get("MAIL_SINK_DIR", str(INSTANCE_DIR / "mail"))
 
+    #: defaults for new events' mail schedule
+    REMINDER_DAYS_BEFORE = int(os.environ.get("REMINDER_DAYS_BEFORE", "1"))
+    REMINDER_LOCAL_TIME = os.environ.get("REMINDER_LOCAL_TIME", "10:00")
+    JOIN_LINK_MINUTES_BEFORE = int(os.environ.get("JOIN_LINK_MINUTES_BEFORE", "30"))
+    FOLLOWUP_MINUTES_AFTER = int(os.environ.get("FOLLOWUP_MINUTES_AFTER", "60"))
+    #: seconds the SMTP connection may take to answer
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))
+
     #: take the event's write lock before counting places (only tests turn it off)
     REGISTRATION_LOCK = True
     #: seconds to wait between counting places and storing; tests widen races with it

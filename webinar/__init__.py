@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from config import CONFIGS, INSTANCE_DIR
 
 from . import dutch
+from .attendance.views import bp as attendance_bp
 from .cli import register_commands
 from .database import begin_write
 from .events.views import bp as events_bp
@@ -58,6 +59,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(registration_bp)
+    app.register_blueprint(attendance_bp)
 
 
 def register_write_transactions(app: Flask) -> None:

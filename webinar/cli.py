@@ -14,10 +14,10 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from .database import utcnow
+from .database import begin_write, utcnow
 from .demo import seed_demo
 from .dutch import AMSTERDAM, period
-from .events.services import create_event
+from .events.services import cancel_event, create_event, get_event, move_event
 from .extensions import db
 from .links import external_url
 from .mailing.models import OutgoingMail
@@ -80,6 +80,41 @@ def create_event_command(slug, title, starts, ends, join_url, capacity, summary)
     click.echo(external_url("events.show", slug=event.slug))
 
 
+def _event(slug: str):
+    event = get_event(slug)
+    if event is None:
+        _fail(f"Er is geen bijeenkomst met de naam {slug!r}.")
+    return event
+
+
+@events_cli.command("move")
+@click.option("--slug", required=True)
+@click.option("--starts", required=True, help='Local Amsterdam time, "YYYY-MM-DD HH:MM".')
+@click.option("--ends", required=True, help='Local Amsterdam time, "YYYY-MM-DD HH:MM".')
+def move_event_command(slug, starts, ends):
+    """Give an event a new time; planned mail moves, registrants get an update."""
+    begin_write()
+    event = _event(slug)
+    try:
+        told = move_event(event, _local_time(starts, "--starts"), _local_time(ends, "--ends"))
+    except ValueError as error:
+        _fail(str(error))
+    db.session.commit()
+    click.echo(f"{event.title}: nu {period(event.starts_at, event.ends_at)}; {told} aangemelden krijgen bericht")
+
+
+@events_cli.command("cancel")
+@click.option("--slug", required=True)
+@click.confirmation_option(prompt="De bijeenkomst annuleren en iedereen bericht sturen?")
+def cancel_event_command(slug):
+    """Cancel an event; everyone registered gets a cancellation with calendar file."""
+    begin_write()
+    event = _event(slug)
+    told = cancel_event(event)
+    db.session.commit()
+    click.echo(f"{event.title} geannuleerd; {told} aangemelden krijgen bericht")
+
+
 organisers_cli = AppGroup("organisers", help="Organiser accounts.")
 
 
@@ -106,7 +141,7 @@ mail_cli = AppGroup("mail", help="Outgoing mail.")
 
 def _report(result) -> None:
     click.echo(
-        f"verstuurd {result.sent}, opnieuw later {result.retried}, "
+        f"gepland {result.scheduled}, verstuurd {result.sent}, opnieuw later {result.retried}, "
         f"mislukt {result.failed}, overgeslagen {result.skipped}"
     )
     if result.connection_error:
@@ -135,7 +170,7 @@ def worker_command(interval):
     try:
         while not stopping:
             result = send_due()
-            if result.claimed:
+            if result.claimed or result.scheduled:
                 _report(result)
             deadline = clock.monotonic() + interval
             while not stopping and clock.monotonic() < deadline:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -48,6 +50,13 @@ def utcnow() -> datetime:
 def is_sqlite() -> bool:
     """Whether the app's database is SQLite."""
     return db.engine.dialect.name == "sqlite"
+
+
+def dialect_insert(table):
+    """An INSERT that knows ON CONFLICT, for the app's database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return pg_insert(table)
+    return sqlite_insert(table)
 
 
 def begin_write(lock: bool = True) -> None:

@@ -63,6 +63,20 @@ class Event(db.Model):
     roles: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(DEFAULT_ROLES))
     #: calendar UID, stable for the life of the event
     ics_uid: Mapped[str] = mapped_column(String(100), unique=True, default=_new_uid)
+    #: reminder this many days before the start (None: no reminder)
+    reminder_days_before: Mapped[int | None] = mapped_column(Integer)
+    #: ... at this local (Amsterdam) time, "HH:MM"
+    reminder_local_time: Mapped[str] = mapped_column(String(5), default="10:00")
+    #: the personal join link goes out this many minutes before the start
+    join_link_minutes_before: Mapped[int] = mapped_column(Integer, default=30)
+    #: follow-ups go out this many minutes after the end
+    followup_minutes_after: Mapped[int] = mapped_column(Integer, default=60)
+    #: follow-up for those who joined; empty means none is sent
+    followup_joined_text: Mapped[str] = mapped_column(Text, default="")
+    #: follow-up for those who did not join; empty means none is sent
+    followup_missed_text: Mapped[str] = mapped_column(Text, default="")
+    #: recording or slides, shown after the end and in follow-ups
+    recording_url: Mapped[str | None] = mapped_column(String(500))
     #: raised on every change of time; the calendar SEQUENCE
     version: Mapped[int] = mapped_column(Integer, default=0)
     #: set when the organisers cancel the event

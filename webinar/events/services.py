@@ -5,12 +5,15 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from ..database import utcnow
 from ..extensions import db
+from ..mailing.services import skip_unsent_scheduled
 from ..registration.models import Registration, RegistrationStatus
 from .models import DEFAULT_ROLES, Event
+from .notifications import notify_event_cancelled, notify_event_moved
 
 
 class Phase(enum.Enum):
@@ -91,6 +94,11 @@ def create_event(
     if get_event(slug) is not None:
         raise ValueError(f"Er is al een bijeenkomst met de naam {slug!r}.")
     details.setdefault("roles", list(DEFAULT_ROLES))
+    config = current_app.config
+    details.setdefault("reminder_days_before", config["REMINDER_DAYS_BEFORE"])
+    details.setdefault("reminder_local_time", config["REMINDER_LOCAL_TIME"])
+    details.setdefault("join_link_minutes_before", config["JOIN_LINK_MINUTES_BEFORE"])
+    details.setdefault("followup_minutes_after", config["FOLLOWUP_MINUTES_AFTER"])
     event = Event(
         slug=slug,
         title=title,
@@ -103,3 +111,36 @@ def create_event(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def move_event(event: Event, starts_at: datetime, ends_at: datetime, *, now: datetime | None = None) -> int:
+    """Give the event a new time: planned mail moves along, registrants are told.
+
+    Returns how many registrants get the update.
+    """
+    now = now or utcnow()
+    if ends_at <= starts_at:
+        raise ValueError("Het einde moet na het begin liggen.")
+    if event.cancelled_at is not None:
+        raise ValueError("Deze bijeenkomst is geannuleerd.")
+    if (starts_at, ends_at) == (event.starts_at, event.ends_at):
+        return 0
+    lock_event(event)
+    event.starts_at, event.ends_at = starts_at, ends_at
+    event.version += 1
+    db.session.flush()
+    skip_unsent_scheduled(event, "niet verstuurd: de bijeenkomst is verplaatst")
+    return notify_event_moved(event, now)
+
+
+def cancel_event(event: Event, *, now: datetime | None = None) -> int:
+    """Cancel the event and tell everyone registered. Returns how many are told."""
+    now = now or utcnow()
+    if event.cancelled_at is not None:
+        return 0
+    lock_event(event)
+    event.cancelled_at = now
+    event.version += 1
+    db.session.flush()
+    skip_unsent_scheduled(event, "niet verstuurd: de bijeenkomst gaat niet door")
+    return notify_event_cancelled(event, now)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..extensions import db
-from ..registration.forms import RegistrationForm
+from ..registration.forms import LostLinkForm, RegistrationForm
 from .ics import build_calendar, google_calendar_url, outlook_calendar_url
 from .models import Event
 from .services import Phase, get_event, places_left, registration_phase
@@ -23,11 +23,18 @@ def event_or_404(slug: str) -> Event:
     return event
 
 
-def render_event_page(event: Event, form: RegistrationForm | None = None, status: int = 200):
+def render_event_page(
+    event: Event,
+    form: RegistrationForm | None = None,
+    status: int = 200,
+    lost_form: LostLinkForm | None = None,
+):
     """The event page with its registration form (or why there is none)."""
     phase = registration_phase(event, utcnow())
     if form is None and phase in (Phase.open, Phase.full):
         form = RegistrationForm(event)
+    if lost_form is None and phase not in (Phase.ended, Phase.cancelled):
+        lost_form = LostLinkForm()
     page = render_template(
         "events/show.html",
         event=event,
@@ -35,6 +42,7 @@ def render_event_page(event: Event, form: RegistrationForm | None = None, status
         Phase=Phase,
         places_left=places_left(event),
         form=form,
+        lost_form=lost_form,
         google_url=google_calendar_url(event),
         outlook_url=outlook_calendar_url(event),
     )

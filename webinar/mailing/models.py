@@ -37,6 +37,8 @@ class OutgoingMail(db.Model):
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registration.id", ondelete="CASCADE"), index=True
     )
+    #: for scheduled mail: the event version it was planned for (stale after a move)
+    event_version: Mapped[int | None] = mapped_column(Integer)
     #: the address at queue time; a registration's current address wins at send time
     recipient: Mapped[str] = mapped_column(String(254))
     status: Mapped[MailStatus] = mapped_column(

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app, render_template
 from flask_mail import Message
 
+from ..attendance.services import join_opens_at
+from ..dutch import date, local, time
 from ..events.ics import build_calendar, google_calendar_url, outlook_calendar_url
 from ..links import external_url
-from ..registration.models import RegistrationStatus, TokenPurpose
+from ..registration.models import Registration, RegistrationStatus, TokenPurpose
 from ..registration.services import issue_token
 from .models import OutgoingMail
+from .services import SCHEDULED_KINDS
+from .schedules import followup_at, useful_until
 
 
 @dataclass(frozen=True)
@@ -21,24 +26,30 @@ class MailKind:
     subject: str
     #: the registration statuses for which sending still makes sense
     statuses: tuple[RegistrationStatus, ...]
-    #: attach the event's calendar file
-    calendar: bool = False
+    #: attach the event's calendar file, with this METHOD
+    calendar: str | None = None
+    #: carries the personal join link
+    join_link: bool = False
 
 
+_CONFIRMED = (RegistrationStatus.confirmed,)
 _LIVE = (RegistrationStatus.confirmed, RegistrationStatus.waitlisted)
 
 KINDS: dict[str, MailKind] = {
-    "confirmation": MailKind(
-        "Aanmelding bevestigd: {title}", (RegistrationStatus.confirmed,), calendar=True
-    ),
+    "confirmation": MailKind("Aanmelding bevestigd: {title}", _CONFIRMED, calendar="PUBLISH"),
     "waitlisted": MailKind("U staat op de wachtlijst: {title}", (RegistrationStatus.waitlisted,)),
     "promoted": MailKind(
-        "Er is een plaats vrij: u bent aangemeld voor {title}",
-        (RegistrationStatus.confirmed,),
-        calendar=True,
+        "Er is een plaats vrij: u bent aangemeld voor {title}", _CONFIRMED, calendar="PUBLISH"
     ),
     "manage_link": MailKind("Uw aanmelding voor {title}", _LIVE),
+    "lost_link": MailKind("Uw persoonlijke links voor {title}", _LIVE, join_link=True),
     "cancelled": MailKind("Afmelding bevestigd: {title}", (RegistrationStatus.cancelled,)),
+    "reminder": MailKind("Herinnering: {title} {when}", _CONFIRMED),
+    "join_link": MailKind("Uw link om deel te nemen: {title}", _CONFIRMED, join_link=True),
+    "followup_joined": MailKind("Dank voor uw deelname: {title}", _CONFIRMED),
+    "followup_missed": MailKind("Gemist? {title}", _CONFIRMED),
+    "event_moved": MailKind("Gewijzigd tijdstip: {title}", _LIVE, calendar="PUBLISH"),
+    "event_cancelled": MailKind("Gaat niet door: {title}", _LIVE, calendar="CANCEL"),
 }
 
 
@@ -46,12 +57,32 @@ class Obsolete(Exception):
     """The message no longer makes sense (e.g. a confirmation after cancelling)."""
 
 
-def render_mail(row: OutgoingMail) -> Message:
-    """Build the message for an outbox row, minting the personal links it carries."""
+def check_still_useful(row: OutgoingMail, now: datetime) -> Registration:
+    """The row's registration, or Obsolete when the message lost its use."""
     kind = KINDS[row.kind]
     registration = row.registration
     if registration is None or registration.status not in kind.statuses:
-        raise Obsolete(row.kind)
+        raise Obsolete("de aanmelding heeft een andere status")
+    event = registration.event
+    if row.event_version is not None and row.event_version != event.version:
+        raise Obsolete("de bijeenkomst is sindsdien gewijzigd")
+    if row.kind == "event_cancelled":
+        return registration
+    if event.cancelled_at is not None:
+        raise Obsolete("de bijeenkomst gaat niet door")
+    if row.kind in SCHEDULED_KINDS:
+        until = useful_until(event, row.kind)
+        if until is None or now >= until:
+            raise Obsolete("het moment is voorbij")
+    elif row.kind in ("lost_link", "event_moved") and now >= event.ends_at:
+        raise Obsolete("de bijeenkomst is voorbij")
+    return registration
+
+
+def render_mail(row: OutgoingMail, now: datetime) -> Message:
+    """Build the message for an outbox row, minting the personal links it carries."""
+    kind = KINDS[row.kind]
+    registration = check_still_useful(row, now)
     event = registration.event
     context = {
         "event": event,
@@ -62,9 +93,15 @@ def render_mail(row: OutgoingMail) -> Message:
         ),
         "google_url": google_calendar_url(event),
         "outlook_url": outlook_calendar_url(event),
+        "join_opens_at": join_opens_at(event),
+        "followup_at": followup_at(event),
     }
+    if kind.join_link:
+        context["join_url"] = external_url(
+            "attendance.join", token=issue_token(registration, TokenPurpose.join)
+        )
     message = Message(
-        subject=kind.subject.format(title=event.title),
+        subject=kind.subject.format(title=event.title, when=_when(event, now)),
         recipients=[registration.email],
         body=render_template(f"email/{row.kind}.txt", **context),
         html=render_template(f"email/{row.kind}.html", **context),
@@ -74,7 +111,17 @@ def render_mail(row: OutgoingMail) -> Message:
     if kind.calendar:
         message.attach(
             filename="bijeenkomst.ics",
-            content_type="text/calendar; charset=utf-8; method=PUBLISH",
-            data=build_calendar(event),
+            content_type=f"text/calendar; charset=utf-8; method={kind.calendar}",
+            data=build_calendar(event, method=kind.calendar),
         )
     return message
+
+
+def _when(event, now: datetime) -> str:
+    """'vandaag om 16.00 uur', 'morgen om 16.00 uur' or 'op dinsdag 25 mei 2027'."""
+    days = (local(event.starts_at).date() - local(now).date()).days
+    if days == 0:
+        return f"vandaag om {time(event.starts_at)} uur"
+    if days == 1:
+        return f"morgen om {time(event.starts_at)} uur"
+    return f"op {date(event.starts_at)}"

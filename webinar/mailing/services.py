@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import String, cast, literal, select, update
 
-from ..database import utcnow
+from ..database import UTCDateTime, dialect_insert, utcnow
+from ..events.models import Event
 from ..extensions import db
+from ..registration.models import Registration
 from .models import MailStatus, OutgoingMail
+
+#: kinds planned from the event's schedule; moving the event makes unsent ones stale
+SCHEDULED_KINDS = ("reminder", "join_link", "followup_joined", "followup_missed")
 
 
 def queue_mail(
@@ -26,10 +30,8 @@ def queue_mail(
     Returns whether a row was added. Nothing is sent until the worker runs,
     and nothing at all if the caller's transaction rolls back.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(OutgoingMail)
+        dialect_insert(OutgoingMail)
         .values(
             kind=kind,
             dedupe_key=dedupe_key,
@@ -43,3 +45,52 @@ def queue_mail(
         .returning(OutgoingMail.id)
     )
     return db.session.execute(statement).scalar() is not None
+
+
+def queue_for_registrations(event: Event, kind: str, condition, *, due_at: datetime) -> int:
+    """Queue one `kind` mail for each of the event's registrations matching `condition`.
+
+    One INSERT ... SELECT; the key carries the event version, so running it
+    again queues nothing and a moved event gets its messages anew. Returns how
+    many rows were added.
+    """
+    key = literal(f"{kind}:", String) + cast(Registration.id, String) + literal(f":v{event.version}", String)
+    columns = {
+        "kind": literal(kind, String),
+        "dedupe_key": key,
+        "event_id": literal(event.id),
+        "registration_id": Registration.id,
+        "recipient": Registration.email,
+        "status": literal(MailStatus.pending, OutgoingMail.__table__.c.status.type),
+        "due_at": literal(due_at, UTCDateTime),
+        "event_version": literal(event.version),
+        "attempts": literal(0),
+        "last_error": literal("", String),
+        "message_id": literal("", String),
+        "created_at": literal(utcnow(), UTCDateTime),
+    }
+    rows = select(*(value.label(name) for name, value in columns.items())).where(
+        Registration.event_id == event.id, condition
+    )
+    statement = (
+        dialect_insert(OutgoingMail)
+        .from_select(list(columns), rows)
+        .on_conflict_do_nothing()
+        .returning(OutgoingMail.id)
+    )
+    return len(db.session.execute(statement).all())
+
+
+def skip_unsent_scheduled(event: Event, reason: str) -> int:
+    """Mark the event's planned but unsent messages skipped (the event moved or was cancelled)."""
+    result = db.session.execute(
+        update(OutgoingMail)
+        .where(
+            OutgoingMail.event_id == event.id,
+            OutgoingMail.kind.in_(SCHEDULED_KINDS),
+            OutgoingMail.status == MailStatus.pending,
+        )
+        .values(status=MailStatus.skipped, last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount

@@ -21,6 +21,7 @@ from ..database import begin_write, is_sqlite, utcnow
 from ..extensions import db, mail
 from .models import MailStatus, OutgoingMail
 from .rendering import Obsolete, render_mail
+from .schedules import schedule_due
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ BACKOFF_MINUTES = (1, 5, 15, 60)
 class PassResult:
     """What one pass of the worker did."""
 
+    #: planned messages (reminders, join links, follow-ups) queued by this pass
+    scheduled: int = 0
     claimed: int = 0
     sent: int = 0
     retried: int = 0
@@ -106,7 +109,7 @@ def _retry_or_fail(item: Ready, error: str, now: datetime, result: PassResult) -
     result.retried += 1
 
 
-def _prepare(ids: list[int], result: PassResult) -> list[Ready]:
+def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
     """Render the claimed rows; mark the ones that no longer make sense."""
     begin_write()
     rows = db.session.scalars(
@@ -115,16 +118,16 @@ def _prepare(ids: list[int], result: PassResult) -> list[Ready]:
     ready, obsolete = [], []
     for row in rows:
         try:
-            message = render_mail(row)
-        except Obsolete:
-            obsolete.append(row.id)
+            message = render_mail(row, now)
+        except Obsolete as reason:
+            obsolete.append((row.id, f"niet verstuurd: {reason}"))
             continue
         row.recipient = message.recipients[0]
         row.message_id = message.msgId
         ready.append(Ready(row.id, row.attempts, message))
     db.session.commit()
-    for row_id in obsolete:
-        _mark(row_id, status=MailStatus.skipped, last_error="niet meer van toepassing")
+    for row_id, reason in obsolete:
+        _mark(row_id, status=MailStatus.skipped, last_error=reason)
         result.skipped += 1
     return ready
 
@@ -137,7 +140,7 @@ def _smtp_code(error: smtplib.SMTPException) -> int:
 
 def send_claimed(ids: list[int], now: datetime, result: PassResult) -> None:
     """Send claimed rows over one SMTP connection and record each outcome."""
-    ready = _prepare(ids, result)
+    ready = _prepare(ids, now, result)
     pending = list(ready)
     try:
         with mail.connect() as connection:
@@ -175,6 +178,10 @@ def send_due(now: datetime | None = None, limit: int | None = None) -> PassResul
     """One pass: send everything that is due now, batch by batch."""
     config = current_app.config
     result = PassResult()
+    db.session.rollback()
+    begin_write()
+    result.scheduled = schedule_due(now or utcnow())
+    db.session.commit()
     while True:
         moment = now or utcnow()
         ids = claim_due(moment, limit or config["MAIL_BATCH_SIZE"], config["MAIL_CLAIM_SECONDS"])

@@ -130,3 +130,19 @@ class RegistrationForm(DetailsForm):
 
 class EmptyForm(FlaskForm):
     """A POST-only button: just the CSRF token."""
+
+
+class LostLinkForm(FlaskForm):
+    """'Link kwijt?': the address someone registered with."""
+
+    lost_email = StringField(
+        "E-mailadres waarmee u zich aanmeldde",
+        [
+            DataRequired("Vul uw e-mailadres in."),
+            Length(max=254, message="Dit e-mailadres is te lang."),
+            single_line,
+            email_address,
+        ],
+        filters=[_strip],
+        render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
+    )

@@ -37,3 +37,8 @@ def notify_promoted(registration: Registration) -> bool:
 def notify_cancelled(registration: Registration) -> bool:
     """Confirms that the registration was cancelled."""
     return _queue("cancelled", registration, str(registration.signups))
+
+
+def notify_links_requested(registration: Registration, now: datetime) -> bool:
+    """Manage and join links again, asked for on the event page (once an hour at most)."""
+    return _queue("lost_link", registration, now.strftime("%Y%m%dT%H"))

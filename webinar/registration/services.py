@@ -17,6 +17,7 @@ from ..tokens import hash_token, new_token
 from .models import AccessToken, Registration, RegistrationStatus, TokenPurpose
 from .notifications import (
     notify_cancelled,
+    notify_links_requested,
     notify_promoted,
     notify_registered,
     notify_registered_again,
@@ -118,6 +119,13 @@ def _apply(registration: Registration, details: Details) -> None:
     registration.email_normalized = normalize_email(details.email)
     if registration.role != "Anders":
         registration.role_other = ""
+
+
+def send_links_again(event: Event, email: str, *, now: datetime | None = None) -> None:
+    """Mail the personal links to a registrant who lost them; silent for unknown addresses."""
+    registration = find_registration(event, email)
+    if registration is not None and registration.status != RegistrationStatus.cancelled:
+        notify_links_requested(registration, now or utcnow())
 
 
 def update_details(registration: Registration, details: Details) -> None:

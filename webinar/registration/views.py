@@ -20,7 +20,7 @@ from ..database import utcnow
 from ..events.services import Phase, registration_phase
 from ..events.views import event_or_404, render_event_page
 from ..extensions import db
-from .forms import DetailsForm, EmptyForm, RegistrationForm
+from .forms import DetailsForm, EmptyForm, LostLinkForm, RegistrationForm
 from .models import Registration, RegistrationStatus, TokenPurpose
 from .services import (
     EmailTaken,
@@ -29,6 +29,7 @@ from .services import (
     personal_data,
     register,
     registration_for_token,
+    send_links_again,
     update_details,
     waiting_position,
 )
@@ -67,6 +68,25 @@ def registered(slug: str):
     event = event_or_404(slug)
     waiting = request.args.get("wachtlijst") == "1"
     return render_template("registration/registered.html", event=event, waiting=waiting)
+
+
+@bp.post("/events/<slug>/link-kwijt")
+def lost_link(slug: str):
+    """Mail the personal links again; the same answer whether or not the address is known."""
+    event = event_or_404(slug)
+    form = LostLinkForm()
+    if not form.validate():
+        return render_event_page(event, lost_form=form, status=422)
+    if registration_phase(event, utcnow()) not in (Phase.ended, Phase.cancelled):
+        send_links_again(event, form.lost_email.data)
+        db.session.commit()
+    return redirect(url_for(".lost_link_sent", slug=slug))
+
+
+@bp.get("/events/<slug>/link-kwijt")
+def lost_link_sent(slug: str):
+    """What happens next, without saying whether the address is registered."""
+    return render_template("registration/lost_link.html", event=event_or_404(slug))
 
 
 def _registration_or_404(token: str) -> Registration:

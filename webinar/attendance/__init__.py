@@ -1,0 +1,1 @@
+"""Attendance: the personal join link and who joined."""
