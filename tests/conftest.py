@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
-from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner, FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
@@ -175,9 +175,17 @@ def client(app):
     return app.test_client()
 
 
+class CliRunner(FlaskCliRunner):
+    """Like Client: a command starts its own transaction, as it would in its own process."""
+
+    def invoke(self, *args, **kwargs):
+        db.session.rollback()
+        return super().invoke(*args, **kwargs)
+
+
 @pytest.fixture
 def runner(app):
-    return app.test_cli_runner()
+    return CliRunner(app)
 
 
 @pytest.fixture
