@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_mail import Message
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from ..database import begin_write, is_sqlite, utcnow
 from ..extensions import db, mail
@@ -113,7 +114,10 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
     """Render the claimed rows; mark the ones that no longer make sense."""
     begin_write()
     rows = db.session.scalars(
-        select(OutgoingMail).where(OutgoingMail.id.in_(ids)).order_by(OutgoingMail.id)
+        select(OutgoingMail)
+        .options(joinedload(OutgoingMail.registration))
+        .where(OutgoingMail.id.in_(ids))
+        .order_by(OutgoingMail.id)
     ).all()
     ready, obsolete = [], []
     for row in rows:

@@ -210,7 +210,6 @@ def issue_token(registration: Registration, purpose: TokenPurpose) -> str:
             token_hash=hash_token(token),
         )
     )
-    db.session.flush()
     return token
 
 
