@@ -300,3 +300,31 @@ def test_lost_link_with_a_bad_address_gets_a_dutch_message(client, event):
     assert response.status_code == 422
     assert "Vul een geldig e-mailadres in" in response.get_data(as_text=True)
     assert rows() == []
+
+
+def test_the_schedule_is_editable_per_event(client, event, smtp, frozen, runner):
+    result = runner.invoke(args=[
+        "events", "schedule", "--slug", event.slug, "--no-reminder", "--join-link-minutes", "15",
+        "--followup-missed", "Terugkijken kan via de website.",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "deelnamelink             dinsdag 25 mei 2027 om 15.45 uur" in result.output
+    assert "herinnering" not in result.output
+    post_registration(client, event)
+    assert deliver().sent == 1  # the confirmation
+    for moment in (at(24, 10), at(25, 15, 44)):
+        frozen.move_to(moment)
+        assert deliver().sent == 0
+    frozen.move_to(at(25, 15, 45))
+    assert deliver().sent == 1
+    frozen.move_to(at(25, 18, 15))
+    assert deliver().sent == 1
+    assert subjects(smtp, ANNA)[-1] == "Gemist? Samen onderwijs versnellen"
+
+
+def test_a_bad_schedule_is_refused_in_dutch(runner, event):
+    result = runner.invoke(args=["events", "schedule", "--slug", event.slug, "--reminder-time", "25:00"])
+    assert result.exit_code != 0
+    assert "Geef het tijdstip van de herinnering als UU:MM" in result.output
+    db.session.rollback()
+    assert event.reminder_local_time == "10:00"

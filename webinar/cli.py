@@ -16,14 +16,23 @@ from sqlalchemy import func, select
 
 from .database import begin_write, utcnow
 from .demo import seed_demo
-from .dutch import AMSTERDAM, period
-from .events.services import cancel_event, create_event, get_event, move_event
+from .dutch import AMSTERDAM, datetime_text, period
+from .events.services import cancel_event, create_event, get_event, move_event, set_schedule
 from .extensions import db
 from .links import external_url
 from .mailing.models import OutgoingMail
+from .mailing.schedules import planned
 from .mailing.sink import start_sink
 from .mailing.worker import send_due
 from .organiser.services import create_organiser
+
+
+MOMENT_LABELS = {
+    "reminder": "herinnering",
+    "join_link": "deelnamelink",
+    "followup_joined": "nabericht deelnemers",
+    "followup_missed": "nabericht afwezigen",
+}
 
 
 def _fail(message: str) -> None:
@@ -113,6 +122,42 @@ def cancel_event_command(slug):
     told = cancel_event(event)
     db.session.commit()
     click.echo(f"{event.title} geannuleerd; {told} aangemelden krijgen bericht")
+
+
+@events_cli.command("schedule")
+@click.option("--slug", required=True)
+@click.option("--reminder-days", type=int, default=None, help="Days before the start.")
+@click.option("--no-reminder", is_flag=True, help="Send no reminder.")
+@click.option("--reminder-time", default=None, help='Local time of the reminder, "HH:MM".')
+@click.option("--join-link-minutes", type=int, default=None, help="Minutes before the start.")
+@click.option("--followup-minutes", type=int, default=None, help="Minutes after the end.")
+@click.option("--followup-joined", default=None, help="Follow-up text for those who joined.")
+@click.option("--followup-missed", default=None, help="Follow-up text for those who did not.")
+@click.option("--recording-url", default=None)
+def schedule_command(slug, reminder_days, no_reminder, reminder_time, join_link_minutes,
+                     followup_minutes, followup_joined, followup_missed, recording_url):
+    """Show or change an event's mail schedule."""
+    begin_write()
+    event = _event(slug)
+    changes = {
+        "reminder_days_before": reminder_days,
+        "reminder_local_time": reminder_time,
+        "join_link_minutes_before": join_link_minutes,
+        "followup_minutes_after": followup_minutes,
+        "followup_joined_text": followup_joined,
+        "followup_missed_text": followup_missed,
+        "recording_url": recording_url,
+    }
+    changes = {name: value for name, value in changes.items() if value is not None}
+    if no_reminder:
+        changes["reminder_days_before"] = None
+    try:
+        set_schedule(event, **changes)
+    except ValueError as error:
+        _fail(str(error))
+    db.session.commit()
+    for moment in planned(event):
+        click.echo(f"{MOMENT_LABELS[moment.kind]:<24} {datetime_text(moment.at)}")
 
 
 organisers_cli = AppGroup("organisers", help="Organiser accounts.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime
 
 from flask import current_app
@@ -144,3 +145,34 @@ def cancel_event(event: Event, *, now: datetime | None = None) -> int:
     db.session.flush()
     skip_unsent_scheduled(event, "niet verstuurd: de bijeenkomst gaat niet door")
     return notify_event_cancelled(event, now)
+
+
+SCHEDULE_FIELDS = (
+    "reminder_days_before",
+    "reminder_local_time",
+    "join_link_minutes_before",
+    "followup_minutes_after",
+    "followup_joined_text",
+    "followup_missed_text",
+    "recording_url",
+)
+
+
+def set_schedule(event: Event, **changes) -> None:
+    """Change the event's mail schedule. Raises ValueError with a Dutch message."""
+    unknown = set(changes) - set(SCHEDULE_FIELDS)
+    if unknown:
+        raise ValueError(f"Onbekende instelling: {', '.join(sorted(unknown))}")
+    days = changes.get("reminder_days_before", event.reminder_days_before)
+    if days is not None and not 0 <= days <= 30:
+        raise ValueError("De herinnering kan 0 tot 30 dagen vooraf.")
+    clock = changes.get("reminder_local_time", event.reminder_local_time)
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", clock or ""):
+        raise ValueError("Geef het tijdstip van de herinnering als UU:MM, bijvoorbeeld 10:00.")
+    if not 0 <= changes.get("join_link_minutes_before", event.join_link_minutes_before) <= 24 * 60:
+        raise ValueError("De deelnamelink kan 0 tot 1440 minuten voor de start.")
+    if not 0 <= changes.get("followup_minutes_after", event.followup_minutes_after) <= 14 * 24 * 60:
+        raise ValueError("De nabericht kan 0 tot 14 dagen na afloop.")
+    for name, value in changes.items():
+        setattr(event, name, value)
+    db.session.flush()
