@@ -189,6 +189,7 @@ def test_manage_page_shows_and_changes_details(client, event, smtp):
     link = manage_link(smtp.messages[0])
     page = client.get(link).get_data(as_text=True)
     assert "Status: <strong>Aangemeld</strong>" in page
+    assert "ontvangt u per e-mail op dinsdag 25 mei 2027 om 15.30 uur" in page
     assert 'value="OBS De Linde"' in page
     response = client.post(link, data=form_data(organisation="Stichting Primo", role="HRM'er"))
     assert response.status_code == 302

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 
+from ..attendance.services import join_opens_at
 from ..database import utcnow
 from ..events.services import Phase, registration_phase
 from ..events.views import event_or_404, render_event_page
@@ -130,6 +131,7 @@ def manage(token: str):
         token=token,
         changeable=changeable,
         position=waiting_position(registration),
+        join_opens_at=join_opens_at(registration.event),
     ), status
 
 
