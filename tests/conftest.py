@@ -214,6 +214,7 @@ def form_data(**overrides) -> dict:
         "last_name": "Berg",
         "email": "anna.vandenberg@example.org",
         "organisation": "OBS De Linde",
+        "organisation_type": "School",
         "role": "Schoolleider",
         "role_other": "",
         "question": "",

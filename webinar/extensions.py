@@ -1,5 +1,6 @@
 """Bare extension instances; `create_app` wires them to an app."""
 
+from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -25,3 +26,4 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
+login = LoginManager()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, utcnow
 from ..events.models import Event
 from ..extensions import db
+from ..organiser.models import Broadcast, Invitation
 from ..registration.models import Registration
 
 
@@ -37,6 +38,14 @@ class OutgoingMail(db.Model):
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registration.id", ondelete="CASCADE"), index=True
     )
+    #: for an organiser invitation
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitation.id", ondelete="CASCADE"), index=True
+    )
+    #: for a message an organiser wrote to a group of registrants
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcast.id", ondelete="CASCADE"), index=True
+    )
     #: for scheduled mail: the event version it was planned for (stale after a move)
     event_version: Mapped[int | None] = mapped_column(Integer)
     #: the address at queue time; a registration's current address wins at send time
@@ -62,6 +71,8 @@ class OutgoingMail(db.Model):
 
     event: Mapped[Event | None] = relationship()
     registration: Mapped[Registration | None] = relationship()
+    invitation: Mapped[Invitation | None] = relationship()
+    broadcast: Mapped[Broadcast | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<OutgoingMail {self.id} {self.kind} {self.status.value}>"

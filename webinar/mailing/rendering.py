@@ -12,6 +12,7 @@ from ..attendance.services import join_opens_at
 from ..dutch import date, local, time
 from ..events.ics import build_calendar, google_calendar_url, outlook_calendar_url
 from ..links import external_url
+from ..organiser.services import mint_invitation_token
 from ..registration.models import Registration, RegistrationStatus, TokenPurpose
 from ..registration.services import issue_token
 from .models import OutgoingMail
@@ -79,8 +80,34 @@ def check_still_useful(row: OutgoingMail, now: datetime) -> Registration:
     return registration
 
 
+def _message(subject: str, recipient: str, template: str, **context) -> Message:
+    return Message(
+        subject=subject,
+        recipients=[recipient],
+        body=render_template(f"email/{template}.txt", **context),
+        html=render_template(f"email/{template}.html", **context),
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        extra_headers={"Auto-Submitted": "auto-generated"},
+    )
+
+
+def render_invitation(row: OutgoingMail, now: datetime) -> Message:
+    """An invitation to become an organiser, with a fresh single-use link."""
+    invitation = row.invitation
+    if invitation is None or invitation.accepted_at or invitation.expires_at <= now:
+        raise Obsolete("de uitnodiging is gebruikt of verlopen")
+    url = external_url("organiser.accept_invitation", token=mint_invitation_token(invitation))
+    inviter = invitation.invited_by.label if invitation.invited_by else "Een organisator"
+    return _message(
+        "Uitnodiging: organisator van bijeenkomsten", invitation.email, "invitation",
+        url=url, inviter=inviter, expires_at=invitation.expires_at,
+    )
+
+
 def render_mail(row: OutgoingMail, now: datetime) -> Message:
     """Build the message for an outbox row, minting the personal links it carries."""
+    if row.kind == "invitation":
+        return render_invitation(row, now)
     kind = KINDS[row.kind]
     registration = check_still_useful(row, now)
     event = registration.event
@@ -100,13 +127,11 @@ def render_mail(row: OutgoingMail, now: datetime) -> Message:
         context["join_url"] = external_url(
             "attendance.join", token=issue_token(registration, TokenPurpose.join)
         )
-    message = Message(
-        subject=kind.subject.format(title=event.title, when=_when(event, now)),
-        recipients=[registration.email],
-        body=render_template(f"email/{row.kind}.txt", **context),
-        html=render_template(f"email/{row.kind}.html", **context),
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        extra_headers={"Auto-Submitted": "auto-generated"},
+    message = _message(
+        kind.subject.format(title=event.title, when=_when(event, now)),
+        registration.email,
+        row.kind,
+        **context,
     )
     if kind.calendar:
         message.attach(

@@ -23,6 +23,8 @@ def queue_mail(
     dedupe_key: str,
     event_id: int | None = None,
     registration_id: int | None = None,
+    invitation_id: int | None = None,
+    broadcast_id: int | None = None,
     due_at: datetime | None = None,
 ) -> bool:
     """Queue one e-mail; a second call with the same key queues nothing.
@@ -38,6 +40,8 @@ def queue_mail(
             recipient=recipient,
             event_id=event_id,
             registration_id=registration_id,
+            invitation_id=invitation_id,
+            broadcast_id=broadcast_id,
             status=MailStatus.pending,
             due_at=due_at or utcnow(),
         )

@@ -1,11 +1,12 @@
-"""Organiser accounts."""
+"""Organiser accounts, invitations, login attempts and the audit log."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, String
-from sqlalchemy.orm import Mapped, mapped_column
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import UTCDateTime, utcnow
@@ -14,7 +15,7 @@ from ..extensions import db
 MIN_PASSWORD_LENGTH = 12
 
 
-class Organiser(db.Model):
+class Organiser(UserMixin, db.Model):
     """A person who runs events in the organiser area."""
 
     __tablename__ = "organiser"
@@ -26,7 +27,25 @@ class Organiser(db.Model):
     #: scrypt hash (werkzeug)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: raised on logout and password change: every older session stops working
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    #: failed logins in a row; the account is locked for a while after too many
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def get_id(self) -> str:
+        """The session's user id carries the session version."""
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def label(self) -> str:
+        return self.name or self.email
 
     def set_password(self, password: str) -> None:
         """Hash and keep a new password."""
@@ -37,3 +56,76 @@ class Organiser(db.Model):
     def check_password(self, password: str) -> bool:
         """Whether the password matches."""
         return check_password_hash(self.password_hash, password)
+
+
+class LoginAttempt(db.Model):
+    """One login attempt, for rate limits per address."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_address_at", "address", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the client's IP address
+    address: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Invitation(db.Model):
+    """A single-use invitation for a new organiser."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    #: hex SHA-256 of the token in the link (set when the e-mail is sent)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    invited_by: Mapped[Organiser | None] = relationship()
+
+
+class AuditEntry(db.Model):
+    """Who did what in the organiser area, and when."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organiser.id", ondelete="SET NULL"), index=True
+    )
+    #: kept when the account is gone
+    organiser_email: Mapped[str] = mapped_column(String(254))
+    #: e.g. "event.edit", "export.xlsx", "message.send"
+    action: Mapped[str] = mapped_column(String(60))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"), index=True)
+    #: what changed, in words
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Broadcast(db.Model):
+    """A message an organiser wrote to a group of an event's registrants."""
+
+    __tablename__ = "broadcast"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    #: confirmed, role, waitlisted, joined or not_joined
+    segment: Mapped[str] = mapped_column(String(30))
+    #: with segment "role": which role
+    role: Mapped[str] = mapped_column(String(100), default="")
+    subject: Mapped[str] = mapped_column(String(200))
+    #: the text, with placeholders such as {voornaam} and {deelnamelink}
+    body: Mapped[str] = mapped_column(Text)
+    #: when it goes out
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: how many e-mails were queued
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+    created_by: Mapped[Organiser | None] = relationship()

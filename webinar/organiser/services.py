@@ -1,24 +1,151 @@
-"""Organiser accounts."""
+"""Organiser accounts: creating, logging in, invitations, and the audit log."""
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from datetime import datetime, timedelta
 
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+
+from ..database import utcnow
+from ..events.models import Event
 from ..extensions import db
-from .models import Organiser
+from ..mailing.services import queue_mail
+from ..tokens import hash_token, new_token
+from .models import AuditEntry, Invitation, LoginAttempt, Organiser
+
+#: failed logins in a row before an account is locked, and for how long
+MAX_FAILED_LOGINS = 5
+LOCK_TIME = timedelta(minutes=15)
+#: failed logins from one address within LOCK_TIME before it is refused
+MAX_FAILED_PER_ADDRESS = 20
+INVITATION_VALID = timedelta(days=3)
+
+
+class LoginRefused(Exception):
+    """Wrong address or password, or too many attempts: one answer for all."""
+
+
+def normalize_address(email: str) -> str:
+    """A valid address in lower case. Raises ValueError with a Dutch message."""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValueError("Dat is geen geldig e-mailadres.") from error
+
+
+def find_organiser(email: str) -> Organiser | None:
+    return db.session.scalar(select(Organiser).where(Organiser.email == email.strip().lower()))
 
 
 def create_organiser(email: str, password: str, name: str = "") -> Organiser:
     """Add an organiser. Raises ValueError with a Dutch message on bad input."""
-    try:
-        address = validate_email(email.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        raise ValueError("Dat is geen geldig e-mailadres.") from error
-    if db.session.scalar(select(Organiser).where(Organiser.email == address)):
+    address = normalize_address(email)
+    if find_organiser(address):
         raise ValueError(f"Er is al een organisator met het adres {address}.")
-    organiser = Organiser(email=address, name=name)
+    organiser = Organiser(email=address, name=name.strip())
     organiser.set_password(password)
     db.session.add(organiser)
     db.session.flush()
     return organiser
+
+
+def authenticate(email: str, password: str, address: str, now: datetime | None = None) -> Organiser:
+    """The organiser for these credentials, or LoginRefused. Counts every attempt."""
+    now = now or utcnow()
+    recent_failures = db.session.scalar(
+        select(func.count(LoginAttempt.id)).where(
+            LoginAttempt.address == address,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.created_at > now - LOCK_TIME,
+        )
+    )
+    organiser = find_organiser(email)
+    attempt = LoginAttempt(address=address, created_at=now)
+    db.session.add(attempt)
+    allowed = recent_failures < MAX_FAILED_PER_ADDRESS
+    if organiser is None or not organiser.active or not allowed:
+        raise LoginRefused()
+    if organiser.locked_until and organiser.locked_until > now:
+        raise LoginRefused()
+    if not organiser.check_password(password):
+        organiser.failed_logins += 1
+        if organiser.failed_logins >= MAX_FAILED_LOGINS:
+            organiser.locked_until = now + LOCK_TIME
+            organiser.failed_logins = 0
+        raise LoginRefused()
+    organiser.failed_logins = 0
+    organiser.locked_until = None
+    organiser.last_login_at = now
+    attempt.succeeded = True
+    db.session.flush()
+    return organiser
+
+
+def end_sessions(organiser: Organiser) -> None:
+    """Every session of this organiser stops working (logout, password change)."""
+    organiser.session_version += 1
+    db.session.flush()
+
+
+def change_password(organiser: Organiser, current: str, new: str) -> None:
+    """Set a new password and end all sessions. Raises ValueError in Dutch."""
+    if not organiser.check_password(current):
+        raise ValueError("Uw huidige wachtwoord klopt niet.")
+    organiser.set_password(new)
+    end_sessions(organiser)
+
+
+def invite(inviter: Organiser, email: str, now: datetime | None = None) -> Invitation:
+    """Invite a new organiser by e-mail; the link works once and for three days."""
+    now = now or utcnow()
+    address = normalize_address(email)
+    if find_organiser(address):
+        raise ValueError(f"{address} is al organisator.")
+    invitation = Invitation(
+        email=address, invited_by_id=inviter.id, created_at=now, expires_at=now + INVITATION_VALID
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    queue_mail("invitation", recipient=address, dedupe_key=f"invitation:{invitation.id}",
+               invitation_id=invitation.id)
+    return invitation
+
+
+def mint_invitation_token(invitation: Invitation) -> str:
+    """A new token for the invitation's link; earlier links stop working."""
+    token = new_token()
+    invitation.token_hash = hash_token(token)
+    return token
+
+
+def open_invitation(token: str, now: datetime | None = None) -> Invitation | None:
+    """The invitation for a link, if it is unused and not expired."""
+    now = now or utcnow()
+    if not token or len(token) > 100:
+        return None
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    if invitation is None or invitation.accepted_at or invitation.expires_at <= now:
+        return None
+    return invitation
+
+
+def accept_invitation(invitation: Invitation, name: str, password: str, now: datetime | None = None) -> Organiser:
+    """Create the invited organiser; the link is used up."""
+    organiser = create_organiser(invitation.email, password, name=name)
+    invitation.accepted_at = now or utcnow()
+    db.session.flush()
+    return organiser
+
+
+def audit(organiser: Organiser, action: str, summary: str = "", event: Event | None = None) -> None:
+    """Record an organiser action."""
+    db.session.add(
+        AuditEntry(
+            organiser_id=organiser.id,
+            organiser_email=organiser.email,
+            action=action,
+            event_id=event.id if event else None,
+            summary=summary,
+        )
+    )

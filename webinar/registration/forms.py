@@ -6,10 +6,12 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..events.models import OTHER_ROLE, Event
+from .models import ORGANISATION_TYPES
 from .services import Details
 
 # Control characters other than tab and newline never belong in a name or an address.
@@ -79,6 +81,11 @@ class DetailsForm(FlaskForm):
         max_length=200,
         render_kw={"autocomplete": "organization"},
     )
+    organisation_type = SelectField(
+        "Soort organisatie (niet verplicht)",
+        choices=[SelectChoice("", "Maak een keuze")] + [SelectChoice(kind) for kind in ORGANISATION_TYPES],
+        validate_choice=False,
+    )
     role = RadioField("Uw rol", validate_choice=False)
     role_other = _text("Omschrijf uw rol", max_length=100)
     question = TextAreaField(
@@ -89,11 +96,15 @@ class DetailsForm(FlaskForm):
 
     def __init__(self, event: Event, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = [(role, role) for role in event.role_choices()]
+        self.role.choices = [SelectChoice(role) for role in event.role_choices()]
 
     def validate_role(self, field):
-        if field.data not in dict(field.choices):  # RadioField's own check speaks English
+        if field.data not in {choice.value for choice in field.choices}:  # RadioField's own check speaks English
             raise ValidationError("Kies uw rol.")
+
+    def validate_organisation_type(self, field):
+        if field.data and field.data not in ORGANISATION_TYPES:  # SelectField's own check speaks English
+            raise ValidationError("Kies een soort organisatie uit de lijst.")
 
     def validate_role_other(self, field):
         if self.role.data == OTHER_ROLE and not field.data:
@@ -110,6 +121,7 @@ class DetailsForm(FlaskForm):
             role=self.role.data,
             role_other=(self.role_other.data or "") if self.role.data == OTHER_ROLE else "",
             question=self.question.data or "",
+            organisation_type=self.organisation_type.data or "",
         )
 
 

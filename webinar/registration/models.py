@@ -13,6 +13,15 @@ from ..events.models import Event
 from ..extensions import db
 
 
+ORGANISATION_TYPES = [
+    "Schoolbestuur",
+    "School",
+    "Gemeente",
+    "Samenwerkingsverband",
+    "Anders",
+]
+
+
 class RegistrationStatus(enum.Enum):
     confirmed = "confirmed"
     waitlisted = "waitlisted"
@@ -55,6 +64,8 @@ class Registration(db.Model):
     #: the address in lower case; unique per event
     email_normalized: Mapped[str] = mapped_column(String(254))
     organisation: Mapped[str] = mapped_column(String(200))
+    #: school board, school, municipality, ... (see ORGANISATION_TYPES)
+    organisation_type: Mapped[str] = mapped_column(String(50), default="")
     #: one of the event's roles, or "Anders"
     role: Mapped[str] = mapped_column(String(100))
     #: the registrant's own description when the role is "Anders"

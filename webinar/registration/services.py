@@ -44,6 +44,7 @@ class Details:
     role: str
     role_other: str = ""
     question: str = ""
+    organisation_type: str = ""
 
 
 @dataclass(frozen=True)
