@@ -65,6 +65,9 @@ class Config:
     #: seconds to wait between counting places and storing; tests widen races with it
     REGISTRATION_HOLD_SECONDS = 0.0
 
+    #: minutes of inactivity after which an organiser must log in again
+    ORGANISER_IDLE_MINUTES = int(os.environ.get("ORGANISER_IDLE_MINUTES", "30"))
+
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

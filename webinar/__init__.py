@@ -17,7 +17,10 @@ from .attendance.views import bp as attendance_bp
 from .cli import register_commands
 from .database import begin_write
 from .events.views import bp as events_bp
-from .extensions import csrf, db, mail, migrate
+from .extensions import csrf, db, login, mail, migrate
+from .organiser import dashboard as _organiser_dashboard  # noqa: F401 - adds its routes to bp
+from .organiser import views as _organiser_views  # noqa: F401 - adds its routes to bp
+from .organiser.blueprint import bp as organiser_bp
 from .registration.views import bp as registration_bp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,12 +57,15 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     mail.init_app(app)
     csrf.init_app(app)
+    login.init_app(app)
+    login.login_view = "organiser.login"
 
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(attendance_bp)
+    app.register_blueprint(organiser_bp)
 
 
 def register_write_transactions(app: Flask) -> None:
@@ -77,6 +83,7 @@ def register_templates(app: Flask) -> None:
     app.jinja_env.filters["datumtijd"] = dutch.datetime_text
     app.jinja_env.filters["getal"] = dutch.number
     app.jinja_env.globals["periode"] = dutch.period
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
 
 
 def _page(title: str, message: str, status: int):

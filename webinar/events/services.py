@@ -176,3 +176,4 @@ def set_schedule(event: Event, **changes) -> None:
     for name, value in changes.items():
         setattr(event, name, value)
     db.session.flush()
+

@@ -1,0 +1,64 @@
+"""The organiser blueprint and its one rule: every page needs a logged-in organiser."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+from sqlalchemy import select
+
+from ..database import utcnow
+from ..events.models import Event
+from ..extensions import db, login
+from .models import Organiser
+
+bp = Blueprint("organiser", __name__, url_prefix="/organiser")
+
+#: pages that work without logging in
+PUBLIC_ENDPOINTS = {"organiser.login", "organiser.accept_invitation"}
+
+
+@login.user_loader
+def load_organiser(user_id: str) -> Organiser | None:
+    """The session's organiser, if the session is still current (see session_version)."""
+    try:
+        organiser_id, version = (int(part) for part in user_id.split(":"))
+    except ValueError:
+        return None
+    organiser = db.session.get(Organiser, organiser_id)
+    if organiser is None or not organiser.active or organiser.session_version != version:
+        return None
+    return organiser
+
+
+@bp.before_request
+def require_login():
+    """Refuse every organiser page to anyone not logged in; end idle sessions."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    now = utcnow().timestamp()
+    idle = timedelta(minutes=current_app.config["ORGANISER_IDLE_MINUTES"]).total_seconds()
+    if current_user.is_authenticated and now - session.get("organiser_seen", 0) > idle:
+        logout_user()
+        flash("U was een tijd niet actief en bent uitgelogd.", "error")
+    if not current_user.is_authenticated:
+        if not session.get("_flashes"):
+            flash("Log in om verder te gaan.", "error")
+        return redirect(url_for("organiser.login", next=request.path))
+    session["organiser_seen"] = now
+    return None
+
+
+def event_or_404(slug: str) -> Event:
+    event = db.session.scalar(select(Event).where(Event.slug == slug))
+    if event is None:
+        abort(404)
+    return event
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path inside the organiser area: never an open redirect."""
+    if target and target.startswith("/organiser/") and not target.startswith("//"):
+        return target
+    return url_for("organiser.events")

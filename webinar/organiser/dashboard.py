@@ -1,0 +1,50 @@
+"""An event's dashboard: counts, charts, mail status and retrying failed mail."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import update
+
+from ..extensions import db
+from ..mailing.models import MailStatus, OutgoingMail
+from ..registration.forms import EmptyForm
+from .blueprint import bp, event_or_404
+from .charts import bars, cumulative_line
+from .reports import event_stats, failed_mail
+from .services import audit
+
+
+@bp.get("/events/<slug>")
+def dashboard(slug: str):
+    """Counts by status, role and organisation type; sign-ups over time; mail."""
+    event = event_or_404(slug)
+    stats = event_stats(event)
+    return render_template(
+        "organiser/dashboard.html",
+        event=event,
+        stats=stats,
+        role_bars=bars(stats.by_role),
+        type_bars=bars(stats.by_organisation_type),
+        line=cumulative_line(stats.cumulative),
+        failed=failed_mail(event),
+        form=EmptyForm(),
+    )
+
+
+@bp.post("/events/<slug>/mail/opnieuw")
+def retry_failed_mail(slug: str):
+    """Put the event's failed e-mails back in the queue."""
+    event = event_or_404(slug)
+    if not EmptyForm().validate():
+        abort(400)
+    count = db.session.execute(
+        update(OutgoingMail)
+        .where(OutgoingMail.event_id == event.id, OutgoingMail.status == MailStatus.failed)
+        .values(status=MailStatus.pending, next_attempt_at=None, attempts=0)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    audit(current_user, "mail.retry", f"{count} mislukte e-mails opnieuw in de wachtrij", event)
+    db.session.commit()
+    flash(f"{count} e-mails staan weer in de wachtrij.", "success")
+    return redirect(url_for(".dashboard", slug=slug))

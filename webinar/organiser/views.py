@@ -1,0 +1,233 @@
+"""Organiser area: logging in, accounts, events and the audit log."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from ..database import utcnow
+from ..dutch import AMSTERDAM, local
+from ..events.editing import duplicate_event, update_event
+from ..events.models import OTHER_ROLE, Event
+from ..events.services import cancel_event, create_event, get_event
+from ..extensions import db
+from ..registration.forms import EmptyForm
+from .blueprint import bp, event_or_404, safe_next
+from .forms import AcceptInvitationForm, EventForm, InviteForm, LoginForm, PasswordForm
+from .models import AuditEntry
+from .services import (
+    LoginRefused,
+    accept_invitation,
+    audit,
+    authenticate,
+    change_password,
+    end_sessions,
+    invite,
+    open_invitation,
+)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in. One answer for every failure, so accounts cannot be guessed."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            organiser = authenticate(form.email.data, form.password.data, request.remote_addr or "")
+        except LoginRefused:
+            db.session.commit()  # the attempt counts
+            form.password.errors.append(
+                "Inloggen lukt niet met dit e-mailadres en wachtwoord. Na te veel pogingen "
+                "moet u een kwartier wachten."
+            )
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(organiser)
+            session["organiser_seen"] = utcnow().timestamp()
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("organiser/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    """Log out everywhere: every session of this organiser ends."""
+    if EmptyForm().validate():
+        end_sessions(current_user)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("U bent uitgelogd.", "success")
+    return redirect(url_for(".login"))
+
+
+@bp.route("/wachtwoord", methods=["GET", "POST"])
+def password():
+    """Change the password; all sessions end, including this one."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current.data, form.new.data)
+        except ValueError as error:
+            form.current.errors.append(str(error))
+        else:
+            audit(current_user, "account.password", "wachtwoord gewijzigd")
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash("Uw wachtwoord is gewijzigd. Log opnieuw in.", "success")
+            return redirect(url_for(".login"))
+    return render_template("organiser/password.html", form=form)
+
+
+@bp.route("/uitnodigen", methods=["GET", "POST"])
+def invite_organiser():
+    """Invite a colleague by e-mail."""
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            invitation = invite(current_user, form.email.data)
+        except ValueError as error:
+            form.email.errors.append(str(error))
+        else:
+            audit(current_user, "account.invite", f"uitnodiging aan {invitation.email}")
+            db.session.commit()
+            flash(f"Uitnodiging verstuurd naar {invitation.email}.", "success")
+            return redirect(url_for(".events"))
+    return render_template("organiser/invite.html", form=form)
+
+
+@bp.route("/uitnodiging/<token>", methods=["GET", "POST"], endpoint="accept_invitation")
+def accept(token: str):
+    """Accept an invitation: choose a name and password."""
+    invitation = open_invitation(token)
+    if invitation is None:
+        abort(404, description="token")
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            organiser = accept_invitation(invitation, form.name.data, form.password.data)
+        except ValueError as error:
+            form.password.errors.append(str(error))
+        else:
+            audit(organiser, "account.accept", f"uitnodiging aanvaard door {organiser.email}")
+            db.session.commit()
+            flash("Uw account is klaar. Log in.", "success")
+            return redirect(url_for(".login"))
+    return render_template("organiser/accept.html", form=form, invitation=invitation)
+
+
+@bp.get("/")
+def events():
+    """All events, the next first."""
+    rows = db.session.scalars(select(Event).order_by(Event.starts_at.desc())).all()
+    return render_template("organiser/events.html", events=rows)
+
+
+def _form_values(form: EventForm) -> dict:
+    values = {name: field.data for name, field in form._fields.items() if name not in ("csrf_token", "slug")}
+    for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
+        if values[name] is not None:
+            values[name] = values[name].replace(tzinfo=AMSTERDAM)
+    roles = [line.strip() for line in (values["roles"] or "").splitlines() if line.strip()]
+    values["roles"] = [role for role in roles if role != OTHER_ROLE]
+    for name in ("meeting_url", "recording_url"):
+        values[name] = values[name] or None
+    for name in ("summary", "body", "audience", "practical", "contact_name", "contact_email",
+                 "contact_phone", "followup_joined_text", "followup_missed_text"):
+        values[name] = (values[name] or "").strip()
+    return values
+
+
+def _fill(form: EventForm, event: Event) -> None:
+    for name, field in form._fields.items():
+        if name == "csrf_token":
+            continue
+        value = getattr(event, name)
+        if name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at") and value:
+            value = local(value).replace(tzinfo=None)
+        if name == "roles":
+            value = "\n".join(value)
+        field.data = value
+
+
+@bp.route("/events/nieuw", methods=["GET", "POST"])
+def new_event():
+    """Create an event."""
+    form = EventForm()
+    if request.method == "GET":
+        form.reminder_days_before.data, form.reminder_local_time.data = 1, "10:00"
+        form.join_link_minutes_before.data, form.followup_minutes_after.data = 30, 60
+    if form.validate_on_submit():
+        values = _form_values(form)
+        try:
+            event = create_event(slug=form.slug.data, **values)
+        except ValueError as error:
+            form.slug.errors.append(str(error))
+        else:
+            audit(current_user, "event.create", f"bijeenkomst {event.slug} aangemaakt", event)
+            db.session.commit()
+            flash("De bijeenkomst is aangemaakt.", "success")
+            return redirect(url_for(".dashboard", slug=event.slug))
+    return render_template("organiser/event_form.html", form=form, event=None)
+
+
+@bp.route("/events/<slug>/bewerken", methods=["GET", "POST"])
+def edit_event(slug: str):
+    """Change an event; a new time moves planned mail and tells registrants."""
+    event = event_or_404(slug)
+    form = EventForm()
+    if request.method == "GET":
+        _fill(form, event)
+    form.slug.data = event.slug
+    if form.validate_on_submit():
+        try:
+            changed = update_event(event, _form_values(form))
+        except ValueError as error:
+            form.starts_at.errors.append(str(error))
+        else:
+            if changed:
+                audit(current_user, "event.edit", "gewijzigd: " + ", ".join(changed), event)
+            db.session.commit()
+            flash("De wijzigingen zijn opgeslagen.", "success")
+            return redirect(url_for(".dashboard", slug=event.slug))
+    return render_template("organiser/event_form.html", form=form, event=event)
+
+
+@bp.post("/events/<slug>/dupliceren")
+def copy_event(slug: str):
+    """Copy an event (without registrations) under a new name."""
+    event = event_or_404(slug)
+    if not EmptyForm().validate():
+        abort(400)
+    number = 2
+    while get_event(f"{event.slug}-{number}"):
+        number += 1
+    copy = duplicate_event(event, f"{event.slug}-{number}")
+    audit(current_user, "event.duplicate", f"kopie {copy.slug} van {event.slug}", copy)
+    db.session.commit()
+    flash("Kopie gemaakt. Pas de datum en tijd aan.", "success")
+    return redirect(url_for(".edit_event", slug=copy.slug))
+
+
+@bp.route("/events/<slug>/annuleren", methods=["GET", "POST"])
+def cancel(slug: str):
+    """Cancel an event after confirming; everyone registered is told."""
+    event = event_or_404(slug)
+    form = EmptyForm()
+    if request.method == "POST" and form.validate():
+        told = cancel_event(event)
+        audit(current_user, "event.cancel", f"geannuleerd; {told} aangemelden krijgen bericht", event)
+        db.session.commit()
+        flash(f"De bijeenkomst is geannuleerd; {told} aangemelden krijgen bericht.", "success")
+        return redirect(url_for(".dashboard", slug=slug))
+    return render_template("organiser/cancel_event.html", event=event, form=form)
+
+
+@bp.get("/audit")
+def audit_log():
+    """What organisers did, newest first."""
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)).all()
+    names = {e.id: e.slug for e in db.session.scalars(select(Event))}
+    return render_template("organiser/audit.html", entries=entries, event_slugs=names)
