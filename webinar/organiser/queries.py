@@ -1,0 +1,72 @@
+"""Which registrations an organiser means: filters shared by the table, exports and messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, exists, func, or_, select
+
+from ..attendance.models import Attendance
+from ..events.models import Event
+from ..registration.models import Registration, RegistrationStatus
+
+STATUS_FILTERS = {
+    "aangemeld": RegistrationStatus.confirmed,
+    "wachtlijst": RegistrationStatus.waitlisted,
+    "afgemeld": RegistrationStatus.cancelled,
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Filters as they appear in query arguments (?q=&rol=&status=&deelgenomen=)."""
+
+    q: str = ""
+    rol: str = ""
+    status: str = ""
+    #: "ja", "nee" or ""
+    deelgenomen: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        """Read filters from request.args, ignoring unknown values."""
+        status = args.get("status", "")
+        joined = args.get("deelgenomen", "")
+        return cls(
+            q=args.get("q", "").strip()[:200],
+            rol=args.get("rol", "").strip()[:100],
+            status=status if status in STATUS_FILTERS else "",
+            deelgenomen=joined if joined in ("ja", "nee") else "",
+        )
+
+    def as_args(self) -> dict[str, str]:
+        """The non-empty filters, for building links."""
+        return {name: value for name, value in self.__dict__.items() if value}
+
+
+def registrations_query(event: Event, filters: Filters = Filters()) -> Select:
+    """The event's registrations matching the filters, by last name (tussenvoegsel ignored)."""
+    query = select(Registration).where(Registration.event_id == event.id)
+    if filters.q:
+        pattern = f"%{filters.q.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Registration.first_name).like(pattern),
+                func.lower(Registration.last_name).like(pattern),
+                func.lower(Registration.first_name + " " + Registration.tussenvoegsel + " " + Registration.last_name).like(pattern),
+                Registration.email_normalized.like(pattern),
+                func.lower(Registration.organisation).like(pattern),
+            )
+        )
+    if filters.rol:
+        query = query.where(Registration.role == filters.rol)
+    if filters.status:
+        query = query.where(Registration.status == STATUS_FILTERS[filters.status])
+    joined = exists().where(Attendance.registration_id == Registration.id)
+    if filters.deelgenomen == "ja":
+        query = query.where(joined)
+    elif filters.deelgenomen == "nee":
+        query = query.where(~joined)
+    return query.order_by(
+        func.lower(Registration.last_name), func.lower(Registration.first_name), Registration.id
+    )
