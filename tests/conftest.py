@@ -31,6 +31,7 @@ from webinar.dutch import AMSTERDAM
 from webinar.events.services import create_event
 from webinar.extensions import db
 from webinar.mailing.worker import send_due
+from webinar.organiser.services import create_organiser
 
 #: "now" in most tests: a few weeks before the event
 NOW = datetime(2027, 5, 1, 12, 0, tzinfo=AMSTERDAM)
@@ -204,6 +205,26 @@ def event(app):
     )
     db.session.commit()
     return event
+
+
+ORGANISER_EMAIL = "organisator@example.org"
+ORGANISER_PASSWORD = "een lang en geheim wachtwoord"
+
+
+@pytest.fixture
+def organiser(app):
+    """An organiser account (not logged in)."""
+    organiser = create_organiser(ORGANISER_EMAIL, ORGANISER_PASSWORD, name="Mieke Organisator")
+    db.session.commit()
+    return organiser
+
+
+@pytest.fixture
+def organiser_client(client, organiser):
+    """The test client, logged in as the organiser."""
+    response = client.post("/organiser/login", data={"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
 
 
 def form_data(**overrides) -> dict:
