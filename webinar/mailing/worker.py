@@ -136,10 +136,15 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
     return ready
 
 
-def _smtp_code(error: smtplib.SMTPException) -> int:
+def _smtp_reply(error: smtplib.SMTPException) -> tuple[int, str]:
+    """The server's reply code and text, e.g. (550, "5.1.1 no such user")."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return min(code for code, _ in error.recipients.values())
-    return getattr(error, "smtp_code", 0)
+        code, text = min(error.recipients.values())
+    else:
+        code, text = getattr(error, "smtp_code", 0), getattr(error, "smtp_error", b"")
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    return code, text
 
 
 def send_claimed(ids: list[int], now: datetime, result: PassResult) -> None:
@@ -168,8 +173,8 @@ def send_claimed(ids: list[int], now: datetime, result: PassResult) -> None:
 
 def _refused(item: Ready, error: smtplib.SMTPException, now: datetime, result: PassResult) -> None:
     """The server answered with an error: 5xx fails for good, 4xx is tried again."""
-    code = _smtp_code(error)
-    text = f"{code} {error}"
+    code, reply = _smtp_reply(error)
+    text = f"{code} {reply}"
     result.errors.append(text)
     if code >= 500:
         _mark(item.row_id, status=MailStatus.failed, last_error=text)

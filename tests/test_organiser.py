@@ -1,0 +1,262 @@
+"""The organiser area: access, accounts, events, dashboard and audit log."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, post_registration
+from webinar import create_app
+from webinar.events.models import Event
+from webinar.extensions import db
+from webinar.mailing.models import MailStatus, OutgoingMail
+from webinar.organiser.blueprint import PUBLIC_ENDPOINTS
+from webinar.organiser.models import AuditEntry, Organiser
+from webinar.registration.models import Registration, RegistrationStatus
+
+GENERIC_ERROR = "Inloggen lukt niet met dit e-mailadres en wachtwoord."
+
+
+def _organiser_rules() -> list[tuple[str, str, str]]:
+    """Every organiser URL and method in the app, read from its URL map."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    rules = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("organiser.") or rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        values = {arg: 1 if arg in ("id", "registration_id", "broadcast_id") else "samen-onderwijs-versnellen"
+                  for arg in rule.arguments}
+        path = rule.build(values, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            rules.append((rule.endpoint, method, path))
+    return rules
+
+
+ORGANISER_RULES = _organiser_rules()
+
+
+def login(client, email=ORGANISER_EMAIL, password=ORGANISER_PASSWORD):
+    return client.post("/organiser/login", data={"email": email, "password": password})
+
+
+def test_the_url_map_has_organiser_pages():
+    assert len(ORGANISER_RULES) >= 10
+
+
+@pytest.mark.parametrize(("endpoint", "method", "path"), ORGANISER_RULES, ids=lambda v: str(v))
+def test_every_organiser_url_refuses_anonymous_users(client, event, endpoint, method, path):
+    before = db.session.scalar(select(func.count(OutgoingMail.id))), event.version
+    response = client.open(path, method=method, data={"title": "Gekaapt"})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/organiser/login")
+    db.session.rollback()
+    assert (db.session.scalar(select(func.count(OutgoingMail.id))), event.version) == before
+    assert event.title == "Samen onderwijs versnellen"
+
+
+@pytest.mark.parametrize(("endpoint", "method", "path"), ORGANISER_RULES, ids=lambda v: str(v))
+def test_every_organiser_url_refuses_a_logged_out_session(client, organiser, event, endpoint, method, path):
+    assert login(client).status_code == 302
+    client.post("/organiser/logout")
+    response = client.open(path, method=method)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/organiser/login")
+
+
+def test_login_and_the_dashboard(client, organiser, event):
+    response = login(client)
+    assert response.headers["Location"] == "/organiser/"
+    page = client.get("/organiser/").get_data(as_text=True)
+    assert "Samen onderwijs versnellen" in page
+    assert "Uitloggen (Mieke Organisator)" in page
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [(ORGANISER_EMAIL, "verkeerd wachtwoord!"), ("onbekend@example.org", ORGANISER_PASSWORD)],
+    ids=["wrong-password", "unknown-account"],
+)
+def test_failed_login_gets_one_generic_answer(client, organiser, email, password):
+    response = login(client, email, password)
+    assert response.status_code == 200
+    assert GENERIC_ERROR in response.get_data(as_text=True)
+    assert client.get("/organiser/").status_code == 302
+
+
+def test_account_is_locked_after_five_failures_even_for_the_right_password(client, organiser, frozen):
+    for _ in range(5):
+        login(client, password="verkeerd wachtwoord!")
+    assert GENERIC_ERROR in login(client).get_data(as_text=True)
+    frozen.move_to(NOW + timedelta(minutes=16))
+    assert login(client).status_code == 302
+
+
+def test_one_address_is_limited_across_accounts(client, organiser):
+    for n in range(20):
+        login(client, email=f"gok{n}@example.org")
+    assert GENERIC_ERROR in login(client).get_data(as_text=True)
+
+
+def test_next_never_leaves_the_organiser_area(client, organiser):
+    for target in ("https://evil.example.org/", "//evil.example.org/", "/events/x"):
+        response = client.post(f"/organiser/login?next={target}", data={"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD})
+        assert response.headers["Location"] == "/organiser/"
+        client.post("/organiser/logout")
+    response = client.post("/organiser/login?next=/organiser/audit", data={"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD})
+    assert response.headers["Location"] == "/organiser/audit"
+
+
+def test_logging_out_ends_every_session_of_that_organiser(app, organiser):
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop), login(phone)
+    assert phone.get("/organiser/").status_code == 200
+    laptop.post("/organiser/logout")
+    assert phone.get("/organiser/").status_code == 302
+
+
+def test_changing_the_password_ends_every_session(app, organiser):
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop), login(phone)
+    response = laptop.post("/organiser/wachtwoord", data={"current": ORGANISER_PASSWORD, "new": "een nieuw lang wachtwoord"})
+    assert response.headers["Location"] == "/organiser/login"
+    assert phone.get("/organiser/").status_code == 302
+    assert login(laptop, password="een nieuw lang wachtwoord").status_code == 302
+
+
+def test_a_short_new_password_is_refused(organiser_client):
+    response = organiser_client.post("/organiser/wachtwoord", data={"current": ORGANISER_PASSWORD, "new": "kort"})
+    assert "Een wachtwoord heeft minstens 12 tekens." in response.get_data(as_text=True)
+
+
+def test_an_idle_session_ends(organiser_client, frozen):
+    assert organiser_client.get("/organiser/").status_code == 200
+    frozen.move_to(NOW + timedelta(minutes=29))
+    assert organiser_client.get("/organiser/").status_code == 200
+    frozen.move_to(NOW + timedelta(minutes=60))
+    response = organiser_client.get("/organiser/")
+    assert response.status_code == 302
+    assert "U was een tijd niet actief" in organiser_client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_session_cookie_is_httponly_and_samesite(organiser_client):
+    response = login(organiser_client)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_invitation_works_once(app, organiser_client, smtp, frozen):
+    response = organiser_client.post("/organiser/uitnodigen", data={"email": "Nieuw@Example.org"})
+    assert response.status_code == 302
+    deliver()
+    [invitation] = smtp.to("nieuw@example.org")
+    url = re.search(r"http://webinar\.test(/organiser/uitnodiging/[A-Za-z0-9_-]+)", invitation.get_body(("plain",)).get_content()).group(1)
+    newcomer = app.test_client()
+    assert "nieuw@example.org" in newcomer.get(url).get_data(as_text=True)
+    response = newcomer.post(url, data={"name": "Nieuwe Collega", "password": "nog een lang wachtwoord"})
+    assert response.headers["Location"] == "/organiser/login"
+    assert login(newcomer, "nieuw@example.org", "nog een lang wachtwoord").status_code == 302
+    assert app.test_client().get(url).status_code == 404  # used up
+
+
+def test_an_expired_invitation_leads_nowhere(app, organiser_client, smtp, frozen):
+    organiser_client.post("/organiser/uitnodigen", data={"email": "laat@example.org"})
+    deliver()
+    url = re.search(r"(/organiser/uitnodiging/[A-Za-z0-9_-]+)", smtp.messages[-1].get_body(("plain",)).get_content()).group(1)
+    frozen.move_to(NOW + timedelta(days=3, minutes=1))
+    assert app.test_client().get(url).status_code == 404
+
+
+EVENT_FORM = {
+    "title": "Najaarsbijeenkomst", "slug": "najaar", "starts_at": "2027-11-02T16:00",
+    "ends_at": "2027-11-02T17:15", "capacity": "40", "roles": "Schoolleider\nIntern begeleider",
+    "reminder_days_before": "1", "reminder_local_time": "10:00", "join_link_minutes_before": "30",
+    "followup_minutes_after": "60", "meeting_url": "https://meet.example.org/najaar",
+}
+
+
+def test_create_an_event(organiser_client):
+    response = organiser_client.post("/organiser/events/nieuw", data=EVENT_FORM)
+    assert response.headers["Location"] == "/organiser/events/najaar"
+    event = db.session.scalar(select(Event).where(Event.slug == "najaar"))
+    assert event.starts_at.hour == 15  # 16:00 CET
+    assert event.role_choices() == ["Schoolleider", "Intern begeleider", "Anders"]
+    assert db.session.scalar(select(AuditEntry.action)) == "event.create"
+
+
+def test_bad_event_form_gets_dutch_errors(organiser_client):
+    response = organiser_client.post("/organiser/events/nieuw", data=dict(EVENT_FORM, slug="Met Spaties", ends_at=""))
+    page = response.get_data(as_text=True)
+    assert "Gebruik kleine letters, cijfers en streepjes." in page
+    assert "Vul het einde in (datum en tijd)." in page
+    assert db.session.scalar(select(func.count(Event.id))) == 0
+
+
+def test_moving_an_event_in_the_editor_tells_registrants(organiser_client, client, event, smtp):
+    post_registration(client, event)
+    deliver()
+    form = dict(EVENT_FORM, title=event.title, slug=event.slug, starts_at="2027-06-01T16:00", ends_at="2027-06-01T17:15", capacity="100")
+    response = organiser_client.post(f"/organiser/events/{event.slug}/bewerken", data=form)
+    assert response.status_code == 302
+    deliver()
+    assert smtp.messages[-1]["Subject"].strip() == "Gewijzigd tijdstip: Samen onderwijs versnellen"
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "event.edit"))
+    assert "starts_at/ends_at" in entry.summary and entry.organiser_email == ORGANISER_EMAIL
+
+
+def test_more_places_promote_the_waiting_list(organiser_client, client, event):
+    event.capacity = 1
+    db.session.commit()
+    post_registration(client, event, email="eerste@example.org")
+    post_registration(client, event, email="tweede@example.org")
+    form = dict(EVENT_FORM, title=event.title, slug=event.slug, starts_at="2027-05-25T16:00", ends_at="2027-05-25T17:15", capacity="2")
+    organiser_client.post(f"/organiser/events/{event.slug}/bewerken", data=form)
+    statuses = db.session.scalars(select(Registration.status)).all()
+    assert statuses == [RegistrationStatus.confirmed, RegistrationStatus.confirmed]
+    assert db.session.scalar(select(func.count()).where(OutgoingMail.kind == "promoted")) == 1
+
+
+def test_duplicate_and_cancel(organiser_client, client, event, smtp):
+    response = organiser_client.post(f"/organiser/events/{event.slug}/dupliceren")
+    assert response.headers["Location"] == "/organiser/events/samen-onderwijs-versnellen-2/bewerken"
+    copy = db.session.scalar(select(Event).where(Event.slug == "samen-onderwijs-versnellen-2"))
+    assert copy.title == "Samen onderwijs versnellen (kopie)" and copy.ics_uid != event.ics_uid
+    post_registration(client, event)
+    assert "Ja, annuleer de bijeenkomst" in organiser_client.get(f"/organiser/events/{event.slug}/annuleren").get_data(as_text=True)
+    organiser_client.post(f"/organiser/events/{event.slug}/annuleren")
+    deliver()
+    assert smtp.messages[-1]["Subject"].strip() == "Gaat niet door: Samen onderwijs versnellen"
+
+
+def test_dashboard_counts_charts_and_mail(organiser_client, client, event, smtp):
+    event.capacity = 2
+    db.session.commit()
+    post_registration(client, event, email="a@example.org", role="Schoolleider")
+    post_registration(client, event, email="b@example.org", role="HRM'er", organisation_type="Gemeente")
+    post_registration(client, event, email="c@example.org")
+    smtp.replies.append("550 no such user")
+    deliver()
+    page = organiser_client.get(f"/organiser/events/{event.slug}").get_data(as_text=True)
+    assert re.search(r'id="count-confirmed">2<', page)
+    assert re.search(r'id="count-waitlisted">1<', page)
+    assert re.search(r'id="places-left">0<', page)
+    assert page.count('<svg class="chart" role="img"') == 3
+    assert "<title>Schoolleider: 1</title>" in page and "<title>Gemeente: 1</title>" in page
+    assert "550 no such user" in page
+    organiser_client.post(f"/organiser/events/{event.slug}/mail/opnieuw")
+    deliver()
+    assert db.session.scalar(select(func.count()).where(OutgoingMail.status == MailStatus.failed)) == 0
+    assert len(smtp.messages) == 3
+
+
+def test_audit_log_shows_who_did_what(organiser_client, event):
+    organiser_client.post(f"/organiser/events/{event.slug}/dupliceren")
+    page = organiser_client.get("/organiser/audit").get_data(as_text=True)
+    assert "event.duplicate" in page and ORGANISER_EMAIL in page
+
+
+def test_organiser_passwords_are_hashed(organiser):
+    stored = db.session.scalar(select(Organiser.password_hash))
+    assert stored.startswith("scrypt:") and ORGANISER_PASSWORD not in stored
