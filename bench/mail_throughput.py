@@ -1,0 +1,402 @@
+"""How fast the mail worker delivers one event's join links, against plain smtplib.
+
+    .venv/bin/python bench/mail_throughput.py [--count 5000] [--database-url URL]
+
+Builds a fresh database (a SQLite file in a temporary folder, or with
+--database-url a database of its own next to the one named, dropped at the
+end), adds one event and COUNT confirmed registrations, and travels (with
+time-machine, clock running) to 10 minutes before the start, inside the join
+window. Then:
+
+- sweep:    `schedule_due` alone, queueing the COUNT join-link rows (timed in a
+            transaction that is rolled back, so the worker pass does it again);
+- worker:   one `send_due()` pass, sweep included, delivering every join link
+            over SMTP to a sink on loopback;
+- smtplib:  the baseline, COUNT prebuilt messages of the same average size sent
+            with `smtplib.SMTP.sendmail` over one connection to the same sink.
+
+The sink is an aiosmtpd server in a separate process that only counts
+messages and bytes, so it does not compete with the measured code for the GIL.
+Targets: every message within 60 s, and at least half the smtplib rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import datetime, timedelta, timezone
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_SECONDS = 60
+TARGET_RATIO = 0.5
+
+
+# --- the sink, run as `mail_throughput.py --sink` in its own process ------------
+
+
+def run_sink() -> None:
+    """Count messages on a free loopback port; print the port, then answer 'count' on stdin."""
+    from aiosmtpd.controller import Controller
+
+    class Counter:
+        messages = 0
+        size = 0
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages += 1
+            self.size += len(envelope.content)
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    counter = Counter()
+    controller = Controller(counter, hostname="127.0.0.1", port=port)
+    controller.start()
+    print(port, flush=True)
+    for line in sys.stdin:
+        if line.strip() == "count":
+            print(counter.messages, counter.size, flush=True)
+    controller.stop()
+
+
+class Sink:
+    def __init__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--sink"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.port = int(self.process.stdout.readline())
+
+    def count(self) -> tuple[int, int]:
+        self.process.stdin.write("count\n")
+        self.process.stdin.flush()
+        messages, size = self.process.stdout.readline().split()
+        return int(messages), int(size)
+
+    def wait_for(self, messages: int, timeout: float = 30) -> tuple[int, int]:
+        """The sink's counts once it has `messages` (the last DATA may still be in flight)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            counts = self.count()
+            if counts[0] >= messages or time.monotonic() > deadline:
+                return counts
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
+        self.process.stdout.close()
+
+
+# --- the database ------------------------------------------------------------------
+
+
+def fresh_database(url: str | None, directory: Path):
+    """(SQLAlchemy URL, cleanup): a SQLite file, or a new PostgreSQL database next to `url`."""
+    from sqlalchemy import create_engine, make_url, text
+
+    from config import database_url
+
+    if not url:
+        return f"sqlite:///{directory / 'bench.db'}", lambda: None
+    base = make_url(database_url(url))
+    name = f"{base.database}_bench_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+def add_event_and_registrations(count: int, starts: datetime, registered: datetime) -> int:
+    """One event (no reminder, no follow-ups: only the join link is due) and `count` confirmed people."""
+    from sqlalchemy import insert
+
+    from webinar.events.services import create_event
+    from webinar.extensions import db
+    from webinar.registration.models import Registration, RegistrationStatus
+
+    event = create_event(
+        slug="drukke-bijeenkomst",
+        title="Samen onderwijs versnellen",
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=75),
+        meeting_url="https://meet.example.org/geheim-123",
+        reminder_days_before=None,
+        summary="Een online bijeenkomst over het NPO.",
+        contact_name="Mirjam de Vries",
+        contact_email="bijeenkomsten@example.org",
+    )
+    rows = [
+        {
+            "event_id": event.id,
+            "status": RegistrationStatus.confirmed,
+            "first_name": "Deelnemer",
+            "tussenvoegsel": "van den",
+            "last_name": f"Berg {number}",
+            "email": f"deelnemer{number:05d}@example.org",
+            "email_normalized": f"deelnemer{number:05d}@example.org",
+            "organisation": "OBS De Linde",
+            "organisation_type": "School",
+            "role": "Schoolleider",
+            "privacy_accepted_at": registered,
+            "registered_at": registered,
+            "created_at": registered,
+            "updated_at": registered,
+        }
+        for number in range(count)
+    ]
+    db.session.execute(insert(Registration), rows)
+    db.session.commit()
+    return event.id
+
+
+# --- the two measurements -----------------------------------------------------------
+
+
+def time_sweep(now: datetime) -> tuple[int, float]:
+    """Run the sweep alone and roll it back: (rows it queued, seconds)."""
+    from webinar.database import begin_write
+    from webinar.extensions import db
+    from webinar.mailing.schedules import schedule_due
+
+    db.session.rollback()
+    begin_write()
+    started = time.perf_counter()
+    added = schedule_due(now)
+    db.session.flush()
+    seconds = time.perf_counter() - started
+    db.session.rollback()
+    return added, seconds
+
+
+class Breakdown:
+    """Time spent in the stages of a pass, through thin wrappers (far lighter than a profiler)."""
+
+    STAGES = (
+        ("webinar.mailing.worker", "schedule_due", "sweep (schedule_due)"),
+        ("webinar.mailing.worker", "claim_due", "claim (claim_due)"),
+        ("webinar.mailing.worker", "_prepare", "load + render + commit (_prepare)"),
+        ("webinar.mailing.worker", "render_mail", "  of which render_mail"),
+        ("flask_mail", "Message.as_bytes", "MIME build + serialize (Message.as_bytes)"),
+        ("smtplib", "SMTP.sendmail", "SMTP on the wire (smtplib sendmail)"),
+        ("webinar.mailing.worker", "_mark", "mark sent, a commit each (_mark)"),
+    )
+
+    def __init__(self):
+        import functools
+        import importlib
+
+        self.spent: dict[str, float] = {}
+        self.originals = []
+        for module_name, attribute, label in self.STAGES:
+            owner = importlib.import_module(module_name)
+            *path, name = attribute.split(".")
+            for part in path:
+                owner = getattr(owner, part)
+            original = getattr(owner, name)
+            self.originals.append((owner, name, original))
+            self.spent[label] = 0.0
+
+            def timed(*args, _original=original, _label=label, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    self.spent[_label] += time.perf_counter() - started
+
+            setattr(owner, name, functools.wraps(original)(timed))
+
+    def restore(self) -> None:
+        for owner, name, original in self.originals:
+            setattr(owner, name, original)
+
+    def report(self, count: int, total: float) -> None:
+        print("breakdown of the worker pass:")
+        for label, seconds in self.spent.items():
+            print(f"  {label:<44} {seconds:6.2f} s {seconds / count * 1000:6.2f} ms/message "
+                  f"{seconds / total * 100:5.1f} %")
+
+
+def time_worker(profile: str | None):
+    """One send_due() pass: (PassResult, seconds)."""
+    from webinar.mailing.worker import send_due
+
+    if not profile:
+        started = time.perf_counter()
+        result = send_due()
+        return result, time.perf_counter() - started
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    result = profiler.runcall(send_due)
+    seconds = time.perf_counter() - started
+    profiler.dump_stats(profile)
+    stats = pstats.Stats(profile)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
+    return result, seconds
+
+
+def baseline_messages(count: int, size: int, sender: str) -> list[tuple[str, bytes]]:
+    """`count` join-link-like messages (text and HTML) of about `size` bytes each."""
+    messages = []
+    for number in range(count):
+        recipient = f"deelnemer{number:05d}@example.org"
+        message = EmailMessage()
+        message["Subject"] = "Uw link om deel te nemen: Samen onderwijs versnellen"
+        message["From"] = sender
+        message["To"] = recipient
+        message["Auto-Submitted"] = "auto-generated"
+        message.set_content("Beste Deelnemer,\n")
+        message.add_alternative("<p>Beste Deelnemer,</p>\n", subtype="html")
+        padding = max(size - len(message.as_bytes()), 0) // 2
+        message = EmailMessage()
+        message["Subject"] = "Uw link om deel te nemen: Samen onderwijs versnellen"
+        message["From"] = sender
+        message["To"] = recipient
+        message["Auto-Submitted"] = "auto-generated"
+        message.set_content("Beste Deelnemer,\n" + ("x" * 70 + "\n") * (padding // 71))
+        message.add_alternative(
+            "<p>Beste Deelnemer,</p>\n" + ("<p>" + "x" * 63 + "</p>\n") * (padding // 71), subtype="html"
+        )
+        messages.append((recipient, message.as_bytes(policy=policy.SMTP)))
+    return messages
+
+
+def time_smtplib(port: int, sender: str, messages: list[tuple[str, bytes]]) -> float:
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as connection:
+        for recipient, data in messages:
+            connection.sendmail(sender, [recipient], data)
+    return time.perf_counter() - started
+
+
+# --- main ----------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL server (a database of its own is made)")
+    parser.add_argument("--batch-size", type=int, default=None, help="MAIL_BATCH_SIZE (default: the app's)")
+    parser.add_argument("--profile", default=None, help="cProfile the worker pass into this file")
+    parser.add_argument("--breakdown", action="store_true", help="time the stages of the worker pass")
+    parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.sink:
+        run_sink()
+        return 0
+
+    directory = Path(tempfile.mkdtemp(prefix="mail-bench-"))
+    os.environ["WEBINAR_INSTANCE_DIR"] = str(directory / "instance")
+    sys.path.insert(0, str(ROOT))
+
+    import time_machine
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from webinar import create_app
+    from webinar.extensions import db
+    from webinar.mailing.models import MailStatus, OutgoingMail
+
+    with ExitStack() as cleanup:
+        sink = Sink()
+        cleanup.callback(sink.close)
+        url, drop = fresh_database(args.database_url, directory)
+        cleanup.callback(drop)
+        settings = {
+            "SECRET_KEY": "bench",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": sink.port,
+            "BASE_URL": "https://bijeenkomsten.example.org",
+        }
+        if args.batch_size:
+            settings["MAIL_BATCH_SIZE"] = args.batch_size
+        app = create_app(settings)
+        with app.app_context():
+            upgrade()
+            sender = app.config["MAIL_DEFAULT_SENDER"]
+            real_now = datetime.now(timezone.utc).replace(microsecond=0)
+            starts = (real_now + timedelta(days=2)).replace(minute=0, second=0)
+            add_event_and_registrations(args.count, starts, registered=real_now)
+
+            breakdown = Breakdown() if args.breakdown else None
+            # 10 minutes before the start: the join links are due (window opens 30 minutes before).
+            with time_machine.travel(starts - timedelta(minutes=10), tick=True):
+                swept, sweep_seconds = time_sweep(starts - timedelta(minutes=10))
+                result, worker_seconds = time_worker(args.profile)
+            if breakdown:
+                breakdown.restore()
+            peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+            db.session.rollback()
+            statuses = dict(
+                db.session.execute(
+                    select(OutgoingMail.status, func.count()).group_by(OutgoingMail.status)
+                ).all()
+            )
+            db.session.rollback()
+            db.engine.dispose()
+        received, size = sink.wait_for(args.count)
+        average = size // max(received, 1)
+
+        messages = baseline_messages(args.count, average, sender)
+        baseline_size = sum(len(data) for _, data in messages) // len(messages)
+        smtplib_seconds = time_smtplib(sink.port, sender, messages)
+        total, _ = sink.wait_for(received + args.count)
+        baseline_received = total - received
+
+    worker_rate = result.sent / worker_seconds
+    smtplib_rate = args.count / smtplib_seconds
+    ratio = worker_rate / smtplib_rate
+    database = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"database:           {database}")
+    print(f"registrations:      {args.count}, batch size {app.config['MAIL_BATCH_SIZE']}")
+    print(f"sweep (queue rows): {swept} rows in {sweep_seconds:.2f} s")
+    print(f"worker pass:        {result.sent} sent in {worker_seconds:.2f} s = {worker_rate:.0f} messages/s "
+          f"(scheduled {result.scheduled}, claimed {result.claimed}, retried {result.retried}, "
+          f"failed {result.failed}, skipped {result.skipped}{', ' + result.connection_error if result.connection_error else ''})")
+    print(f"                    outbox {({s.value: n for s, n in statuses.items()})}, "
+          f"sink received {received}, average {average} bytes")
+    print(f"smtplib baseline:   {baseline_received} sent in {smtplib_seconds:.2f} s = {smtplib_rate:.0f} messages/s "
+          f"(average {baseline_size} bytes)")
+    print(f"ratio worker/smtplib: {ratio:.2f}")
+    if breakdown:
+        breakdown.report(args.count, worker_seconds)
+    print(f"peak RSS:           {peak_rss_mb:.0f} MB")
+    print(f"load average:       {' '.join(f'{n:.2f}' for n in os.getloadavg())} (after the run, {os.cpu_count()} CPUs)")
+    all_sent = statuses == {MailStatus.sent: args.count}
+    ok_time = all_sent and result.sent == args.count == received == baseline_received and worker_seconds <= TARGET_SECONDS
+    ok_ratio = ratio >= TARGET_RATIO
+    print(f"target all {args.count} within {TARGET_SECONDS} s: {'met' if ok_time else 'NOT met'}; "
+          f"target ratio >= {TARGET_RATIO}: {'met' if ok_ratio else 'NOT met'}")
+    return 0 if ok_time and ok_ratio else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
