@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import case, delete, or_, select
+
 from ..database import dialect_insert
+from ..dutch import date as dutch_date
 from ..events.models import Event
 from ..extensions import db
-from ..registration.models import Registration
+from ..registration.models import Registration, RegistrationStatus
 from .models import Attendance, AttendanceSource
+from .reports import Report
 
 
 def join_opens_at(event: Event) -> datetime:
@@ -33,3 +38,112 @@ def record_join(registration: Registration, now: datetime) -> None:
         },
     )
     db.session.execute(statement)
+
+
+# Reports and entries by hand. Rules, so no source overwrites what another knows:
+# - join_count counts clicks on the join link only; a report or an organiser
+#   never changes it (a row they create starts at 0);
+# - a report sets minutes_present and source "report"; the earliest join wins
+#   (a link click before the report's first join stays first);
+# - an entry by hand knows no times: it stores the event's start as a stand-in,
+#   which any report replaces.
+
+
+def record_report_row(
+    registration: Registration,
+    first_joined_at: datetime | None,
+    last_joined_at: datetime | None,
+    minutes: int | None,
+) -> None:
+    """Record a meeting report's line for a registrant (see the rules above)."""
+    first = first_joined_at or registration.event.starts_at
+    statement = dialect_insert(Attendance).values(
+        registration_id=registration.id,
+        first_joined_at=first,
+        last_joined_at=last_joined_at or first,
+        join_count=0,
+        minutes_present=minutes,
+        source=AttendanceSource.report,
+    )
+    new = statement.excluded
+    by_hand = Attendance.source == AttendanceSource.manual
+    changes: dict = {"source": AttendanceSource.report}
+    if minutes is not None:
+        changes["minutes_present"] = minutes
+    if first_joined_at is not None:
+        earlier = or_(by_hand, new.first_joined_at < Attendance.first_joined_at)
+        later = or_(by_hand, new.last_joined_at > Attendance.last_joined_at)
+        changes["first_joined_at"] = case((earlier, new.first_joined_at), else_=Attendance.first_joined_at)
+        changes["last_joined_at"] = case((later, new.last_joined_at), else_=Attendance.last_joined_at)
+    db.session.execute(
+        statement.on_conflict_do_update(index_elements=[Attendance.registration_id], set_=changes)
+    )
+
+
+def set_attendance_by_hand(registration: Registration, present: bool) -> bool:
+    """Mark a registrant present (if not already) or absent (forgetting all we knew); True if changed."""
+    if not present:
+        result = db.session.execute(delete(Attendance).where(Attendance.registration_id == registration.id))
+        return result.rowcount > 0
+    starts = registration.event.starts_at
+    statement = dialect_insert(Attendance).values(
+        registration_id=registration.id,
+        first_joined_at=starts,
+        last_joined_at=starts,
+        join_count=0,
+        source=AttendanceSource.manual,
+    )
+    statement = statement.on_conflict_do_nothing(index_elements=[Attendance.registration_id])
+    # RETURNING, not rowcount: an ORM insert on PostgreSQL reports rowcount -1.
+    return db.session.execute(statement.returning(Attendance.id)).first() is not None
+
+
+class ReportForOtherDay(ValueError):
+    """The report's times are nowhere near the event."""
+
+
+@dataclass
+class ImportResult:
+    """What importing a report did with each of its rows."""
+
+    #: recorded: (registration, report row)
+    matched: list = field(default_factory=list)
+    #: the address belongs to a cancelled or waitlisted registration: not recorded
+    not_confirmed: list = field(default_factory=list)
+    #: no registration with this address (or no address at all)
+    unknown: list = field(default_factory=list)
+
+    @property
+    def unmatched_count(self) -> int:
+        return len(self.not_confirmed) + len(self.unknown)
+
+
+def _on_event_day(event: Event, report: Report) -> bool:
+    """Whether any join in the report falls within a day of the event (True if it has no times)."""
+    joins = [row.first_joined_at for row in report.rows if row.first_joined_at]
+    window_start, window_end = event.starts_at - timedelta(days=1), event.ends_at + timedelta(days=1)
+    return not joins or any(window_start <= joined <= window_end for joined in joins)
+
+
+def import_report(event: Event, report: Report) -> ImportResult:
+    """Record the report's people who are confirmed for the event, matched on e-mail in any case."""
+    if not _on_event_day(event, report):
+        raise ReportForOtherDay(
+            f"De tijden in dit rapport vallen niet op de dag van de bijeenkomst ({dutch_date(event.starts_at)}). "
+            "Kies het rapport van deze bijeenkomst."
+        )
+    registrations = {
+        registration.email_normalized: registration
+        for registration in db.session.scalars(select(Registration).where(Registration.event_id == event.id))
+    }
+    result = ImportResult()
+    for row in report.rows:
+        registration = registrations.get(row.email.strip().lower()) if row.email else None
+        if registration is None:
+            result.unknown.append(row)
+        elif registration.status != RegistrationStatus.confirmed:
+            result.not_confirmed.append((registration, row))
+        else:
+            record_report_row(registration, row.first_joined_at, row.last_joined_at, row.minutes)
+            result.matched.append((registration, row))
+    return result

@@ -1,0 +1,390 @@
+"""Reading the attendance reports of Microsoft Teams and Zoom (CSV files).
+
+Pure functions: bytes in, a `Report` out, and no exception for odd input.
+The format is recognised from a header row anywhere in the file:
+
+- Zoom's participant export: "Name (Original Name)", "User Email", "Join Time",
+  "Leave Time", "Duration (Minutes)" (also with the meeting's own rows above it,
+  and as "unique users" with "Total Duration (Minutes)" and no times);
+- Teams' attendance report (since 2021): "1. Summary", then "2. Participants"
+  with "Name", "First Join", "Last Leave", "In-Meeting Duration", "Email",
+  "Participant ID (UPN)"; only that table is read;
+- Teams' older attendance list: "Full Name", "User Action" (Joined/Left),
+  "Timestamp"; time present is summed from each Joined to the next Left.
+
+Files may be UTF-16 (as Teams writes them) or UTF-8, separated by tabs,
+commas or semicolons (Excel in Dutch). Column names are compared without
+regard to case.
+
+Times in reports carry no time zone. Zoom and Teams write them in the time
+zone of the account or computer that made the report; we assume that is the
+Netherlands, read them as Amsterdam local time and return UTC. Whether
+"05/06/2027" is 5 June or 6 May is decided for the whole file: by a date that
+can only be read one way, else by the meeting's date, else by the clock (with
+AM/PM month first, as in American English; without, day first).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from ..dutch import AMSTERDAM
+
+NOT_RECOGNISED = "Dit bestand herkennen we niet als aanwezigheidsrapport van Teams of Zoom."
+EXCEL_FILE = (
+    "Dit is een Excel-bestand. Download het aanwezigheidsrapport als CSV-bestand (.csv) "
+    "en probeer het opnieuw."
+)
+NO_PEOPLE = "In dit aanwezigheidsrapport staan geen deelnemers."
+
+#: header text (lower case, single spaces) -> what the column holds
+HEADERS = {
+    "name (original name)": "name",
+    "user name (original name)": "name",
+    "name": "name",
+    "full name": "name",
+    "user email": "email",
+    "email": "email",
+    "e-mail": "email",
+    "participant id (upn)": "upn",
+    "join time": "joined",
+    "first join": "joined",
+    "leave time": "left",
+    "last leave": "left",
+    "duration (minutes)": "minutes",
+    "total duration (minutes)": "minutes",
+    "in-meeting duration": "duration",
+    "user action": "action",
+    "timestamp": "timestamp",
+}
+#: (format, the columns that make a header row that format's), tried in order
+FORMATS = [
+    ("Teams", {"name", "joined", "duration"}),
+    ("Zoom", {"name", "email", "minutes"}),
+    ("Teams (oude lijst)", {"name", "action", "timestamp"}),
+]
+DELIMITERS = ("\t", ",", ";")
+
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+_DATE_TIME = re.compile(
+    r"(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4}),?[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)? ?([ap]\.?m\.?)?",
+    re.IGNORECASE,
+)
+_HMS = re.compile(r"(?:(\d+) ?[hu])? ?(?:(\d+) ?m(?:in)?)? ?(?:(\d+) ?s)?", re.IGNORECASE)
+_CLOCK = re.compile(r"(\d+):(\d{2}):(\d{2})")
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One person in a report, all their sessions taken together."""
+
+    name: str
+    #: in lower case; "" when the report gives no address for this person
+    email: str
+    #: earliest and latest join (UTC); None when the report has no times
+    first_joined_at: datetime | None
+    last_joined_at: datetime | None
+    #: minutes present; None when the report does not say
+    minutes: int | None
+
+
+@dataclass
+class Report:
+    """What a report file holds: its format, the people in it, and what we could not read."""
+
+    kind: str = ""
+    rows: list[ReportRow] = field(default_factory=list)
+    #: remarks (in Dutch) on lines that were skipped or guessed at
+    problems: list[str] = field(default_factory=list)
+    #: why the file as a whole could not be read (in Dutch); "" when it could
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class _Session:
+    name: str
+    email: str
+    joined: datetime | None
+    left: datetime | None
+    seconds: int | None
+
+
+@dataclass(frozen=True)
+class _Table:
+    kind: str
+    columns: dict[str, int]
+    #: (line number, cells) of the rows under the header, up to the first empty line
+    body: list[tuple[int, list[str]]]
+
+    def cell(self, row: list[str], column: str) -> str:
+        """The row's value in a column, or "" when the column or cell is missing."""
+        index = self.columns.get(column)
+        if index is None or index >= len(row):
+            return ""
+        return _SPACES.sub(" ", row[index]).strip()
+
+
+def parse_report(data: bytes, meeting_date: date | None = None) -> Report:
+    """Read a Teams or Zoom attendance report; `meeting_date` helps read ambiguous dates."""
+    if data.startswith(b"PK\x03\x04"):
+        return Report(error=EXCEL_FILE)
+    text = decode(data)
+    table = _find_table(text) if text else None
+    if table is None:
+        return Report(error=NOT_RECOGNISED)
+    to_time = _time_reader(_time_texts(table), meeting_date)
+    if table.kind == "Teams (oude lijst)":
+        sessions, problems = _old_teams_sessions(table, to_time)
+    else:
+        sessions, problems = _table_sessions(table, to_time)
+    rows = _combine(sessions)
+    return Report(kind=table.kind, rows=rows, problems=problems, error="" if rows else NO_PEOPLE)
+
+
+def decode(data: bytes) -> str | None:
+    """The text of a report file in UTF-16 (with or without BOM), UTF-8 or Windows-1252; None if binary."""
+    head = data[:4000]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif head[1::2].count(0) > len(head) // 4:
+        encoding = "utf-16-le"
+    elif head[0::2].count(0) > len(head) // 4:
+        encoding = "utf-16-be"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        if encoding != "utf-8-sig":
+            return None
+        text = data.decode("cp1252", errors="replace")
+    if "\x00" in text:
+        return None
+    return text.lstrip("\ufeff")
+
+
+def _header_key(cell: str) -> str:
+    return _SPACES.sub(" ", cell.replace("\ufeff", "")).strip().strip('"').strip().lower()
+
+
+def _table_at(rows: list[list[str]], index: int) -> _Table | None:
+    """The table whose header is rows[index], if that row is a known header."""
+    columns: dict[str, int] = {}
+    for position, cell in enumerate(rows[index]):
+        columns.setdefault(HEADERS.get(_header_key(cell), ""), position)
+    columns.pop("", None)
+    for kind, needed in FORMATS:
+        if needed <= columns.keys():
+            body = []
+            for number in range(index + 1, len(rows)):
+                if not any(cell.strip() for cell in rows[number]):
+                    break
+                body.append((number + 1, rows[number]))
+            return _Table(kind, columns, body)
+    return None
+
+
+def _find_table(text: str) -> _Table | None:
+    """The first table in the text with a header we know, trying each delimiter."""
+    for delimiter in DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        except csv.Error:
+            continue
+        for index in range(len(rows)):
+            table = _table_at(rows, index)
+            if table is not None:
+                return table
+    return None
+
+
+def _time_texts(table: _Table) -> list[str]:
+    return [
+        value
+        for _, row in table.body
+        for column in ("joined", "left", "timestamp")
+        if (value := table.cell(row, column))
+    ]
+
+
+def _date_parts(text: str) -> tuple[str, ...] | None:
+    match = _DATE_TIME.fullmatch(text)
+    return match.groups() if match else None
+
+
+def _reading(parts: tuple[str, ...], day_first: bool) -> datetime | None:
+    """The local date and time in the parts, read day-first or month-first; None if invalid."""
+    first, second, third, hour, minute, second_of_minute, half = parts
+    if len(first) == 4:
+        year, month, day = first, second, third
+    elif len(third) in (2, 4):
+        year, (day, month) = third, ((first, second) if day_first else (second, first))
+    else:
+        return None
+    hours = int(hour)
+    if half:
+        if not 1 <= hours <= 12:
+            return None
+        hours = hours % 12 + (12 if half[0].lower() == "p" else 0)
+    try:
+        return datetime(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day),
+                        hours, int(minute), int(second_of_minute or 0))
+    except ValueError:
+        return None
+
+
+def _day_first(all_parts: list[tuple[str, ...]], meeting_date: date | None) -> bool:
+    """Whether this file's dates put the day first (see the module's docstring)."""
+    ambiguous = [parts for parts in all_parts if len(parts[0]) <= 2]
+    if not ambiguous:
+        return True
+    fits = {order: all(_reading(parts, order) for parts in ambiguous) for order in (True, False)}
+    if fits[True] != fits[False]:
+        return fits[True]
+    if meeting_date is not None and fits[True]:
+        near = {
+            order: abs((_reading(ambiguous[0], order).date() - meeting_date).days) <= 1
+            for order in (True, False)
+        }
+        if near[True] != near[False]:
+            return near[True]
+    return not any(parts[6] for parts in ambiguous)
+
+
+def _time_reader(texts: list[str], meeting_date: date | None) -> Callable[[str], datetime | None]:
+    """A function from a report's time text to an aware UTC datetime (None if unreadable)."""
+    day_first = _day_first([parts for text in texts if (parts := _date_parts(text))], meeting_date)
+
+    def to_time(text: str) -> datetime | None:
+        parts = _date_parts(text)
+        local = _reading(parts, day_first) if parts else None
+        if local is None:
+            return None
+        return local.replace(tzinfo=AMSTERDAM).astimezone(timezone.utc)
+
+    return to_time
+
+
+def duration_seconds(text: str) -> int | None:
+    """Seconds in a Teams duration ("1h 5m 12s", "47m 3s", "01:05:12"); None if unreadable."""
+    text = text.strip()
+    if match := _CLOCK.fullmatch(text):
+        hours, minutes, seconds = (int(part) for part in match.groups())
+        return hours * 3600 + minutes * 60 + seconds
+    match = _HMS.fullmatch(text)
+    if not text or match is None or not any(match.groups()):
+        return None
+    hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _minutes_seconds(text: str) -> int | None:
+    """Seconds in a Zoom duration in whole minutes ("33"); None if unreadable."""
+    return int(text) * 60 if text.isdigit() else None
+
+
+def _email(table: _Table, row: list[str]) -> str:
+    """The row's address: the e-mail column, else a UPN that looks like an address."""
+    for column in ("email", "upn"):
+        value = table.cell(row, column)
+        if "@" in value:
+            return value.lower()
+    return ""
+
+
+def _table_sessions(table: _Table, to_time) -> tuple[list[_Session], list[str]]:
+    """Sessions from a Zoom or Teams table: one line is one session (or one person)."""
+    seconds_of = _minutes_seconds if table.kind == "Zoom" else duration_seconds
+    sessions, problems = [], []
+    for number, row in table.body:
+        name, email = table.cell(row, "name"), _email(table, row)
+        if not (name or email):
+            continue
+        times = {}
+        for column in ("joined", "left"):
+            text = table.cell(row, column)
+            times[column] = to_time(text) if text else None
+            if text and times[column] is None:
+                problems.append(f"Regel {number}: de tijd \u2018{text[:40]}\u2019 konden we niet lezen.")
+        text = table.cell(row, "minutes" if table.kind == "Zoom" else "duration")
+        seconds = seconds_of(text) if text else None
+        if text and seconds is None:
+            problems.append(f"Regel {number}: de duur \u2018{text[:40]}\u2019 konden we niet lezen.")
+        sessions.append(_Session(name, email, times["joined"], times["left"], seconds))
+    return sessions, problems
+
+
+def _old_teams_events(table: _Table, to_time):
+    """(time, name, e-mail, joined?) per readable line of an old Teams list, in time order."""
+    events, problems = [], []
+    for number, row in table.body:
+        name, email = table.cell(row, "name"), _email(table, row)
+        action, text = table.cell(row, "action").lower(), table.cell(row, "timestamp")
+        when = to_time(text)
+        if not (name or email) or when is None or not action.startswith(("joined", "left")):
+            problems.append(f"Regel {number} hebben we overgeslagen: die konden we niet lezen.")
+            continue
+        events.append((when, name, email, action.startswith("joined")))
+    events.sort(key=lambda event: event[0])
+    return events, problems
+
+
+def _old_teams_sessions(table: _Table, to_time) -> tuple[list[_Session], list[str]]:
+    """Sessions from Joined/Left lines: each Joined up to that person's next Left."""
+    events, problems = _old_teams_events(table, to_time)
+    open_since: dict[str, tuple[str, str, datetime]] = {}
+    sessions = []
+    for when, name, email, joined in events:
+        key = email or name.lower()
+        if joined:
+            open_since.setdefault(key, (name, email, when))
+        elif key in open_since:
+            name, email, since = open_since.pop(key)
+            sessions.append(_Session(name, email, since, when, int((when - since).total_seconds())))
+    last = events[-1][0] if events else None
+    for name, email, since in open_since.values():
+        problems.append(f"Voor {name or email} staat geen vertrek in het rapport; "
+                        "we rekenen tot het laatste tijdstip in het rapport.")
+        sessions.append(_Session(name, email, since, last, int((last - since).total_seconds())))
+    return sessions, problems
+
+
+def _present_seconds(group: list[_Session]) -> int | None:
+    """Time present: the sum of the sessions, counting overlaps (two devices at once) once."""
+    known = [session.seconds for session in group if session.seconds is not None]
+    if not known:
+        return None
+    spans = sorted((s.joined, s.left) for s in group if s.joined and s.left and s.seconds is not None)
+    if len(spans) < len(known) or all(a[1] <= b[0] for a, b in zip(spans, spans[1:])):
+        return sum(known)
+    covered, end = timedelta(0), spans[0][0]
+    for start, stop in spans:
+        covered += max(stop - max(start, end), timedelta(0))
+        end = max(end, stop)
+    return int(covered.total_seconds())
+
+
+def _combine(sessions: list[_Session]) -> list[ReportRow]:
+    """One row per person (by e-mail, else by name), in the order they first appear."""
+    groups: dict[str, list[_Session]] = {}
+    for session in sessions:
+        key = session.email or "naam:" + session.name.lower()
+        groups.setdefault(key, []).append(session)
+    rows = []
+    for group in groups.values():
+        joins = [session.joined for session in group if session.joined]
+        seconds = _present_seconds(group)
+        rows.append(ReportRow(
+            name=next((s.name for s in group if s.name), ""),
+            email=group[0].email,
+            first_joined_at=min(joins, default=None),
+            last_joined_at=max(joins, default=None),
+            minutes=None if seconds is None else (seconds + 30) // 60,
+        ))
+    return rows

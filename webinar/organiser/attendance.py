@@ -1,0 +1,104 @@
+"""An event's attendance: who joined, a Teams or Zoom report to read in, and entries by hand."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import func, or_, select
+
+from ..attendance.models import Attendance
+from ..attendance.reports import parse_report
+from ..attendance.services import ReportForOtherDay, import_report, set_attendance_by_hand
+from ..dutch import local
+from ..events.models import Event
+from ..extensions import db
+from ..registration.forms import EmptyForm
+from ..registration.models import Registration, RegistrationStatus
+from .blueprint import bp, event_or_404
+from .services import audit
+
+
+class ReportForm(FlaskForm):
+    """One uploaded report file; what kind of report it is, the parser finds out."""
+
+    report = FileField(
+        "Aanwezigheidsrapport (CSV-bestand van Teams of Zoom)",
+        [FileRequired("Kies het aanwezigheidsrapport dat u wilt inlezen.")],
+        render_kw={"accept": ".csv,.txt,text/csv,text/plain"},
+    )
+
+
+def attendance_rows(event: Event) -> list[tuple[Registration, Attendance | None]]:
+    """Confirmed registrants (and anyone else recorded as present), by last name."""
+    return db.session.execute(
+        select(Registration, Attendance)
+        .outerjoin(Attendance, Attendance.registration_id == Registration.id)
+        .where(
+            Registration.event_id == event.id,
+            or_(Registration.status == RegistrationStatus.confirmed, Attendance.id.is_not(None)),
+        )
+        .order_by(func.lower(Registration.last_name), func.lower(Registration.first_name), Registration.id)
+    ).all()
+
+
+def _page(event: Event, form: ReportForm):
+    rows = attendance_rows(event)
+    confirmed = [a for r, a in rows if r.status == RegistrationStatus.confirmed]
+    return render_template(
+        "organiser/attendance.html", event=event, rows=rows, form=form, button=EmptyForm(),
+        confirmed=len(confirmed), present=sum(1 for a in confirmed if a is not None),
+    )
+
+
+@bp.get("/events/<slug>/aanwezigheid")
+def attendance(slug: str):
+    """Who joined, how we know, and the forms to change it."""
+    return _page(event_or_404(slug), ReportForm())
+
+
+@bp.post("/events/<slug>/aanwezigheid/rapport")
+def import_attendance_report(slug: str):
+    """Read a Teams or Zoom report: record who is registered, list who is not. All or nothing."""
+    event = event_or_404(slug)
+    form = ReportForm()
+    if not form.validate_on_submit():
+        return _page(event, form)
+    # The upload is at most MAX_CONTENT_LENGTH: Werkzeug refuses anything larger (413).
+    report = parse_report(form.report.data.read(), meeting_date=local(event.starts_at).date())
+    error, result = report.error, None
+    if not error:
+        try:
+            result = import_report(event, report)
+        except ReportForOtherDay as refused:
+            error = str(refused)
+    if error:
+        form.report.errors.append(error)
+        return _page(event, form)
+    audit(current_user, "attendance.import",
+          f"{len(result.matched)} gekoppeld, {result.unmatched_count} niet gekoppeld", event)
+    db.session.commit()
+    # Shown straight away rather than after a redirect: the unmatched rows are kept nowhere.
+    # Sending the same report again changes nothing (see record_report_row).
+    return render_template("organiser/attendance_import.html", event=event, report=report, result=result)
+
+
+@bp.post("/events/<slug>/aanwezigheid/<int:registration_id>")
+def set_attendance(slug: str, registration_id: int):
+    """Mark one registrant present or absent by hand (form field aanwezig=ja|nee)."""
+    event = event_or_404(slug)
+    present = {"ja": True, "nee": False}.get(request.form.get("aanwezig", ""))
+    if not EmptyForm().validate() or present is None:
+        abort(400)
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event.id:
+        abort(404)
+    if present and registration.status != RegistrationStatus.confirmed:
+        abort(409)
+    state = "aanwezig" if present else "niet aanwezig"
+    if set_attendance_by_hand(registration, present):
+        audit(current_user, "attendance.manual", f"aanmelding {registration.id}: {state}", event)
+        db.session.commit()
+    flash(f"{registration.full_name} staat op {state}.", "success")
+    return redirect(url_for(".attendance", slug=slug, _anchor=f"aanmelding-{registration.id}"))
