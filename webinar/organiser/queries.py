@@ -47,15 +47,20 @@ class Filters:
 def registrations_query(event: Event, filters: Filters = Filters()) -> Select:
     """The event's registrations matching the filters, by last name (tussenvoegsel ignored)."""
     query = select(Registration).where(Registration.event_id == event.id)
-    if filters.q:
-        pattern = f"%{filters.q.lower()}%"
+    for word in filters.q.lower().split()[:10]:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(
             or_(
-                func.lower(Registration.first_name).like(pattern),
-                func.lower(Registration.last_name).like(pattern),
-                func.lower(Registration.first_name + " " + Registration.tussenvoegsel + " " + Registration.last_name).like(pattern),
-                Registration.email_normalized.like(pattern),
-                func.lower(Registration.organisation).like(pattern),
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (
+                        Registration.first_name,
+                        Registration.tussenvoegsel,
+                        Registration.last_name,
+                        Registration.email_normalized,
+                        Registration.organisation,
+                    )
+                )
             )
         )
     if filters.rol:

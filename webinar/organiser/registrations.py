@@ -1,0 +1,224 @@
+"""An event's registrations for organisers: table, detail, edit, cancel, promote, add, import."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..events.models import Event
+from ..extensions import db
+from ..registration.forms import DetailsForm, EmptyForm
+from ..registration.models import Registration, RegistrationStatus
+from ..registration.services import (
+    EmailTaken,
+    RegistrationClosed,
+    cancel_registration,
+    update_details,
+    waiting_position,
+)
+from .blueprint import bp, event_or_404
+from .queries import Filters, registrations_query
+from .registrations_import import HEADERS, CsvProblem, ImportForm, import_rows, read_rows
+from .registrations_services import (
+    add_registration,
+    attendance_of,
+    changes_allowed,
+    joined_ids,
+    mails_to,
+    places_over,
+    promote,
+    roles_in_use,
+)
+from .services import audit
+
+PER_PAGE = 50
+_TAKEN = "Dit e-mailadres is al aangemeld voor deze bijeenkomst."
+_FINISHED = "Deze bijeenkomst is voorbij of geannuleerd; aanmeldingen veranderen kan niet meer."
+
+
+def _lock() -> bool:
+    return current_app.config["REGISTRATION_LOCK"]
+
+
+def _page_number() -> int:
+    try:
+        return max(int(request.args.get("pagina", "1")), 1)
+    except ValueError:
+        return 1
+
+
+def _registration_or_404(slug: str, registration_id: int) -> tuple[Event, Registration]:
+    event = event_or_404(slug)
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event.id:
+        abort(404)
+    return event, registration
+
+
+def _require_csrf() -> None:
+    if not EmptyForm().validate():
+        abort(400)
+
+
+@bp.get("/events/<slug>/aanmeldingen")
+def registrations(slug: str):
+    """The registrations, searched, filtered, by last name and fifty to a page."""
+    event = event_or_404(slug)
+    filters = Filters.from_args(request.args)
+    query = registrations_query(event, filters)
+    page = db.paginate(query, page=_page_number(), per_page=PER_PAGE, error_out=False)
+    if page.pages and page.page > page.pages:  # a bookmarked page beyond the end shows the last one
+        page = db.paginate(query, page=page.pages, per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "organiser/registrations.html",
+        event=event,
+        filters=filters,
+        page=page,
+        joined=joined_ids([registration.id for registration in page.items]),
+        roles=roles_in_use(event),
+    )
+
+
+@bp.get("/events/<slug>/aanmeldingen/<int:registration_id>")
+def registration_detail(slug: str, registration_id: int):
+    """One registration: details, status, attendance and the e-mails sent."""
+    event, registration = _registration_or_404(slug, registration_id)
+    return render_template(
+        "organiser/registration_detail.html",
+        event=event,
+        registration=registration,
+        position=waiting_position(registration),
+        attendance=attendance_of(registration),
+        mails=mails_to(registration),
+        changeable=changes_allowed(event),
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/events/<slug>/aanmeldingen/<int:registration_id>/bewerken", methods=["GET", "POST"])
+def registration_edit(slug: str, registration_id: int):
+    """Change a registrant's details; no e-mail goes out."""
+    event, registration = _registration_or_404(slug, registration_id)
+    form = DetailsForm(event, obj=registration)
+    if form.validate_on_submit():
+        details = form.details()
+        old = {name: getattr(registration, name) for name in details.__dataclass_fields__}
+        try:
+            update_details(registration, details)
+        except EmailTaken:
+            form.email.errors.append(_TAKEN)
+        else:
+            changed = [HEADERS[name] for name, value in old.items() if getattr(registration, name) != value]
+            audit(current_user, "registration.edit",
+                  f"aanmelding {registration.id} gewijzigd: " + (", ".join(changed) or "niets"), event)
+            db.session.commit()
+            flash(f"De gegevens van {registration.full_name} zijn opgeslagen.", "success")
+            return redirect(url_for(".registration_detail", slug=slug, registration_id=registration.id))
+    status = 422 if form.errors else 200
+    return render_template("organiser/registration_form.html", event=event, form=form,
+                           registration=registration), status
+
+
+@bp.post("/events/<slug>/aanmeldingen/<int:registration_id>/annuleren")
+def registration_cancel(slug: str, registration_id: int):
+    """Cancel for the registrant; waiting people move up into the free place."""
+    event, registration = _registration_or_404(slug, registration_id)
+    _require_csrf()
+    back = redirect(url_for(".registration_detail", slug=slug, registration_id=registration.id))
+    if not changes_allowed(event):
+        flash(_FINISHED, "error")
+        return back
+    if registration.status == RegistrationStatus.cancelled:
+        flash(f"{registration.full_name} was al afgemeld.", "error")
+        return back
+    promoted = cancel_registration(registration, lock=_lock())
+    audit(current_user, "registration.cancel",
+          f"aanmelding {registration.id} ({registration.email}) afgemeld; {len(promoted)} van de wachtlijst", event)
+    db.session.commit()
+    message = f"{registration.full_name} is afgemeld en krijgt daarvan een e-mail."
+    if promoted:
+        names = ", ".join(person.full_name for person in promoted)
+        message += f" Van de wachtlijst kreeg {names} de vrijgekomen plaats."
+    flash(message, "success")
+    return back
+
+
+@bp.post("/events/<slug>/aanmeldingen/<int:registration_id>/plaats-geven")
+def registration_promote(slug: str, registration_id: int):
+    """Give a waiting person a place now, even past the limit: the organiser's call."""
+    event, registration = _registration_or_404(slug, registration_id)
+    _require_csrf()
+    back = redirect(url_for(".registration_detail", slug=slug, registration_id=registration.id))
+    if not changes_allowed(event):
+        flash(_FINISHED, "error")
+        return back
+    if not promote(registration, lock=_lock()):
+        flash(f"{registration.full_name} staat niet op de wachtlijst.", "error")
+        return back
+    over = places_over(event)
+    audit(current_user, "registration.promote",
+          f"aanmelding {registration.id} ({registration.email}) van de wachtlijst gehaald"
+          + (f"; {over} boven het maximum" if over else ""), event)
+    db.session.commit()
+    message = f"{registration.full_name} heeft een plaats gekregen en krijgt daarvan een e-mail."
+    if over:
+        places = "plaats" if event.capacity == 1 else "plaatsen"
+        message += f" Let op: er zijn nu {event.capacity + over} aanmeldingen voor {event.capacity} {places}."
+    flash(message, "success")
+    return back
+
+
+@bp.route("/events/<slug>/aanmeldingen/nieuw", methods=["GET", "POST"])
+def registration_add(slug: str):
+    """Add a person by hand; they get the usual confirmation or waiting-list e-mail."""
+    event = event_or_404(slug)
+    form = DetailsForm(event)
+    if form.validate_on_submit():
+        try:
+            registration = add_registration(event, form.details(), lock=_lock())
+        except EmailTaken:
+            form.email.errors.append(_TAKEN)
+        except RegistrationClosed:
+            form.form_errors.append(_FINISHED)
+        else:
+            audit(current_user, "registration.add",
+                  f"aanmelding {registration.id} ({registration.email}) toegevoegd: {registration.status_label}", event)
+            db.session.commit()
+            flash(_added_message(registration), "success")
+            return redirect(url_for(".registration_detail", slug=slug, registration_id=registration.id))
+    status = 422 if form.errors else 200
+    return render_template("organiser/registration_form.html", event=event, form=form, registration=None), status
+
+
+def _added_message(registration: Registration) -> str:
+    if registration.status == RegistrationStatus.waitlisted:
+        return (f"De bijeenkomst is vol: {registration.full_name} staat op de wachtlijst "
+                "en krijgt daarover een e-mail.")
+    return f"{registration.full_name} is aangemeld en krijgt een bevestiging per e-mail."
+
+
+@bp.route("/events/<slug>/aanmeldingen/importeren", methods=["GET", "POST"])
+def registrations_import(slug: str):
+    """Import a CSV list; the answer is the report of rows taken and refused."""
+    event = event_or_404(slug)
+    form = ImportForm()
+    if form.validate_on_submit():
+        try:
+            rows, ignored = read_rows(form.file.data.read())
+            report = import_rows(event, rows, lock=_lock())
+        except CsvProblem as problem:
+            form.file.errors.append(str(problem))
+        except RegistrationClosed:
+            form.file.errors.append(_FINISHED)
+        else:
+            report.ignored_columns = ignored
+            filename = form.file.data.filename or "bestand"
+            audit(current_user, "registration.import",
+                  f"{filename}: {len(report.taken)} overgenomen, {len(report.refused)} geweigerd", event)
+            db.session.commit()
+            flash(f"Import klaar: {len(report.taken)} overgenomen, {len(report.refused)} geweigerd.", "success")
+            # The report is the answer itself: refused rows are stored nowhere to show after a redirect.
+            return render_template("organiser/registrations_import.html", event=event, form=ImportForm(),
+                                   report=report)
+    status = 422 if form.errors else 200
+    return render_template("organiser/registrations_import.html", event=event, form=form, report=None), status

@@ -1,0 +1,186 @@
+"""Importing a list of people from a CSV file, with a report of every row taken or refused."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from werkzeug.datastructures import MultiDict
+
+from ..database import utcnow
+from ..events.models import OTHER_ROLE, Event
+from ..events.services import lock_event
+from ..registration.forms import DetailsForm
+from ..registration.models import ORGANISATION_TYPES, STATUS_LABELS, RegistrationStatus
+from ..registration.services import EmailTaken, RegistrationClosed, find_registration, normalize_email
+from .registrations_services import add_registration, changes_allowed
+
+#: DetailsForm field -> the column's name in the header (any case)
+HEADERS = {
+    "first_name": "voornaam",
+    "tussenvoegsel": "tussenvoegsel",
+    "last_name": "achternaam",
+    "email": "e-mailadres",
+    "organisation": "organisatie",
+    "role": "rol",
+    "role_other": "omschrijving rol",
+    "organisation_type": "soort organisatie",
+    "question": "vraag",
+}
+#: header (lower case) -> field, including spellings people often use for the address
+COLUMNS = {header: name for name, header in HEADERS.items()} | {
+    "emailadres": "email", "e-mail": "email", "email": "email",
+}
+REQUIRED = ("first_name", "last_name", "email", "organisation", "role")
+
+
+class ImportForm(FlaskForm):
+    """The upload; its size is limited by MAX_CONTENT_LENGTH."""
+
+    file = FileField("CSV-bestand", [FileRequired("Kies een CSV-bestand.")])
+
+
+class CsvProblem(ValueError):
+    """The file as a whole cannot be read; the message says why, in Dutch."""
+
+
+@dataclass
+class ImportReport:
+    """What became of each row. Row numbers count the header as row 1, as a spreadsheet does."""
+
+    #: (row, name, e-mail, status label)
+    taken: list[tuple[int, str, str, str]] = field(default_factory=list)
+    #: (row, name or e-mail as far as known, reasons)
+    refused: list[tuple[int, str, list[str]]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def read_rows(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+    """The non-empty rows as field -> value, numbered; and the columns we do not know."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise CsvProblem("Het bestand is geen UTF-8. Sla het in Excel op als ‘CSV UTF-8’.") from error
+    lines = text.splitlines(keepends=True)
+    if lines and lines[0].lower().startswith("sep="):  # Excel's own hint about the delimiter
+        delimiter, lines = lines[0][4:5] or ";", lines[1:]
+    else:
+        header = lines[0] if lines else ""
+        delimiter = ";" if header.count(";") > header.count(",") else ","
+    try:
+        records = list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error as error:
+        raise CsvProblem("Het bestand kon niet als CSV-bestand worden gelezen.") from error
+    if not records or not any(cell.strip() for cell in records[0]):
+        raise CsvProblem("Het bestand is leeg.")
+    names, ignored = _header(records[0])
+    rows = []
+    for number, record in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in record):
+            continue
+        values = {name: cell.strip() for name, cell in zip(names, record) if name}
+        if len(record) > len(names) and any(cell.strip() for cell in record[len(names):]):
+            values["_extra"] = "1"
+        rows.append((number, values))
+    if not rows:
+        raise CsvProblem("Het bestand bevat geen rijen onder de kopregel.")
+    return rows, ignored
+
+
+def _header(cells: list[str]) -> tuple[list[str | None], list[str]]:
+    names = [COLUMNS.get(" ".join(cell.split()).lower()) for cell in cells]
+    missing = [HEADERS[name] for name in REQUIRED if name not in names]
+    if missing:
+        raise CsvProblem(
+            "Deze kolommen ontbreken in de kopregel: " + ", ".join(missing) + ". "
+            "Gebruik de kolomnamen " + ", ".join(HEADERS.values()) + "."
+        )
+    ignored = [cell.strip() for cell, name in zip(cells, names) if name is None and cell.strip()]
+    return names, ignored
+
+
+def _matching(value: str, options: list[str]) -> str | None:
+    folded = value.casefold()
+    return next((option for option in options if option.casefold() == folded), None)
+
+
+def _prepared(event: Event, values: dict[str, str]) -> dict[str, str]:
+    """Roles and organisation types matched regardless of case; an unknown role becomes 'Anders'."""
+    values = dict(values)
+    role = values.get("role", "")
+    known = _matching(role, event.role_choices()) if role else None
+    if role and known is None:
+        values["role"], values["role_other"] = OTHER_ROLE, values.get("role_other") or role
+    elif known:
+        values["role"] = known
+    kind = values.get("organisation_type", "")
+    values["organisation_type"] = _matching(kind, ORGANISATION_TYPES) or kind
+    return values
+
+
+def _reasons(form: DetailsForm, values: dict[str, str]) -> list[str]:
+    reasons = []
+    for name, errors in form.errors.items():
+        label = HEADERS.get(name, str(name)).capitalize()
+        if name in REQUIRED and not values.get(name):
+            reasons.append(f"{label} ontbreekt")
+        elif name == "email":
+            reasons.append(f"Ongeldig e-mailadres ‘{values.get('email', '')}’")
+        elif name == "organisation_type":
+            kinds = ", ".join(ORGANISATION_TYPES)
+            reasons.append(f"Onbekende soort organisatie ‘{values.get(name)}’; kies uit {kinds}")
+        else:
+            reasons.append(f"{label}: {errors[0]}")
+    if values.get("_extra"):
+        reasons.append("Meer cellen dan er kolommen in de kopregel staan")
+    return reasons
+
+
+def _name(values: dict[str, str]) -> str:
+    parts = (values.get("first_name", ""), values.get("tussenvoegsel", ""), values.get("last_name", ""))
+    return " ".join(part for part in parts if part) or values.get("email", "")
+
+
+def import_rows(
+    event: Event, rows: list[tuple[int, dict[str, str]]], *, now: datetime | None = None, lock: bool = True
+) -> ImportReport:
+    """Register every valid row (normal e-mails included); refuse the rest with reasons.
+
+    Everything happens in the caller's transaction: it commits all taken rows or none.
+    Raises RegistrationClosed when the event is over or cancelled.
+    """
+    now = now or utcnow()
+    lock_event(event, lock)
+    if not changes_allowed(event, now):
+        raise RegistrationClosed()
+    report, seen = ImportReport(), {}
+    for number, raw in rows:
+        values = _prepared(event, raw)
+        form = DetailsForm(event, formdata=MultiDict(values), meta={"csrf": False})
+        reasons = [] if form.validate() else _reasons(form, values)
+        if not reasons:
+            reasons = _duplicate(event, form.email.data, seen, number)
+        if reasons:
+            report.refused.append((number, _name(values), reasons))
+            continue
+        try:
+            registration = add_registration(event, form.details(), now=now, lock=False)
+        except EmailTaken:
+            report.refused.append((number, _name(values), ["Staat al aangemeld"]))
+            continue
+        report.taken.append((number, registration.full_name, registration.email, registration.status_label))
+    return report
+
+
+def _duplicate(event: Event, email: str, seen: dict[str, int], number: int) -> list[str]:
+    address = normalize_email(email)
+    if address in seen:
+        return [f"Dit e-mailadres staat al in rij {seen[address]}"]
+    seen[address] = number
+    existing = find_registration(event, address)
+    if existing is not None and existing.status != RegistrationStatus.cancelled:
+        return [f"Staat al aangemeld ({STATUS_LABELS[existing.status].lower()})"]
+    return []

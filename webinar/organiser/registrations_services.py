@@ -1,0 +1,129 @@
+"""What an organiser may do to one registration: add by hand, promote past the limit.
+
+Cancelling and changing details reuse the registrant's own services
+(cancel_registration, update_details). Like those, these flush and never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..attendance.models import Attendance
+from ..database import utcnow
+from ..events.models import Event
+from ..events.services import Phase, confirmed_count, lock_event, registration_phase
+from ..extensions import db
+from ..mailing.models import OutgoingMail
+from ..registration.models import Registration, RegistrationStatus
+from ..registration.notifications import notify_promoted, notify_registered
+from ..registration.services import (
+    Details,
+    EmailTaken,
+    RegistrationClosed,
+    find_registration,
+    register,
+    update_details,
+)
+
+#: phases in which the public form takes registrations; register() itself is used then
+_PUBLIC_PHASES = (Phase.open, Phase.full)
+#: phases in which nothing about registrations should change any more
+_FINISHED_PHASES = (Phase.ended, Phase.cancelled)
+
+
+def changes_allowed(event: Event, now: datetime | None = None) -> bool:
+    """Whether organisers may still add, cancel or promote: not after the end or a cancellation."""
+    return registration_phase(event, now or utcnow()) not in _FINISHED_PHASES
+
+
+def add_registration(event: Event, details: Details, *, now: datetime | None = None, lock: bool = True) -> Registration:
+    """Register a person on an organiser's behalf, also before opening and after closing.
+
+    Raises EmailTaken when the address is already registered (or waiting), and
+    RegistrationClosed when the event is over or cancelled. A full event puts
+    the person on the waiting list, as the public form would.
+    """
+    now = now or utcnow()
+    lock_event(event, lock)
+    phase = registration_phase(event, now)
+    if phase in _FINISHED_PHASES:
+        raise RegistrationClosed()
+    existing = find_registration(event, details.email)
+    if existing is not None and existing.status != RegistrationStatus.cancelled:
+        raise EmailTaken()
+    if phase in _PUBLIC_PHASES:
+        return register(event, details, now=now, lock=False).registration
+    return _register_outside_window(event, details, existing, now)
+
+
+def _register_outside_window(
+    event: Event, details: Details, existing: Registration | None, now: datetime
+) -> Registration:
+    # register() refuses outside the public window; this mirrors what it stores.
+    registration = existing or Registration(event=event, event_id=event.id, created_at=now, signups=0)
+    update_details(registration, details)
+    full = event.capacity is not None and confirmed_count(event) >= event.capacity
+    registration.status = RegistrationStatus.waitlisted if full else RegistrationStatus.confirmed
+    registration.signups += 1
+    registration.privacy_accepted_at = now
+    registration.registered_at = now
+    registration.cancelled_at = None
+    db.session.add(registration)
+    db.session.flush()
+    notify_registered(registration)
+    return registration
+
+
+def promote(registration: Registration, *, lock: bool = True) -> bool:
+    """Give a waiting person a place, even when that goes past the limit. False if not waiting."""
+    lock_event(registration.event, lock)
+    db.session.refresh(registration)
+    if registration.status != RegistrationStatus.waitlisted:
+        return False
+    registration.status = RegistrationStatus.confirmed
+    db.session.flush()
+    notify_promoted(registration)
+    return True
+
+
+def places_over(event: Event) -> int:
+    """How many confirmed registrations there are beyond the limit (0 when within it)."""
+    if event.capacity is None:
+        return 0
+    return max(confirmed_count(event) - event.capacity, 0)
+
+
+def attendance_of(registration: Registration) -> Attendance | None:
+    """The registrant's attendance, if they joined."""
+    return db.session.scalar(select(Attendance).where(Attendance.registration_id == registration.id))
+
+
+def mails_to(registration: Registration) -> list[OutgoingMail]:
+    """Every e-mail queued for this registration, oldest first."""
+    return list(
+        db.session.scalars(
+            select(OutgoingMail).where(OutgoingMail.registration_id == registration.id).order_by(OutgoingMail.id)
+        )
+    )
+
+
+def joined_ids(registration_ids: list[int]) -> set[int]:
+    """Which of these registrations joined the meeting."""
+    if not registration_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Attendance.registration_id).where(Attendance.registration_id.in_(registration_ids))
+        )
+    )
+
+
+def roles_in_use(event: Event) -> list[str]:
+    """The event's roles, then any other role registrations carry (roles may have changed since)."""
+    stored = db.session.scalars(
+        select(Registration.role).where(Registration.event_id == event.id).distinct()
+    )
+    offered = event.role_choices()
+    return offered + sorted(set(stored) - set(offered))
