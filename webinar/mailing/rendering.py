@@ -12,6 +12,13 @@ from ..attendance.services import join_opens_at
 from ..dutch import date, local, time
 from ..events.ics import build_calendar, google_calendar_url, outlook_calendar_url
 from ..links import external_url
+from ..organiser.broadcasts import (
+    broadcast_mail,
+    placeholder_values,
+    sample_values,
+    segment_status,
+    uses_placeholder,
+)
 from ..organiser.services import mint_invitation_token
 from ..registration.models import Registration, RegistrationStatus, TokenPurpose
 from ..registration.services import issue_token
@@ -104,10 +111,35 @@ def render_invitation(row: OutgoingMail, now: datetime) -> Message:
     )
 
 
+def render_broadcast(row: OutgoingMail, now: datetime) -> Message:
+    """An organiser's message to one registrant; a test (no registration) gets sample values."""
+    broadcast = row.broadcast
+    if broadcast is None:
+        raise Obsolete("het bericht bestaat niet meer")
+    if row.registration_id is None:
+        subject, context = broadcast_mail(broadcast, row.event, sample_values(row.event), test=True)
+        return _message(subject, row.recipient, "broadcast", **context)
+    registration = row.registration
+    if registration is None or registration.status != segment_status(broadcast.segment):
+        raise Obsolete("de aanmelding heeft een andere status")
+    event = registration.event
+    if event.cancelled_at is not None and event.cancelled_at > row.created_at:
+        raise Obsolete("de bijeenkomst gaat niet door")
+    join_url = ""
+    if uses_placeholder("deelnamelink", broadcast.subject, broadcast.body):
+        join_url = external_url("attendance.join", token=issue_token(registration, TokenPurpose.join))
+    manage_url = external_url("registration.manage", token=issue_token(registration, TokenPurpose.manage))
+    values = placeholder_values(event, registration.first_name, join_url=join_url, manage_url=manage_url)
+    subject, context = broadcast_mail(broadcast, event, values)
+    return _message(subject, registration.email, "broadcast", **context)
+
+
 def render_mail(row: OutgoingMail, now: datetime) -> Message:
     """Build the message for an outbox row, minting the personal links it carries."""
     if row.kind == "invitation":
         return render_invitation(row, now)
+    if row.kind == "broadcast":
+        return render_broadcast(row, now)
     kind = KINDS[row.kind]
     registration = check_still_useful(row, now)
     event = registration.event
