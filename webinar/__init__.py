@@ -18,7 +18,11 @@ from .cli import register_commands
 from .database import begin_write
 from .events.views import bp as events_bp
 from .extensions import csrf, db, login, mail, migrate
+from .organiser import attendance as _organiser_attendance  # noqa: F401
 from .organiser import dashboard as _organiser_dashboard  # noqa: F401 - adds its routes to bp
+from .organiser import messages as _organiser_messages  # noqa: F401
+from .organiser import registrations as _organiser_registrations  # noqa: F401
+from .organiser import exports as _organiser_exports  # noqa: F401 - adds its routes to bp
 from .organiser import views as _organiser_views  # noqa: F401 - adds its routes to bp
 from .organiser.blueprint import bp as organiser_bp
 from .registration.views import bp as registration_bp

@@ -1,0 +1,349 @@
+"""Exports of registrations and attendance: columns, filters, formula injection, audit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import datetime
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import NOW
+from webinar.attendance.models import Attendance, AttendanceSource
+from webinar.dutch import AMSTERDAM
+from webinar.extensions import db
+from webinar.organiser.exports import ATTENDANCE_COLUMNS, REGISTRATION_COLUMNS
+from webinar.organiser.models import AuditEntry
+from webinar.organiser.spreadsheets import clean_text, csv_text, xlsx_text
+from webinar.registration.models import Registration, RegistrationStatus
+
+BASE = "/organiser/events/samen-onderwijs-versnellen"
+URLS = [f"{BASE}/registrations.csv", f"{BASE}/registrations.xlsx",
+        f"{BASE}/attendance.csv", f"{BASE}/attendance.xlsx"]
+BOM = b"\xef\xbb\xbf"
+
+#: values a spreadsheet would run, or that hide a formula behind a control character
+HOSTILE = ["=cmd|' /C calc'!A0", "+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1", "\x00=1", "\x00",
+           " =1+1", "\n=1", "\uff1dSUM(A1)", '=HYPERLINK("http://x.example","klik")']
+
+
+def add(event, email: str = "anna@example.org", **values) -> Registration:
+    """A registration put straight into the database (the public form refuses control characters)."""
+    fields = dict(
+        event_id=event.id, status=RegistrationStatus.confirmed, first_name="Anna",
+        tussenvoegsel="van den", last_name="Berg", email=email, email_normalized=email.lower(),
+        organisation="OBS De Linde", organisation_type="School", role="Schoolleider",
+        question="", privacy_accepted_at=NOW,
+    )
+    fields.update(values)
+    registration = Registration(**fields)
+    db.session.add(registration)
+    db.session.commit()
+    return registration
+
+
+def joined(registration, minutes=None, source=AttendanceSource.link, at=None) -> None:
+    at = at or datetime(2027, 5, 25, 15, 58, tzinfo=AMSTERDAM)
+    db.session.add(Attendance(registration_id=registration.id, first_joined_at=at, last_joined_at=at,
+                              minutes_present=minutes, source=source))
+    db.session.commit()
+
+
+def csv_rows(response, delimiter=";") -> list[list[str]]:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    data = response.get_data()
+    assert data.startswith(BOM)
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter))
+
+
+def workbook(response):
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return openpyxl.load_workbook(io.BytesIO(response.get_data()))
+
+
+def values(sheet) -> list[list]:
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+# --- the escaping rule on its own ---------------------------------------------------
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("Anna", "Anna"),
+    ("van den", "van den"),
+    ("O'Brien", "O'Brien"),
+    ("a=b", "a=b"),
+    ("1e graads", "1e graads"),
+    ("", ""),
+    ("=1+1", "'=1+1"),
+    ("+31 6 12345678", "'+31 6 12345678"),
+    ("-", "'-"),
+    ("@Anna", "'@Anna"),
+    ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"),
+    ("\n=1", "'\n=1"),
+    ("   =1", "'   =1"),
+    ("\x00=1", "'\ufffd=1"),
+    ("\x00", "'\ufffd"),
+    ("\x07a", "'\ufffda"),
+    ("\uff1d1", "'\uff1d1"),
+    ("Anna\x00", "Anna\ufffd"),
+])
+def test_csv_text_escapes_a_risky_start(value, expected):
+    assert csv_text(value) == expected
+
+
+def test_xlsx_text_keeps_text_but_what_xml_cannot_hold():
+    assert xlsx_text("=1+1") == "=1+1"
+    assert xlsx_text("a\r\nb\rc\td") == "a\nb\nc\td"
+    assert xlsx_text("\x00=1") == "\ufffd=1"
+    assert len(xlsx_text("x" * 40000)) == 32767
+
+
+# --- registrations ------------------------------------------------------------------
+
+
+def test_registrations_csv(organiser_client, event):
+    add(event, question="Hoe zit het met de subsidie?")
+    add(event, email="piet@example.org", first_name="Piet", tussenvoegsel="", last_name="Aalders",
+        role="Anders", role_other="Beleidsmedewerker", organisation_type="Gemeente",
+        status=RegistrationStatus.waitlisted)
+    response = organiser_client.get(f"{BASE}/registrations.csv")
+    assert response.mimetype == "text/csv"
+    assert response.mimetype_params["charset"] == "utf-8"
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=samen-onderwijs-versnellen-aanmeldingen-2027-05-01.csv")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert b"\r\n" in response.get_data()
+    rows = csv_rows(response)
+    assert rows[0] == REGISTRATION_COLUMNS == [
+        "Voornaam", "Tussenvoegsel", "Achternaam", "E-mailadres", "Organisatie", "Soort organisatie",
+        "Rol", "Rol (anders)", "Status", "Aangemeld op", "Vraag"]
+    # by last name: Aalders before (van den) Berg; 12:00 in Amsterdam is 10:00 UTC
+    assert rows[1:] == [
+        ["Piet", "", "Aalders", "piet@example.org", "OBS De Linde", "Gemeente", "Anders",
+         "Beleidsmedewerker", "Op de wachtlijst", "01-05-2027 12:00", ""],
+        ["Anna", "van den", "Berg", "anna@example.org", "OBS De Linde", "School", "Schoolleider", "",
+         "Aangemeld", "01-05-2027 12:00", "Hoe zit het met de subsidie?"],
+    ]
+
+
+def test_csv_uses_commas_on_request(organiser_client, event):
+    add(event, organisation="Stichting Lek, Linge en Merwede")
+    response = organiser_client.get(f"{BASE}/registrations.csv?scheidingsteken=komma")
+    text = response.get_data().decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("Voornaam,Tussenvoegsel,Achternaam,")
+    assert '"Stichting Lek, Linge en Merwede"' in text
+    assert csv_rows(response, ",")[1][4] == "Stichting Lek, Linge en Merwede"
+    semicolons = organiser_client.get(f"{BASE}/registrations.csv?scheidingsteken=iets")
+    assert semicolons.get_data().decode("utf-8-sig").startswith("Voornaam;Tussenvoegsel;")
+
+
+def test_registrations_xlsx(organiser_client, event):
+    add(event, first_name="Ünal", question="Wat kost het?")
+    response = organiser_client.get(f"{BASE}/registrations.xlsx")
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=samen-onderwijs-versnellen-aanmeldingen-2027-05-01.xlsx")
+    book = workbook(response)
+    assert book.sheetnames == ["Aanmeldingen", "Samenvatting"]
+    rows = values(book["Aanmeldingen"])
+    assert rows[0] == REGISTRATION_COLUMNS
+    assert rows[1] == ["Ünal", "van den", "Berg", "anna@example.org", "OBS De Linde", "School",
+                       "Schoolleider", None, "Aangemeld", "01-05-2027 12:00", "Wat kost het?"]
+    assert book["Aanmeldingen"]["A1"].font.bold
+
+
+@pytest.mark.parametrize("url", [f"{BASE}/registrations.csv", f"{BASE}/registrations.xlsx"])
+def test_exports_honour_the_tables_filters(organiser_client, event, url):
+    add(event, email="a@example.org", first_name="Anna", role="Schoolleider")
+    add(event, email="b@example.org", first_name="Bram", role="Leraar")
+    add(event, email="c@example.org", first_name="Cor", role="Schoolleider",
+        status=RegistrationStatus.cancelled)
+    joined(add(event, email="d@example.org", first_name="Dirk", role="Leraar"))
+
+    def first_names(query: str) -> list[str]:
+        response = organiser_client.get(url + query)
+        if url.endswith(".csv"):
+            rows = csv_rows(response)
+        else:
+            rows = values(workbook(response)["Aanmeldingen"])
+        return sorted(row[0] for row in rows[1:])
+
+    assert first_names("") == ["Anna", "Bram", "Cor", "Dirk"]
+    assert first_names("?rol=Schoolleider") == ["Anna", "Cor"]
+    assert first_names("?rol=Schoolleider&status=aangemeld") == ["Anna"]
+    assert first_names("?status=afgemeld") == ["Cor"]
+    assert first_names("?deelgenomen=ja") == ["Dirk"]
+    assert first_names("?deelgenomen=nee&rol=Leraar") == ["Bram"]
+    assert first_names("?q=BRA") == ["Bram"]
+    assert first_names("?rol=Niemand") == []
+
+
+def test_summary_sheet_counts_by_role_organisation_type_and_status(organiser_client, event):
+    add(event, email="a@example.org", role="Schoolleider", organisation_type="School")
+    add(event, email="b@example.org", role="Leraar", organisation_type="School")
+    add(event, email="c@example.org", role="Schoolleider", organisation_type="Gemeente")
+    add(event, email="d@example.org", role="Schoolleider", organisation_type="",
+        status=RegistrationStatus.waitlisted)
+    rows = values(workbook(organiser_client.get(f"{BASE}/registrations.xlsx"))["Samenvatting"])
+    assert rows == [
+        ["Bijeenkomst", "Samen onderwijs versnellen"],
+        ["Filters", "geen"],
+        ["Aantal rijen", 4],
+        [None, None],
+        ["Rol", "Aantal"], ["Schoolleider", 3], ["Leraar", 1],
+        [None, None],
+        ["Soort organisatie", "Aantal"], ["School", 2], ["Gemeente", 1], ["Onbekend", 1],
+        [None, None],
+        ["Status", "Aantal"], ["Aangemeld", 3], ["Op de wachtlijst", 1],
+    ]
+    filtered = values(workbook(organiser_client.get(f"{BASE}/registrations.xlsx?rol=Leraar"))["Samenvatting"])
+    assert filtered[1:6] == [["Filters", "rol=Leraar"], ["Aantal rijen", 1], [None, None],
+                             ["Rol", "Aantal"], ["Leraar", 1]]
+
+
+# --- attendance ---------------------------------------------------------------------
+
+
+def _attendance_event(event):
+    joined(add(event, email="a@example.org", first_name="Anna"), minutes=70, source=AttendanceSource.report)
+    joined(add(event, email="b@example.org", first_name="Bram", last_name="Bos", tussenvoegsel="",
+               role="Anders", role_other="Intern begeleider"))
+    joined(add(event, email="c@example.org", first_name="Cor", last_name="Claes", tussenvoegsel=""),
+           minutes=5, source=AttendanceSource.manual, at=datetime(2027, 5, 25, 16, 40, tzinfo=AMSTERDAM))
+    add(event, email="d@example.org", first_name="Dirk", last_name="Dekker", tussenvoegsel="")
+
+
+EXPECTED_ATTENDANCE = [
+    ["Anna van den Berg", "a@example.org", "OBS De Linde", "Schoolleider", "ja", "25-05-2027 15:58", 70, "rapport"],
+    ["Bram Bos", "b@example.org", "OBS De Linde", "Anders: Intern begeleider", "ja", "25-05-2027 15:58", None, "link"],
+    ["Cor Claes", "c@example.org", "OBS De Linde", "Schoolleider", "ja", "25-05-2027 16:40", 5, "handmatig"],
+    ["Dirk Dekker", "d@example.org", "OBS De Linde", "Schoolleider", "nee", None, None, None],
+]
+
+
+def test_attendance_xlsx(organiser_client, event):
+    _attendance_event(event)
+    response = organiser_client.get(f"{BASE}/attendance.xlsx")
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=samen-onderwijs-versnellen-aanwezigheid-2027-05-01.xlsx")
+    book = workbook(response)
+    assert book.sheetnames == ["Aanwezigheid", "Samenvatting"]
+    rows = values(book["Aanwezigheid"])
+    assert rows[0] == ATTENDANCE_COLUMNS == [
+        "Naam", "E-mailadres", "Organisatie", "Rol", "Deelgenomen", "Eerste keer binnen",
+        "Minuten aanwezig", "Bron"]
+    assert rows[1:] == EXPECTED_ATTENDANCE
+    assert book["Aanwezigheid"]["G2"].data_type == "n"
+    summary = values(book["Samenvatting"])
+    assert summary[4:7] == [["Rol", "Aantal", "Deelgenomen"], ["Schoolleider", 3, 2], ["Anders", 1, 1]]
+
+
+def test_attendance_csv_with_filters(organiser_client, event):
+    _attendance_event(event)
+    rows = csv_rows(organiser_client.get(f"{BASE}/attendance.csv"))
+    assert rows[0] == ATTENDANCE_COLUMNS
+    assert rows[1:] == [["" if v is None else str(v) for v in row] for row in EXPECTED_ATTENDANCE]
+    absent = csv_rows(organiser_client.get(f"{BASE}/attendance.csv?deelgenomen=nee"))
+    assert [row[0] for row in absent[1:]] == ["Dirk Dekker"]
+
+
+# --- formula injection --------------------------------------------------------------
+
+
+def hostile_values() -> list[str]:
+    """HOSTILE; PostgreSQL cannot store NUL in text at all, so there \\x01 stands in for it."""
+    if db.engine.dialect.name == "postgresql":
+        return [value.replace("\x00", "\x01") for value in HOSTILE]
+    return HOSTILE
+
+
+def _hostile_registrations(event) -> list[str]:
+    hostile = hostile_values()
+    for number, value in enumerate(hostile):
+        registration = add(event, email=f"h{number}@example.org", first_name=value, last_name=f"Naam{number:02}",
+                           tussenvoegsel="", organisation=value, question=value, role=value)
+        joined(registration)
+    return hostile
+
+
+@pytest.mark.parametrize("url", [f"{BASE}/registrations.csv", f"{BASE}/attendance.csv"])
+def test_no_csv_cell_starts_a_formula(organiser_client, event, url):
+    hostile = _hostile_registrations(event)
+    rows = csv_rows(organiser_client.get(url))
+    assert len(rows) == len(hostile) + 1
+    risky = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00", "\uff1d")
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(risky), row
+            assert "\x00" not in cell
+    registrations = url.endswith("registrations.csv")
+    for value, row in zip(hostile, rows[1:]):
+        cells = [row[0], row[4], row[10], row[6]] if registrations else [row[2], row[3]]
+        for cell in cells:
+            assert cell.startswith("'")
+            assert cell == "'" + clean_text(value)
+
+
+@pytest.mark.parametrize("url", [f"{BASE}/registrations.xlsx", f"{BASE}/attendance.xlsx"])
+def test_no_xlsx_cell_is_a_formula(organiser_client, event, url):
+    hostile = _hostile_registrations(event)
+    response = organiser_client.get(url)
+    book = workbook(response)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type in ("s", "n"), (sheet.title, cell.coordinate, cell.value)
+    sheet = book.worksheets[0]
+    columns = ["A", "E", "G", "K"] if url.endswith("registrations.xlsx") else ["C"]
+    for number, value in enumerate(hostile, start=2):
+        for column in columns:
+            cell = sheet[f"{column}{number}"]
+            assert cell.data_type == "s"
+            assert cell.value == xlsx_text(value)
+    # The proof that does not depend on openpyxl's reader: no <f> element in any sheet.
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in archive.read(name) and b"<f " not in archive.read(name)
+
+
+def test_hostile_values_are_kept_literally_in_xlsx_where_xml_allows(organiser_client, event):
+    hostile = _hostile_registrations(event)
+    sheet = workbook(organiser_client.get(f"{BASE}/registrations.xlsx"))["Aanmeldingen"]
+    kept = [sheet[f"A{n}"].value for n in range(2, len(hostile) + 2)]
+    assert kept[:5] == ["=cmd|' /C calc'!A0", "+1", "-1+1", "@SUM(A1)", "\t=1"]
+    assert kept[5:8] == ["\n=1", "\ufffd=1", "\ufffd"]  # CR is LF in XML; NUL cannot be stored
+
+
+# --- access and audit ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_anonymous_visitors_are_sent_to_login(client, event, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/organiser/login")
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_unknown_event_is_not_found(organiser_client, event, url):
+    assert organiser_client.get(url.replace("samen-onderwijs-versnellen", "bestaat-niet")).status_code == 404
+
+
+def test_every_export_is_audited(organiser_client, event, organiser):
+    add(event, email="a@example.org", role="Schoolleider")
+    add(event, email="b@example.org", role="Leraar")
+    organiser_client.get(f"{BASE}/registrations.csv?rol=Schoolleider&status=aangemeld")
+    organiser_client.get(f"{BASE}/attendance.xlsx")
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action.like("export.%"))
+                                 .order_by(AuditEntry.id)).all()
+    assert [(e.action, e.summary, e.event_id, e.organiser_email) for e in entries] == [
+        ("export.csv", "aanmeldingen (1 rij), filters: rol=Schoolleider, status=aangemeld",
+         event.id, organiser.email),
+        ("export.xlsx", "aanwezigheid (2 rijen), filters: geen", event.id, organiser.email),
+    ]
