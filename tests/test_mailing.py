@@ -100,6 +100,27 @@ def test_temporary_refusal_is_retried_after_a_minute(client, event, smtp, frozen
     assert len(smtp.messages) == 1
 
 
+def test_a_mail_server_that_keeps_refusing_is_retried_on_the_ladder_then_failed(client, event, smtp, frozen):
+    post_registration(client, event)
+    smtp.replies.extend(["421 4.3.2 busy"] * 5)
+    moment = NOW
+    for wait in (1, 5, 15, 60):
+        assert deliver().retried == 1
+        [row] = outbox()
+        assert (row.status, row.next_attempt_at) == (MailStatus.pending, moment + timedelta(minutes=wait))
+        frozen.move_to(moment + timedelta(minutes=wait) - timedelta(seconds=1))
+        assert deliver().claimed == 0  # not a second early
+        moment += timedelta(minutes=wait)
+        frozen.move_to(moment)
+    assert deliver().failed == 1
+    [row] = outbox()
+    assert (row.status, row.attempts) == (MailStatus.failed, 5)
+    assert row.last_error.startswith("421")
+    assert smtp.messages == []
+    frozen.move_to(moment + timedelta(days=1))
+    assert deliver().claimed == 0  # failed for good
+
+
 def test_unreachable_server_keeps_everything_for_later(client, event, app, smtp):
     post_registration(client, event)
     post_registration(client, event, email="tweede@example.org")
