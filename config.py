@@ -68,6 +68,13 @@ class Config:
     #: minutes of inactivity after which an organiser must log in again
     ORGANISER_IDLE_MINUTES = int(os.environ.get("ORGANISER_IDLE_MINUTES", "30"))
 
+    #: who hears of each new support request (the programme's project lead)
+    SUPPORT_PROJECT_LEAD_EMAIL = os.environ.get("SUPPORT_PROJECT_LEAD_EMAIL", "projectleider@example.org")
+    #: days after a request is done or declined before it is purged
+    SUPPORT_PURGE_DAYS = int(os.environ.get("SUPPORT_PURGE_DAYS", "180"))
+    #: support requests one address may send per hour
+    SUPPORT_RATE_LIMIT = int(os.environ.get("SUPPORT_RATE_LIMIT", "5"))
+
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

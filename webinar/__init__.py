@@ -18,6 +18,7 @@ from .cli import register_commands
 from .database import begin_write
 from .events.views import bp as events_bp
 from .extensions import csrf, db, login, mail, migrate
+from .form_errors import error_links
 from .organiser import attendance as _organiser_attendance  # noqa: F401
 from .organiser import dashboard as _organiser_dashboard  # noqa: F401 - adds its routes to bp
 from .organiser import messages as _organiser_messages  # noqa: F401
@@ -26,6 +27,8 @@ from .organiser import exports as _organiser_exports  # noqa: F401 - adds its ro
 from .organiser import views as _organiser_views  # noqa: F401 - adds its routes to bp
 from .organiser.blueprint import bp as organiser_bp
 from .registration.views import bp as registration_bp
+from .support import organiser as _support_organiser  # noqa: F401 - adds its routes to bp
+from .support.views import bp as support_bp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(registration_bp)
     app.register_blueprint(attendance_bp)
     app.register_blueprint(organiser_bp)
+    app.register_blueprint(support_bp)
 
 
 def register_write_transactions(app: Flask) -> None:
@@ -86,7 +90,9 @@ def register_templates(app: Flask) -> None:
     app.jinja_env.filters["tijd"] = dutch.time
     app.jinja_env.filters["datumtijd"] = dutch.datetime_text
     app.jinja_env.filters["getal"] = dutch.number
+    app.jinja_env.filters["euro"] = dutch.euro
     app.jinja_env.globals["periode"] = dutch.period
+    app.jinja_env.globals["error_links"] = error_links
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
 
 

@@ -45,3 +45,10 @@ def period(starts: datetime, ends: datetime) -> str:
 def number(value: int) -> str:
     """'1.250'."""
     return f"{value:,}".replace(",", ".")
+
+
+def euro(cents: int) -> str:
+    """'€ 2.286,00' for 228600 cents (amounts are kept in whole cents)."""
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(cents), 100)
+    return f"{sign}\u20ac\u00a0{number(whole)},{rest:02d}"

@@ -13,6 +13,7 @@ from ..events.models import Event
 from ..extensions import db
 from ..organiser.models import Broadcast, Invitation
 from ..registration.models import Registration
+from ..support.models import SupportRequest
 
 
 class MailStatus(enum.Enum):
@@ -46,6 +47,10 @@ class OutgoingMail(db.Model):
     broadcast_id: Mapped[int | None] = mapped_column(
         ForeignKey("broadcast.id", ondelete="CASCADE"), index=True
     )
+    #: for a support request (confirmation, notice to the project lead, status change)
+    support_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("support_request.id", ondelete="CASCADE"), index=True
+    )
     #: for scheduled mail: the event version it was planned for (stale after a move)
     event_version: Mapped[int | None] = mapped_column(Integer)
     #: the address at queue time; a registration's current address wins at send time
@@ -73,6 +78,7 @@ class OutgoingMail(db.Model):
     registration: Mapped[Registration | None] = relationship()
     invitation: Mapped[Invitation | None] = relationship()
     broadcast: Mapped[Broadcast | None] = relationship()
+    support_request: Mapped[SupportRequest | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<OutgoingMail {self.id} {self.kind} {self.status.value}>"

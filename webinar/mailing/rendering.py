@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, render_template
 from flask_mail import Message
 
 from ..attendance.services import join_opens_at
@@ -22,6 +21,9 @@ from ..organiser.broadcasts import (
 from ..organiser.services import mint_invitation_token
 from ..registration.models import Registration, RegistrationStatus, TokenPurpose
 from ..registration.services import issue_token
+from ..support.notifications import SUPPORT_KINDS, render_support_mail
+from .message import Obsolete
+from .message import compose as _message
 from .models import OutgoingMail
 from .services import SCHEDULED_KINDS
 from .schedules import followup_at, useful_until
@@ -61,10 +63,6 @@ KINDS: dict[str, MailKind] = {
 }
 
 
-class Obsolete(Exception):
-    """The message no longer makes sense (e.g. a confirmation after cancelling)."""
-
-
 def check_still_useful(row: OutgoingMail, now: datetime) -> Registration:
     """The row's registration, or Obsolete when the message lost its use."""
     kind = KINDS[row.kind]
@@ -85,17 +83,6 @@ def check_still_useful(row: OutgoingMail, now: datetime) -> Registration:
     elif row.kind in ("lost_link", "event_moved") and now >= event.ends_at:
         raise Obsolete("de bijeenkomst is voorbij")
     return registration
-
-
-def _message(subject: str, recipient: str, template: str, **context) -> Message:
-    return Message(
-        subject=subject,
-        recipients=[recipient],
-        body=render_template(f"email/{template}.txt", **context),
-        html=render_template(f"email/{template}.html", **context),
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        extra_headers={"Auto-Submitted": "auto-generated"},
-    )
 
 
 def render_invitation(row: OutgoingMail, now: datetime) -> Message:
@@ -140,6 +127,8 @@ def render_mail(row: OutgoingMail, now: datetime) -> Message:
         return render_invitation(row, now)
     if row.kind == "broadcast":
         return render_broadcast(row, now)
+    if row.kind in SUPPORT_KINDS:
+        return render_support_mail(row, now)
     kind = KINDS[row.kind]
     registration = check_still_useful(row, now)
     event = registration.event

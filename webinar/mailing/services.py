@@ -25,6 +25,7 @@ def queue_mail(
     registration_id: int | None = None,
     invitation_id: int | None = None,
     broadcast_id: int | None = None,
+    support_request_id: int | None = None,
     due_at: datetime | None = None,
 ) -> bool:
     """Queue one e-mail; a second call with the same key queues nothing.
@@ -42,6 +43,7 @@ def queue_mail(
             registration_id=registration_id,
             invitation_id=invitation_id,
             broadcast_id=broadcast_id,
+            support_request_id=support_request_id,
             status=MailStatus.pending,
             due_at=due_at or utcnow(),
         )

@@ -1,0 +1,1 @@
+"""Support requests: schools and boards ask Leren verbeteren for an adviser's help."""

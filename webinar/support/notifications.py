@@ -1,0 +1,58 @@
+"""The e-mails a support request causes: queued in the outbox, rendered when sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from flask_mail import Message
+
+from ..links import external_url
+from ..mailing.message import Obsolete, compose
+from ..mailing.services import queue_mail
+from .models import SupportRequest
+
+SUPPORT_KINDS = ("support_confirmation", "support_new", "support_status")
+
+
+def _queue(kind: str, request: SupportRequest, recipient: str, key: str) -> bool:
+    return queue_mail(kind, recipient=recipient, dedupe_key=f"{kind}:{request.id}:{key}",
+                      support_request_id=request.id)
+
+
+def notify_submitted(request: SupportRequest) -> bool:
+    """The requester's confirmation, with the summary and the estimate."""
+    return _queue("support_confirmation", request, request.requester_email, "1")
+
+
+def notify_project_lead(request: SupportRequest) -> bool:
+    """The programme's project lead hears of the new request."""
+    return _queue("support_new", request, current_app.config["SUPPORT_PROJECT_LEAD_EMAIL"], "1")
+
+
+def notify_status_changed(request: SupportRequest) -> bool:
+    """The requester hears of the new status (once per status change)."""
+    return _queue("support_status", request, request.requester_email, f"v{request.status_version}")
+
+
+def _subject(row_kind: str, request: SupportRequest) -> str:
+    if row_kind == "support_confirmation":
+        return f"Uw aanvraag voor ondersteuning is ontvangen (aanvraag {request.id})"
+    if row_kind == "support_new":
+        review = " – nog beoordelen: doelgroep" if request.needs_review else ""
+        return f"Nieuwe aanvraag voor ondersteuning: {request.organisation}{review}"
+    return f"Uw aanvraag voor ondersteuning: {request.status_label.lower()}"
+
+
+def render_support_mail(row, now: datetime) -> Message:
+    """Build a support e-mail from the request as it is now."""
+    request = row.support_request
+    if request is None:
+        raise Obsolete("de aanvraag bestaat niet meer")
+    recipient = row.recipient if row.kind == "support_new" else request.requester_email
+    context = {
+        "request": request,
+        "estimate": request.estimate,
+        "organiser_url": external_url("organiser.support_detail", request_id=request.id),
+    }
+    return compose(_subject(row.kind, request), recipient, row.kind, **context)

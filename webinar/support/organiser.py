@@ -1,0 +1,135 @@
+"""Support requests in the organiser area: the list with filters, one request, the exports."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+from sqlalchemy.orm import selectinload
+
+from ..database import utcnow
+from ..dutch import local
+from ..extensions import db
+from ..mailing.models import OutgoingMail
+from ..organiser.blueprint import bp
+from ..organiser.exports import DELIMITERS, moment_text
+from ..organiser.services import audit
+from ..organiser.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, write_csv, write_xlsx
+from .forms import SupportUpdateForm
+from .models import REASONS, SECTORS, STATUS_LABELS, SupportRequest, SupportStatus
+from .services import SupportFilters, requests_query, update_request
+
+PER_PAGE = 50
+EXPORT_COLUMNS = [
+    "Aanvraag", "Ontvangen op", "Status", "Nog beoordelen", "Adviseur", "Aanvrager", "Functie",
+    "E-mailadres", "Telefoon", "Bestuur", "School", "BRIN", "Sector", "Doelgroep", "Datum oordeel",
+    "Risico", "Dagdelen", "Eigen bijdrage excl. btw", "Btw", "Eigen bijdrage incl. btw", "Hulp bij",
+    "Vraag", "Notities",
+]
+EXPORT_WIDTHS = [10, 17, 18, 14, 20, 24, 20, 30, 14, 28, 28, 8, 10, 30, 13, 40, 9, 14, 10, 14, 50, 50, 40]
+
+
+def _request_or_404(request_id: int) -> SupportRequest:
+    found = db.session.get(SupportRequest, request_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _page_number() -> int:
+    value = request.args.get("pagina", "1")
+    return max(int(value), 1) if value.isdigit() else 1
+
+
+@bp.get("/ondersteuning")
+def support_requests():
+    """Support requests, newest first, filtered by status, sector and target-group reason."""
+    filters = SupportFilters.from_args(request.args)
+    query = requests_query(filters).options(selectinload(SupportRequest.schools))
+    page = db.paginate(query, page=_page_number(), per_page=PER_PAGE, error_out=False)
+    return render_template("support/organiser_list.html", page=page, filters=filters,
+                           statuses=STATUS_LABELS, sectors=SECTORS, reasons=REASONS)
+
+
+def _update_form(found: SupportRequest) -> SupportUpdateForm:
+    form = SupportUpdateForm(obj=None if request.method == "POST" else found)
+    form.status.choices = [SelectChoice(status.value, label) for status, label in STATUS_LABELS.items()]
+    if request.method == "GET":
+        form.status.data = found.status.value
+    return form
+
+
+@bp.route("/ondersteuning/<int:request_id>", methods=["GET", "POST"])
+def support_detail(request_id: int):
+    """One request: everything filled in, the estimate, the e-mails, and the organiser's changes."""
+    found = _request_or_404(request_id)
+    form = _update_form(found)
+    if form.validate_on_submit():
+        if form.status.data not in {status.value for status in SupportStatus}:
+            abort(400)
+        changes = update_request(found, SupportStatus(form.status.data), form.adviser.data or "",
+                                 form.notes.data or "", form.inform.data, utcnow())
+        if changes:
+            audit(current_user, "support.update", f"aanvraag {found.id} ({found.organisation}): " + "; ".join(changes))
+        db.session.commit()
+        flash("De wijzigingen zijn opgeslagen." if changes else "Er was niets gewijzigd.", "success")
+        return redirect(url_for(".support_detail", request_id=found.id))
+    mails = db.session.scalars(
+        select(OutgoingMail).where(OutgoingMail.support_request_id == found.id).order_by(OutgoingMail.id)
+    ).all()
+    status = 422 if form.errors else 200
+    return render_template("support/organiser_detail.html", item=found, form=form, mails=mails), status
+
+
+def export_rows(found: list[SupportRequest], money) -> list[list]:
+    """One row per school; `money` writes an amount in cents for the file type."""
+    rows = []
+    for item in found:
+        costs = item.estimate
+        for school, cost in zip(item.schools, costs.schools):
+            rows.append([
+                item.id, moment_text(item.created_at), item.status_label, "ja" if item.needs_review else "nee",
+                item.adviser, item.requester_name, item.requester_position, item.requester_email,
+                item.requester_phone, item.board_name, school.name, school.brin, school.sector.replace("_", "/"),
+                school.reason_label, school.judgement_date.strftime("%d-%m-%Y") if school.judgement_date else "",
+                school.risk_description, school.half_days, money(cost.school_cents),
+                money(cost.school_vat_cents), money(cost.school_incl_cents), "; ".join(item.help_labels),
+                item.help_text, item.notes,
+            ])
+    return rows
+
+
+def _export(extension: str):
+    filters = SupportFilters.from_args(request.args)
+    found = db.session.scalars(requests_query(filters).options(selectinload(SupportRequest.schools))).all()
+    if extension == "csv":
+        rows = export_rows(found, lambda cents: f"{cents // 100},{cents % 100:02d}")
+        delimiter = DELIMITERS.get(request.args.get("scheidingsteken", ""), ";")
+        data, mimetype = write_csv([EXPORT_COLUMNS, *rows], delimiter=delimiter), CSV_MIMETYPE
+    else:
+        rows = export_rows(found, lambda cents: cents / 100)
+        data, mimetype = write_xlsx([Sheet("Aanvragen", EXPORT_COLUMNS, rows, EXPORT_WIDTHS)]), XLSX_MIMETYPE
+    described = ", ".join(f"{name}={value}" for name, value in filters.as_args().items()) or "geen"
+    audit(current_user, f"export.{extension}",
+          f"ondersteuningsaanvragen ({len(found)} aanvragen, {len(rows)} rijen), filters: {described}")
+    db.session.commit()
+    day = local(utcnow()).date().isoformat()
+    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True,
+                         download_name=f"ondersteuningsaanvragen-{day}.{extension}")
+    response.headers["Cache-Control"] = "no-store"  # personal data: no copies in caches
+    return response
+
+
+@bp.get("/ondersteuning.csv")
+def support_export_csv():
+    """The requests matching the filters as CSV, one row per school."""
+    return _export("csv")
+
+
+@bp.get("/ondersteuning.xlsx")
+def support_export_xlsx():
+    """The requests matching the filters as XLSX, one row per school."""
+    return _export("xlsx")
