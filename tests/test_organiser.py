@@ -27,7 +27,7 @@ def _organiser_rules() -> list[tuple[str, str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("organiser.") or rule.endpoint in PUBLIC_ENDPOINTS:
             continue
-        values = {arg: 1 if arg in ("id", "registration_id", "broadcast_id") else "samen-onderwijs-versnellen"
+        values = {arg: 1 if arg in ("id", "registration_id", "broadcast_id", "request_id") else "samen-onderwijs-versnellen"
                   for arg in rule.arguments}
         path = rule.build(values, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):

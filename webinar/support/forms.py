@@ -222,10 +222,11 @@ class SupportRequestForm(FlaskForm):
         )
 
     def add_school(self) -> bool:
-        """One more empty row; False when the form already has the most."""
+        """One more empty row (and so a board's request); False when the form already has the most."""
         if len(self.schools.entries) >= MAX_SCHOOLS:
             return False
         self.schools.append_entry()
+        self.kind.data = "board"  # several schools: a board's request
         return True
 
     def remove_school(self, index: str) -> None:
