@@ -378,6 +378,8 @@ def test_status_changes_are_audited_and_the_requester_told_only_when_ticked(orga
     db.session.rollback()
     assert request.status == SupportStatus.in_progress and request.notes == "Belt maandag terug"
     assert db.session.scalar(select(func.count(OutgoingMail.id)).where(OutgoingMail.kind == "support_status")) == 0
+    change(organiser_client, request, notes="Teruggebeld", inform="y")  # no new status: nothing to tell
+    assert db.session.scalar(select(func.count(OutgoingMail.id)).where(OutgoingMail.kind == "support_status")) == 0
 
     change(organiser_client, request, status="adviser_assigned", adviser="Karin de Wit", inform="y")
     deliver()
@@ -387,9 +389,10 @@ def test_status_changes_are_audited_and_the_requester_told_only_when_ticked(orga
 
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "support.update")
                                  .order_by(AuditEntry.id)).all()
-    assert [entry.organiser_email for entry in entries] == [ORGANISER_EMAIL] * 2
+    assert [entry.organiser_email for entry in entries] == [ORGANISER_EMAIL] * 3
     assert entries[0].summary == f"aanvraag {request.id} (School 1): status Nieuw → In behandeling; notities gewijzigd"
-    assert entries[1].summary == (f"aanvraag {request.id} (School 1): status In behandeling → Adviseur toegewezen; "
+    assert entries[1].summary == f"aanvraag {request.id} (School 1): notities gewijzigd"
+    assert entries[2].summary == (f"aanvraag {request.id} (School 1): status In behandeling → Adviseur toegewezen; "
                                   "adviseur: Karin de Wit; aanvrager krijgt bericht")
     detail = organiser_client.get(f"/organiser/ondersteuning/{request.id}").get_data(as_text=True)
     assert "Statuswijziging aan aanvrager" in detail and "Karin de Wit" in detail

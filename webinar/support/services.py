@@ -117,7 +117,8 @@ def update_request(request: SupportRequest, status: SupportStatus, adviser: str,
                    inform: bool, now: datetime) -> list[str]:
     """Apply an organiser's changes; what changed, in words (for the audit log)."""
     changes = []
-    if status != request.status:
+    status_changed = status != request.status
+    if status_changed:
         changes.append(f"status {STATUS_LABELS[request.status]} → {STATUS_LABELS[status]}")
         request.status = status
         request.status_changed_at = now
@@ -130,7 +131,7 @@ def update_request(request: SupportRequest, status: SupportStatus, adviser: str,
         changes.append("notities gewijzigd")
         request.notes = notes
     db.session.flush()
-    if inform and changes and changes[0].startswith("status") and notify_status_changed(request):
+    if inform and status_changed and notify_status_changed(request):
         changes.append("aanvrager krijgt bericht")
     return changes
 
