@@ -75,6 +75,30 @@ class Config:
     #: support requests one address may send per hour
     SUPPORT_RATE_LIMIT = int(os.environ.get("SUPPORT_RATE_LIMIT", "5"))
 
+    #: how many proxies in front of the app set X-Forwarded-For / -Proto / -Host / -Prefix
+    #: (0: not trusted); only count proxies you run, or clients can fake their address
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+    PROXY_FIX_X_PROTO = int(os.environ.get("PROXY_FIX_X_PROTO", "0"))
+    PROXY_FIX_X_HOST = int(os.environ.get("PROXY_FIX_X_HOST", "0"))
+    PROXY_FIX_X_PREFIX = int(os.environ.get("PROXY_FIX_X_PREFIX", "0"))
+    #: seconds browsers remember to use HTTPS only (sent on HTTPS responses only)
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000"))
+
+    #: rate limits per client address (Flask-Limiter); a load test may turn them off
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    #: memory:// keeps counts per process; redis://host:6379 shares them between servers
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "webinar")
+    RATELIMIT_HEADERS_ENABLED = True
+    #: when Redis is down, count in memory per process instead of refusing or failing
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    #: limits in Flask-Limiter's notation; a whole school registering at once shares an address
+    RATELIMIT_REGISTRATION = os.environ.get("RATELIMIT_REGISTRATION", "30 per minute;300 per hour")
+    RATELIMIT_LOST_LINK = os.environ.get("RATELIMIT_LOST_LINK", "5 per minute;30 per hour")
+    RATELIMIT_TOKEN = os.environ.get("RATELIMIT_TOKEN", "60 per minute;600 per hour")
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;60 per hour")
+
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -92,6 +116,8 @@ class TestingConfig(Config):
         os.environ.get("TEST_DATABASE_URL") or "sqlite:///:memory:"
     )
     WTF_CSRF_ENABLED = False
+    #: off, so that tests may send many requests from 127.0.0.1; tests of the limits turn it on
+    RATELIMIT_ENABLED = False
     BASE_URL = "http://webinar.test"
     MAIL_DEFAULT_SENDER = "Samen onderwijs versnellen <bijeenkomsten@example.org>"
 

@@ -117,7 +117,10 @@ def test_preview_shows_the_message_for_a_real_registrant(organiser_client, event
     assert "Zo ziet de e-mail eruit voor Anna van den Berg (anna@example.org)" in page
     assert re.search(r'id="recipient-count">1<', page)
     assert "Neem &lt;b&gt;pen &amp; papier&lt;/b&gt; mee." in page  # the text version
-    assert "&amp;lt;b&amp;gt;pen &amp;amp; papier" in page  # the HTML version, escaped once more in srcdoc
+    assert f'src="{BASE}/{broadcast_id}/voorbeeld.html"' in page  # the HTML version, in a sandboxed frame
+    html = organiser_client.get(f"{BASE}/{broadcast_id}/voorbeeld.html")
+    assert "Beste Anna," in html.get_data(as_text=True)
+    assert "Neem &lt;b&gt;pen &amp; papier&lt;/b&gt; mee." in html.get_data(as_text=True)
     assert "{voornaam}" not in page.split("<h2>Tekstversie</h2>")[1]
     assert count(AccessToken) == tokens  # a preview mints no personal links
     assert broadcast_rows() == []

@@ -29,6 +29,7 @@ from .organiser.blueprint import bp as organiser_bp
 from .registration.views import bp as registration_bp
 from .support import organiser as _support_organiser  # noqa: F401 - adds its routes to bp
 from .support.views import bp as support_bp
+from .security import register_security
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,6 +52,7 @@ def create_app(config: str | Mapping | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_extensions(app)
     register_blueprints(app)
+    register_security(app)  # before the write transactions: a refused request takes no lock
     register_write_transactions(app)
     register_templates(app)
     register_errors(app)
@@ -126,6 +128,11 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(413)
     def too_large(error):
         return _page("Te veel gegevens", "Het formulier bevatte te veel gegevens.", 413)
+
+    @app.errorhandler(429)
+    def too_many(error):
+        return _page("Even wachten", "U hebt dit in korte tijd te vaak geprobeerd. "
+                     "Wacht een paar minuten en probeer het dan opnieuw.", 429)
 
     @app.errorhandler(OperationalError)
     def busy(error):

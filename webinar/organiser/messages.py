@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from ..dutch import AMSTERDAM, datetime_text, period
 from ..events.models import Event
 from ..extensions import db
 from ..registration.forms import EmptyForm, plain_text, single_line
+from ..security import MAIL_PREVIEW_POLICY
 from .blueprint import bp, event_or_404
 from .broadcasts import (
     PLACEHOLDERS,
@@ -176,17 +177,32 @@ def edit_message(slug: str, broadcast_id: int):
     return _compose(event, broadcast)
 
 
-def _preview(event: Event, broadcast: Broadcast, send_form: SendForm):
+def _preview_mail(event: Event, broadcast: Broadcast):
     registration = first_recipient(event, broadcast)
     values = sample_values(event, registration.first_name if registration else "Anna")
     subject, context = broadcast_mail(broadcast, event, values)
+    return registration, subject, context
+
+
+def _preview(event: Event, broadcast: Broadcast, send_form: SendForm):
+    registration, subject, context = _preview_mail(event, broadcast)
     return render_template(
         "organiser/messages_preview.html", event=event, broadcast=broadcast, registration=registration,
         count=count_recipients(event, broadcast), subject=subject, segment_label=segment_label(broadcast),
         text=render_template("email/broadcast.txt", **context),
-        html=render_template("email/broadcast.html", **context),
         send_form=send_form, test_form=EmptyForm(),
     )
+
+
+@bp.get("/events/<slug>/berichten/<int:broadcast_id>/voorbeeld.html")
+def preview_message_html(slug: str, broadcast_id: int):
+    """The HTML version of the e-mail alone, for the preview's frame: its styles, no script."""
+    event = event_or_404(slug)
+    _, _, context = _preview_mail(event, _broadcast_or_404(event, broadcast_id))
+    response = make_response(render_template("email/broadcast.html", **context))
+    response.headers["Content-Security-Policy"] = MAIL_PREVIEW_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
 
 
 @bp.get("/events/<slug>/berichten/<int:broadcast_id>/voorbeeld")

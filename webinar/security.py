@@ -1,0 +1,102 @@
+"""Security headers on every response, the reverse proxy set-up, and rate limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, request
+from flask_limiter import ApplicationLimit, Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+#: the pages' policy: only our own files, no inline script or style, no framing
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+#: the organiser's e-mail preview: the mail's own inline styles, nothing else, in a sandbox
+MAIL_PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'self'; sandbox"
+)
+
+#: endpoints whose pages are personal or private: browsers and proxies keep no copy
+_NO_STORE_PREFIXES = ("registration.manage", "registration.cancel", "registration.download",
+                      "attendance.join", "organiser.")
+
+
+@dataclass(frozen=True)
+class RateLimitRule:
+    """One budget per client address, shared by a group of endpoints."""
+
+    #: the config key holding the limit, e.g. "30 per minute;300 per hour"
+    setting: str
+    endpoints: frozenset[str]
+    #: only these methods count (None: every method)
+    methods: tuple[str, ...] | None = None
+
+
+RATE_LIMITS: dict[str, RateLimitRule] = {
+    "registration": RateLimitRule("RATELIMIT_REGISTRATION", frozenset({"registration.submit"}), ("POST",)),
+    "lost_link": RateLimitRule("RATELIMIT_LOST_LINK", frozenset({"registration.lost_link"}), ("POST",)),
+    "token": RateLimitRule("RATELIMIT_TOKEN", frozenset({
+        "registration.manage", "registration.cancel", "registration.download",
+        "attendance.join", "organiser.accept_invitation",
+    })),
+    "login": RateLimitRule("RATELIMIT_LOGIN", frozenset({"organiser.login"}), ("POST",)),
+}
+
+
+def register_security(app: Flask) -> None:
+    """Wire the proxy settings, the headers and the rate limits into `app`."""
+    register_proxy_fix(app)
+    register_headers(app)
+    register_rate_limits(app)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* only from as many proxies as configured (none by default)."""
+    counts = {part: app.config[f"PROXY_FIX_X_{part.upper()}"] for part in ("for", "proto", "host", "prefix")}
+    if any(counts.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, **{f"x_{part}": n for part, n in counts.items()})
+
+
+def register_headers(app: Flask) -> None:
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        # A view may set a policy of its own (the e-mail preview does).
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "same-origin"
+        if request.is_secure:
+            headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_SECONDS']}"
+        if (request.endpoint or "").startswith(_NO_STORE_PREFIXES):
+            headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _limit_for(name: str, rule: RateLimitRule) -> ApplicationLimit:
+    # Application limits are checked before any view code (and before the
+    # write transaction begins), and one scope per rule gives each group of
+    # endpoints one shared budget per address.
+    return ApplicationLimit(
+        lambda: current_app.config[rule.setting],
+        scope=name,
+        methods=rule.methods,
+        exempt_when=lambda: request.endpoint not in rule.endpoints,
+    )
+
+
+def register_rate_limits(app: Flask) -> Limiter | None:
+    """Rate limits per client address; counts in memory, or in Redis when configured."""
+    if not app.config["RATELIMIT_ENABLED"]:
+        return None
+    # One Limiter per app: the extension keeps settings such as the key prefix
+    # from the first app it meets, which would leak between apps in one process.
+    return Limiter(
+        get_remote_address,
+        app=app,
+        application_limits=[_limit_for(name, rule) for name, rule in RATE_LIMITS.items()],
+    )
