@@ -13,7 +13,7 @@ class Obsolete(Exception):
 def compose(subject: str, recipient: str, template: str, **context) -> Message:
     """The message with both bodies rendered, from the configured sender."""
     return Message(
-        subject=subject,
+        subject=" ".join(subject.split()),  # one line, whatever an event title holds
         recipients=[recipient],
         body=render_template(f"email/{template}.txt", **context),
         html=render_template(f"email/{template}.html", **context),

@@ -119,20 +119,28 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
         .where(OutgoingMail.id.in_(ids))
         .order_by(OutgoingMail.id)
     ).all()
-    ready, obsolete = [], []
+    ready, unsent = [], []
     for row in rows:
         try:
             message = render_mail(row, now)
         except Obsolete as reason:
-            obsolete.append((row.id, f"niet verstuurd: {reason}"))
+            unsent.append((row.id, MailStatus.skipped, f"niet verstuurd: {reason}"))
+            continue
+        if message.has_bad_headers():
+            # A line break in an address or subject would add headers; sending
+            # would raise and stop the whole batch, so this row fails alone.
+            unsent.append((row.id, MailStatus.failed, "niet verstuurd: regeleinde in adres of onderwerp"))
             continue
         row.recipient = message.recipients[0]
         row.message_id = message.msgId
         ready.append(Ready(row.id, row.attempts, message))
     db.session.commit()
-    for row_id, reason in obsolete:
-        _mark(row_id, status=MailStatus.skipped, last_error=reason)
-        result.skipped += 1
+    for row_id, status, reason in unsent:
+        _mark(row_id, status=status, last_error=reason)
+        if status == MailStatus.failed:
+            result.failed += 1
+        else:
+            result.skipped += 1
     return ready
 
 
