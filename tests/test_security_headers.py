@@ -5,6 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
+from flask import request
 
 from conftest import app_in_context, deliver, post_registration
 from test_messages import compose, draft_id, sign_up
@@ -73,7 +74,7 @@ def test_hsts_only_over_https(client, event):
 
 def test_behind_a_configured_proxy_its_headers_count(schema, smtp, frozen):
     with app_in_context(schema, MAIL_PORT=smtp.port, PROXY_FIX_X_FOR=1, PROXY_FIX_X_PROTO=1) as app:
-        app.get("/wie")(lambda: {"addr": __import__("flask").request.remote_addr})
+        app.get("/wie")(lambda: {"addr": request.remote_addr})
         client = app.test_client()
         response = client.get("/wie", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.7"})
         assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
