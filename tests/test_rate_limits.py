@@ -196,3 +196,15 @@ def test_turned_off_nothing_is_limited(schema, smtp, frozen, event_free):
 @pytest.mark.parametrize("name", sorted(RATE_LIMITS))
 def test_the_default_limits_are_valid(name):
     assert parse_many(getattr(Config, RATE_LIMITS[name].setting))
+
+
+def test_every_personal_link_page_counts_against_the_token_budget(app):
+    token_rules = {rule.endpoint for rule in app.url_map.iter_rules() if "<token>" in rule.rule}
+    assert token_rules >= {"registration.manage", "registration.cancel", "registration.download",
+                           "attendance.join", "organiser.accept_invitation"}
+    for endpoint in token_rules:
+        rule = next(app.url_map.iter_rules(endpoint))
+        with app.test_request_context(rule.build({"token": "x"})[1]):
+            assert RATE_LIMITS["token"].applies(), endpoint
+    with app.test_request_context("/events/samen-onderwijs-versnellen"):
+        assert not RATE_LIMITS["token"].applies()

@@ -31,19 +31,23 @@ class RateLimitRule:
 
     #: the config key holding the limit, e.g. "30 per minute;300 per hour"
     setting: str
-    endpoints: frozenset[str]
+    endpoints: frozenset[str] = frozenset()
+    #: URL rules starting with these count too, so that new personal-link pages are covered
+    prefixes: tuple[str, ...] = ()
     #: only these methods count (None: every method)
     methods: tuple[str, ...] | None = None
 
+    def applies(self) -> bool:
+        """Whether the current request counts against this budget."""
+        rule = request.url_rule.rule if request.url_rule else ""
+        return request.endpoint in self.endpoints or bool(self.prefixes and rule.startswith(self.prefixes))
+
 
 RATE_LIMITS: dict[str, RateLimitRule] = {
-    "registration": RateLimitRule("RATELIMIT_REGISTRATION", frozenset({"registration.submit"}), ("POST",)),
-    "lost_link": RateLimitRule("RATELIMIT_LOST_LINK", frozenset({"registration.lost_link"}), ("POST",)),
-    "token": RateLimitRule("RATELIMIT_TOKEN", frozenset({
-        "registration.manage", "registration.cancel", "registration.download",
-        "attendance.join", "organiser.accept_invitation",
-    })),
-    "login": RateLimitRule("RATELIMIT_LOGIN", frozenset({"organiser.login"}), ("POST",)),
+    "registration": RateLimitRule("RATELIMIT_REGISTRATION", frozenset({"registration.submit"}), methods=("POST",)),
+    "lost_link": RateLimitRule("RATELIMIT_LOST_LINK", frozenset({"registration.lost_link"}), methods=("POST",)),
+    "token": RateLimitRule("RATELIMIT_TOKEN", prefixes=("/r/<", "/j/<", "/organiser/uitnodiging/<")),
+    "login": RateLimitRule("RATELIMIT_LOGIN", frozenset({"organiser.login"}), methods=("POST",)),
 }
 
 
@@ -85,7 +89,7 @@ def _limit_for(name: str, rule: RateLimitRule) -> ApplicationLimit:
         lambda: current_app.config[rule.setting],
         scope=name,
         methods=rule.methods,
-        exempt_when=lambda: request.endpoint not in rule.endpoints,
+        exempt_when=lambda: not rule.applies(),
     )
 
 
