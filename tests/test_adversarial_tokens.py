@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from conftest import STARTS, deliver, post_registration
 from test_messages import compose, draft_id
 from test_registration import manage_link
+from test_support import make_request
 from webinar.attendance.models import Attendance
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
@@ -90,7 +91,7 @@ def test_get_on_every_url_changes_nothing(organiser_client, app, event, links):
     broadcast = draft_id(compose(organiser_client))
     args = {
         "slug": event.slug, "registration_id": registration.id, "broadcast_id": broadcast,
-        "filename": "style.css", "token": secrets.token_urlsafe(32),
+        "filename": "style.css", "token": secrets.token_urlsafe(32), "request_id": make_request().id,
     }
     paths = {"registration.manage": manage, "registration.cancel": f"{manage}/afmelden",
              "registration.download": f"{manage}/gegevens.json", "attendance.join": join}

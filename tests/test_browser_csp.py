@@ -47,14 +47,16 @@ def test_public_and_organiser_pages_keep_to_the_policy(page, event_url, live_ser
     expect(page.locator("#foutmeldingen")).to_be_visible()
     page.goto(manage)
     expect(page.get_by_text("Aangemeld", exact=True)).to_be_visible()
+    page.goto(f"{live_server.url}/ondersteuning")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
 
     page.goto(f"{live_server.url}/organiser/login")
     page.get_by_label("E-mailadres").fill(ORGANISER_EMAIL)
     page.get_by_label("Wachtwoord").fill(ORGANISER_PASSWORD)
     page.get_by_role("button", name="Inloggen").click()
     base = f"{live_server.url}/organiser/events/{event.slug}"
-    for path in ("", "/aanmeldingen", "/berichten"):
-        page.goto(base + path)
+    for path in (base, f"{base}/aanmeldingen", f"{base}/berichten", f"{live_server.url}/organiser/ondersteuning"):
+        page.goto(path)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.goto(f"{base}/berichten/{draft.id}/voorbeeld")
     # The framed e-mail shows, with its own inline styles allowed there only.

@@ -10,6 +10,7 @@ from flask import request
 from conftest import app_in_context, deliver, post_registration
 from test_messages import compose, draft_id, sign_up
 from test_registration import manage_link
+from test_support import make_request
 from webinar.security import CONTENT_SECURITY_POLICY, MAIL_PREVIEW_POLICY
 
 STRICT = {
@@ -130,6 +131,7 @@ def test_pages_have_no_inline_style_or_script(organiser_client, event, smtp):
         "/", "/events/samen-onderwijs-versnellen", manage_link(smtp.messages[0]),
         "/organiser/", base, f"{base}/aanmeldingen", f"{base}/berichten",
         f"{base}/berichten/{broadcast_id}/voorbeeld", f"{base}/aanwezigheid", "/organiser/audit",
+        "/ondersteuning", "/organiser/ondersteuning", f"/organiser/ondersteuning/{make_request().id}",
     ]
     for path in paths:
         response = organiser_client.get(path)
