@@ -90,6 +90,7 @@ def test_personal_pages_are_not_kept_in_caches(client, event, smtp):
     link = manage_link(smtp.messages[0])
     assert client.get(link).headers["Cache-Control"] == "no-store"
     assert client.get(f"{link}/gegevens.json").headers["Cache-Control"] == "no-store"
+    assert client.get("/organiser/login").headers["Cache-Control"] == "no-store"
     assert "no-store" not in client.get("/events/samen-onderwijs-versnellen").headers.get("Cache-Control", "")
 
 

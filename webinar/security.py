@@ -20,9 +20,10 @@ MAIL_PREVIEW_POLICY = (
     "form-action 'none'; frame-ancestors 'self'; sandbox"
 )
 
-#: endpoints whose pages are personal or private: browsers and proxies keep no copy
-_NO_STORE_PREFIXES = ("registration.manage", "registration.cancel", "registration.download",
-                      "attendance.join", "organiser.")
+#: URL rules of pages reached through a personal token (manage, join, invitation)
+PERSONAL_LINKS = ("/r/<", "/j/<", "/organiser/uitnodiging/<")
+#: pages that are personal or private: browsers and proxies keep no copy
+_NO_STORE = (*PERSONAL_LINKS, "/organiser/")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class RateLimitRule:
 RATE_LIMITS: dict[str, RateLimitRule] = {
     "registration": RateLimitRule("RATELIMIT_REGISTRATION", frozenset({"registration.submit"}), methods=("POST",)),
     "lost_link": RateLimitRule("RATELIMIT_LOST_LINK", frozenset({"registration.lost_link"}), methods=("POST",)),
-    "token": RateLimitRule("RATELIMIT_TOKEN", prefixes=("/r/<", "/j/<", "/organiser/uitnodiging/<")),
+    "token": RateLimitRule("RATELIMIT_TOKEN", prefixes=PERSONAL_LINKS),
     "login": RateLimitRule("RATELIMIT_LOGIN", frozenset({"organiser.login"}), methods=("POST",)),
 }
 
@@ -76,7 +77,7 @@ def register_headers(app: Flask) -> None:
         headers["Referrer-Policy"] = "same-origin"
         if request.is_secure:
             headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_SECONDS']}"
-        if (request.endpoint or "").startswith(_NO_STORE_PREFIXES):
+        if request.url_rule and request.url_rule.rule.startswith(_NO_STORE):
             headers["Cache-Control"] = "no-store"
         return response
 
