@@ -72,8 +72,6 @@ class Config:
     SUPPORT_PROJECT_LEAD_EMAIL = os.environ.get("SUPPORT_PROJECT_LEAD_EMAIL", "projectleider@example.org")
     #: days after a request is done or declined before it is purged
     SUPPORT_PURGE_DAYS = int(os.environ.get("SUPPORT_PURGE_DAYS", "180"))
-    #: support requests one address may send per hour
-    SUPPORT_RATE_LIMIT = int(os.environ.get("SUPPORT_RATE_LIMIT", "5"))
 
     #: how many proxies in front of the app set X-Forwarded-For / -Proto / -Host / -Prefix
     #: (0: not trusted); only count proxies you run, or clients can fake their address
@@ -98,6 +96,7 @@ class Config:
     RATELIMIT_LOST_LINK = os.environ.get("RATELIMIT_LOST_LINK", "5 per minute;30 per hour")
     RATELIMIT_TOKEN = os.environ.get("RATELIMIT_TOKEN", "60 per minute;600 per hour")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;60 per hour")
+    RATELIMIT_SUPPORT = os.environ.get("RATELIMIT_SUPPORT", "5 per minute;20 per hour")
 
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True

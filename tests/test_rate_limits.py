@@ -20,6 +20,7 @@ from limits import parse_many
 from sqlalchemy import func, select
 
 from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD, app_in_context, form_data, make_app
+from test_support import request_data, stored
 from config import Config
 from webinar.extensions import db
 from webinar.registration.models import Registration
@@ -35,6 +36,7 @@ LIMITS = {
     "RATELIMIT_LOST_LINK": "2 per minute",
     "RATELIMIT_TOKEN": "4 per minute",
     "RATELIMIT_LOGIN": "8 per minute",
+    "RATELIMIT_SUPPORT": "2 per minute",
 }
 
 
@@ -144,6 +146,20 @@ def test_login_is_limited_and_the_account_lockout_still_works(app, organiser):
         attacker.post("/organiser/login", data=wrong)
     assert attacker.post("/organiser/login", data=wrong).status_code == 429
     assert attacker.get("/organiser/login").status_code == 200  # the page itself stays readable
+
+
+def test_sending_support_requests_is_limited_but_adding_school_rows_is_not(app):
+    board = from_address(app, SCHOOL)
+    for _ in range(4):
+        assert board.post("/ondersteuning", data=request_data(kind="board", actie="school_toevoegen")).status_code == 200
+    sent = [board.post("/ondersteuning", data=request_data(key=f"{n:032x}")).status_code for n in range(2)]
+    assert sent == [302, 302]
+    refused = board.post("/ondersteuning", data=request_data(key="f" * 32))
+    assert refused.status_code == 429
+    assert "U hebt dit in korte tijd te vaak geprobeerd." in refused.get_data(as_text=True)
+    assert len(stored()) == 2
+    assert from_address(app, OTHER_SCHOOL).post("/ondersteuning", data=request_data(key="e" * 32)).status_code == 302
+    assert len(stored()) == 3
 
 
 @pytest.mark.parametrize("storage", ["redis"], indirect=True)

@@ -37,11 +37,14 @@ class RateLimitRule:
     prefixes: tuple[str, ...] = ()
     #: only these methods count (None: every method)
     methods: tuple[str, ...] | None = None
+    #: only a POST whose submit button (form field "actie") has this value counts
+    action: str | None = None
 
     def applies(self) -> bool:
         """Whether the current request counts against this budget."""
         rule = request.url_rule.rule if request.url_rule else ""
-        return request.endpoint in self.endpoints or bool(self.prefixes and rule.startswith(self.prefixes))
+        matches = request.endpoint in self.endpoints or bool(self.prefixes and rule.startswith(self.prefixes))
+        return matches and (self.action is None or request.form.get("actie") == self.action)
 
 
 RATE_LIMITS: dict[str, RateLimitRule] = {
@@ -49,6 +52,9 @@ RATE_LIMITS: dict[str, RateLimitRule] = {
     "lost_link": RateLimitRule("RATELIMIT_LOST_LINK", frozenset({"registration.lost_link"}), methods=("POST",)),
     "token": RateLimitRule("RATELIMIT_TOKEN", prefixes=PERSONAL_LINKS),
     "login": RateLimitRule("RATELIMIT_LOGIN", frozenset({"organiser.login"}), methods=("POST",)),
+    # Only sending counts: a board adding school rows posts the form many times.
+    "support": RateLimitRule("RATELIMIT_SUPPORT", frozenset({"support.submit"}), methods=("POST",),
+                             action="versturen"),
 }
 
 

@@ -31,7 +31,6 @@ def upgrade():
     sa.Column('needs_review', sa.Boolean(), nullable=False),
     sa.Column('adviser', sa.String(length=200), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
-    sa.Column('address_hash', sa.String(length=64), nullable=False),
     sa.Column('privacy_accepted_at', sa.DateTime(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('status_changed_at', sa.DateTime(), nullable=False),
@@ -41,7 +40,6 @@ def upgrade():
     sa.UniqueConstraint('submission_key', name=op.f('uq_support_request_submission_key'))
     )
     with op.batch_alter_table('support_request', schema=None) as batch_op:
-        batch_op.create_index('ix_support_request_address_created', ['address_hash', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_support_request_closed_at'), ['closed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_support_request_status'), ['status'], unique=False)
 
@@ -82,7 +80,6 @@ def downgrade():
     with op.batch_alter_table('support_request', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_support_request_status'))
         batch_op.drop_index(batch_op.f('ix_support_request_closed_at'))
-        batch_op.drop_index('ix_support_request_address_created')
 
     op.drop_table('support_request')
 

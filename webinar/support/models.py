@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
@@ -62,7 +62,6 @@ class SupportRequest(db.Model):
     """A request for an adviser's help, for one school or for several schools of a board."""
 
     __tablename__ = "support_request"
-    __table_args__ = (Index("ix_support_request_address_created", "address_hash", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: random key of the filled-in form: sending it twice stores one request
@@ -88,8 +87,6 @@ class SupportRequest(db.Model):
     adviser: Mapped[str] = mapped_column(String(200), default="")
     #: the organisers' own notes, never shown to the requester
     notes: Mapped[str] = mapped_column(Text, default="")
-    #: SHA-256 of the sender's IP address and the secret key, for the rate limit
-    address_hash: Mapped[str] = mapped_column(String(64), default="")
     privacy_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

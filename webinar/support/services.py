@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, select
 
-from ..database import utcnow
 from ..extensions import db
 from .costs import estimate
 from .models import (
@@ -24,7 +22,6 @@ from .models import (
 )
 from .notifications import notify_project_lead, notify_status_changed, notify_submitted
 
-RATE_WINDOW = timedelta(hours=1)
 
 
 @dataclass
@@ -63,28 +60,11 @@ class RequestDetails:
         return any(school.reason == "none" for school in self.schools)
 
 
-def address_hash(address: str) -> str:
-    """The sender's address as stored for the rate limit: salted with the secret key."""
-    salted = f"{current_app.config['SECRET_KEY']}:{address}".encode()
-    return hashlib.sha256(salted).hexdigest()
-
-
-def too_many_requests(address: str, now: datetime) -> bool:
-    """Whether this address sent SUPPORT_RATE_LIMIT requests in the past hour already."""
-    count = db.session.scalar(
-        select(func.count(SupportRequest.id)).where(
-            SupportRequest.address_hash == address_hash(address),
-            SupportRequest.created_at > now - RATE_WINDOW,
-        )
-    )
-    return count >= current_app.config["SUPPORT_RATE_LIMIT"]
-
-
 def find_submission(key: str) -> SupportRequest | None:
     return db.session.scalar(select(SupportRequest).where(SupportRequest.submission_key == key))
 
 
-def submit_request(details: RequestDetails, key: str, address: str, now: datetime) -> SupportRequest:
+def submit_request(details: RequestDetails, key: str, now: datetime) -> SupportRequest:
     """Store the request and queue both e-mails; the same key twice stores it once."""
     existing = find_submission(key)
     if existing is not None:
@@ -100,7 +80,6 @@ def submit_request(details: RequestDetails, key: str, address: str, now: datetim
         help_types=",".join(details.help_types),
         help_text=details.help_text,
         needs_review=details.needs_review,
-        address_hash=address_hash(address),
         privacy_accepted_at=now,
         created_at=now,
         status_changed_at=now,

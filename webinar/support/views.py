@@ -10,12 +10,10 @@ from ..extensions import db
 from .costs import estimate
 from .forms import SupportRequestForm
 from .models import REASONS, SECTORS
-from .services import find_submission, submit_request, too_many_requests
+from .services import submit_request
 
 bp = Blueprint("support", __name__)
 
-_TOO_MANY = ("Vanaf dit adres zijn in het afgelopen uur veel aanvragen verstuurd. Probeer het later "
-             "opnieuw, of mail ons.")
 
 
 @bp.app_context_processor
@@ -62,12 +60,8 @@ def submit():
 
 
 def _send(form: SupportRequestForm):
-    now = utcnow()
-    address = request.remote_addr or ""
-    if find_submission(form.key.data) is None and too_many_requests(address, now):
-        return _form_page(form, status=429, notice=_TOO_MANY)
     try:
-        submit_request(form.details(), form.key.data, address, now)
+        submit_request(form.details(), form.key.data, utcnow())
         db.session.commit()
     except IntegrityError:  # the same form sent twice at the same moment: the other one stored it
         db.session.rollback()
