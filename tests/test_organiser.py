@@ -7,8 +7,10 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.routing.converters import NumberConverter
 
 from conftest import NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, post_registration
+from config import ProductionConfig
 from webinar import create_app
 from webinar.events.models import Event
 from webinar.extensions import db
@@ -20,15 +22,25 @@ from webinar.registration.models import Registration, RegistrationStatus
 GENERIC_ERROR = "Inloggen lukt niet met dit e-mailadres en wachtwoord."
 
 
+#: the only organiser pages that work without logging in; a new one must be added here on purpose
+EXPECTED_PUBLIC = {"organiser.login", "organiser.accept_invitation"}
+
+
+def _sample(converter) -> object:
+    """A value the converter accepts: a number for <int:...>, otherwise the event's slug."""
+    return 1 if isinstance(converter, NumberConverter) else "samen-onderwijs-versnellen"
+
+
 def _organiser_rules() -> list[tuple[str, str, str]]:
-    """Every organiser URL and method in the app, read from its URL map."""
+    """Every URL and method under /organiser in the app, read from its URL map, whichever blueprint."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     rules = []
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("organiser.") or rule.endpoint in PUBLIC_ENDPOINTS:
+        if not (rule.rule.startswith("/organiser") or rule.endpoint.startswith("organiser.")):
             continue
-        values = {arg: 1 if arg in ("id", "registration_id", "broadcast_id", "request_id") else "samen-onderwijs-versnellen"
-                  for arg in rule.arguments}
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        values = {arg: _sample(rule._converters[arg]) for arg in rule.arguments}
         path = rule.build(values, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             rules.append((rule.endpoint, method, path))
@@ -42,16 +54,24 @@ def login(client, email=ORGANISER_EMAIL, password=ORGANISER_PASSWORD):
     return client.post("/organiser/login", data={"email": email, "password": password})
 
 
+def session_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
 def test_the_url_map_has_organiser_pages():
-    assert len(ORGANISER_RULES) >= 10
+    assert len(ORGANISER_RULES) >= 30
+    assert PUBLIC_ENDPOINTS == EXPECTED_PUBLIC
+
+
+def _refused(response) -> bool:
+    return response.status_code == 302 and response.headers["Location"].startswith("/organiser/login")
 
 
 @pytest.mark.parametrize(("endpoint", "method", "path"), ORGANISER_RULES, ids=lambda v: str(v))
 def test_every_organiser_url_refuses_anonymous_users(client, event, endpoint, method, path):
     before = db.session.scalar(select(func.count(OutgoingMail.id))), event.version
     response = client.open(path, method=method, data={"title": "Gekaapt"})
-    assert response.status_code == 302
-    assert response.headers["Location"].startswith("/organiser/login")
+    assert _refused(response)
     db.session.rollback()
     assert (db.session.scalar(select(func.count(OutgoingMail.id))), event.version) == before
     assert event.title == "Samen onderwijs versnellen"
@@ -60,10 +80,19 @@ def test_every_organiser_url_refuses_anonymous_users(client, event, endpoint, me
 @pytest.mark.parametrize(("endpoint", "method", "path"), ORGANISER_RULES, ids=lambda v: str(v))
 def test_every_organiser_url_refuses_a_logged_out_session(client, organiser, event, endpoint, method, path):
     assert login(client).status_code == 302
+    stolen = session_cookie(client)  # a copy of the cookie, as a second tab or a thief keeps it
     client.post("/organiser/logout")
-    response = client.open(path, method=method)
-    assert response.status_code == 302
-    assert response.headers["Location"].startswith("/organiser/login")
+    assert _refused(client.open(path, method=method))
+    client.set_cookie("session", stolen)
+    assert _refused(client.open(path, method=method))
+
+
+def test_the_guard_does_not_depend_on_the_blueprint(app, client, organiser):
+    """A page another package adds under /organiser is refused to anonymous users too."""
+    app.add_url_rule("/organiser/ondersteuning/verzoeken", "support.requests", lambda: "persoonsgegevens")
+    assert _refused(client.get("/organiser/ondersteuning/verzoeken"))
+    login(client)
+    assert client.get("/organiser/ondersteuning/verzoeken").get_data(as_text=True) == "persoonsgegevens"
 
 
 def test_login_and_the_dashboard(client, organiser, event):
@@ -145,6 +174,17 @@ def test_session_cookie_is_httponly_and_samesite(organiser_client):
     response = login(organiser_client)
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize(("config", "secure"), [("production", True), ("development", False)])
+def test_session_cookie_is_secure_outside_development(monkeypatch, config, secure):
+    """Production sends the cookie over HTTPS only; development works on http://127.0.0.1."""
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "production-test-key")
+    app = create_app(config)
+    response = app.test_client().get("/organiser/", base_url="https://bijeenkomsten.example.org")
+    cookie = response.headers["Set-Cookie"]  # the "log in first" notice is kept in the session
+    assert cookie.startswith("session=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert ("; Secure" in cookie) is secure
 
 
 def test_invitation_works_once(app, organiser_client, smtp, frozen):

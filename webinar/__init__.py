@@ -51,9 +51,11 @@ def create_app(config: str | Mapping | None = None) -> Flask:
         raise RuntimeError("SECRET_KEY is not set")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_extensions(app)
-    register_blueprints(app)
     register_security(app)  # before the write transactions: a refused request takes no lock
     register_write_transactions(app)
+    # After the write transactions: a POST's write transaction must begin before
+    # the organiser guard (an app-wide hook) loads the logged-in organiser.
+    register_blueprints(app)
     register_templates(app)
     register_errors(app)
     register_health(app)

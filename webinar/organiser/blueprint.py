@@ -32,10 +32,19 @@ def load_organiser(user_id: str) -> Organiser | None:
     return organiser
 
 
-@bp.before_request
+def in_organiser_area(path: str) -> bool:
+    """Whether a URL path lies under /organiser, whichever blueprint serves it."""
+    return path == bp.url_prefix or path.startswith(bp.url_prefix + "/")
+
+
+@bp.before_app_request
 def require_login():
-    """Refuse every organiser page to anyone not logged in; end idle sessions."""
-    if request.endpoint in PUBLIC_ENDPOINTS:
+    """Refuse every page under /organiser to anyone not logged in; end idle sessions.
+
+    It runs for the whole app and decides by path, not by blueprint, so a page
+    another package adds under /organiser is guarded as well.
+    """
+    if not in_organiser_area(request.path) or request.endpoint in PUBLIC_ENDPOINTS:
         return None
     now = utcnow().timestamp()
     idle = timedelta(minutes=current_app.config["ORGANISER_IDLE_MINUTES"]).total_seconds()
