@@ -234,6 +234,46 @@ def test_bad_event_form_gets_dutch_errors(organiser_client):
     assert db.session.scalar(select(func.count(Event.id))) == 0
 
 
+def test_the_event_form_sets_roles_window_recording_and_mail_schedule(organiser_client, client, event):
+    form = dict(
+        EVENT_FORM, title=event.title, slug=event.slug, starts_at="2027-05-25T16:00", ends_at="2027-05-25T17:15",
+        roles="Schoolleider\nBestuurder\nAnders", registration_opens_at="2027-04-20T09:00",
+        registration_closes_at="2027-05-24T12:00", recording_url="https://video.example.org/opname",
+        reminder_days_before="", join_link_minutes_before="15", followup_minutes_after="120",
+        followup_joined_text="Dank voor uw komst.", followup_missed_text="Jammer dat u er niet was.",
+    )
+    assert organiser_client.post(f"/organiser/events/{event.slug}/bewerken", data=form).status_code == 302
+    db.session.rollback()
+    assert event.role_choices() == ["Schoolleider", "Bestuurder", "Anders"]
+    assert event.recording_url == "https://video.example.org/opname"
+    assert (event.reminder_days_before, event.join_link_minutes_before, event.followup_minutes_after) == (None, 15, 120)
+    assert (event.followup_joined_text, event.followup_missed_text) == ("Dank voor uw komst.", "Jammer dat u er niet was.")
+    assert event.registration_opens_at == NOW.replace(month=4, day=20, hour=9)
+    page = client.get(f"/events/{event.slug}").get_data(as_text=True)
+    assert 'value="Bestuurder"' in page and 'value="Intern begeleider"' not in page
+    editor = organiser_client.get(f"/organiser/events/{event.slug}/bewerken").get_data(as_text=True)
+    assert 'value="https://video.example.org/opname"' in editor and 'value="15"' in editor
+    assert 'value="2027-05-24T12:00"' in editor
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("join_link_minutes_before", "", "Vul een aantal minuten in."),
+    ("join_link_minutes_before", "een half uur", "Vul een heel getal in, bijvoorbeeld 30."),
+    ("followup_minutes_after", "99999", "Kies 0 tot 20160 minuten (14 dagen)."),
+    ("reminder_days_before", "40", "Kies 0 tot 30 dagen."),
+    ("reminder_local_time", "25:00", "Gebruik UU:MM, bijvoorbeeld 10:00."),
+    ("recording_url", "geen link", "Dat is geen geldige link."),
+    ("capacity", "veel", "Vul een heel getal in, bijvoorbeeld 30."),
+])
+def test_a_bad_mail_schedule_is_refused_in_dutch(organiser_client, event, field, value, message):
+    form = dict(EVENT_FORM, title=event.title, slug=event.slug, starts_at="2027-05-25T16:00",
+                ends_at="2027-05-25T17:15", **{field: value})
+    response = organiser_client.post(f"/organiser/events/{event.slug}/bewerken", data=form)
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    db.session.rollback()
+    assert (event.join_link_minutes_before, event.capacity, event.recording_url) == (30, 100, None)
+
+
 def test_moving_an_event_in_the_editor_tells_registrants(organiser_client, client, event, smtp):
     post_registration(client, event)
     deliver()

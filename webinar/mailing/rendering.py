@@ -10,6 +10,7 @@ from flask_mail import Message
 from ..attendance.services import join_opens_at
 from ..dutch import date, local, time
 from ..events.ics import build_calendar, google_calendar_url, outlook_calendar_url
+from ..events.models import Event
 from ..links import external_url
 from ..organiser.broadcasts import (
     broadcast_mail,
@@ -129,29 +130,35 @@ def render_mail(row: OutgoingMail, now: datetime) -> Message:
         return render_broadcast(row, now)
     if row.kind in SUPPORT_KINDS:
         return render_support_mail(row, now)
-    kind = KINDS[row.kind]
     registration = check_still_useful(row, now)
-    event = registration.event
+    manage_url = external_url("registration.manage", token=issue_token(registration, TokenPurpose.manage))
+    join_url = ""
+    if KINDS[row.kind].join_link:
+        join_url = external_url("attendance.join", token=issue_token(registration, TokenPurpose.join))
+    return registrant_message(row.kind, registration.event, registration, now,
+                              manage_url=manage_url, join_url=join_url)
+
+
+def registrant_message(kind_name: str, event: Event, registration: Registration, now: datetime, *,
+                       manage_url: str, join_url: str) -> Message:
+    """One registrant's e-mail of this kind with the links given: the same for sending and previews."""
+    kind = KINDS[kind_name]
     context = {
         "event": event,
         "registration": registration,
         "event_url": external_url("events.show", slug=event.slug),
-        "manage_url": external_url(
-            "registration.manage", token=issue_token(registration, TokenPurpose.manage)
-        ),
+        "manage_url": manage_url,
         "google_url": google_calendar_url(event),
         "outlook_url": outlook_calendar_url(event),
         "join_opens_at": join_opens_at(event),
         "followup_at": followup_at(event),
     }
     if kind.join_link:
-        context["join_url"] = external_url(
-            "attendance.join", token=issue_token(registration, TokenPurpose.join)
-        )
+        context["join_url"] = join_url
     message = _message(
         kind.subject.format(title=event.title, when=_when(event, now)),
         registration.email,
-        row.kind,
+        kind_name,
         **context,
     )
     if kind.calendar:

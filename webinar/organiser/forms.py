@@ -10,7 +10,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, URL
+from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..registration.forms import single_line
 from .models import MIN_PASSWORD_LENGTH
@@ -48,6 +48,16 @@ class AcceptInvitationForm(FlaskForm):
 _LOCAL = "%Y-%m-%dT%H:%M"
 
 
+class WholeNumberField(IntegerField):
+    """An IntegerField whose complaint about text that is no number is in Dutch."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Vul een heel getal in, bijvoorbeeld 30.") from error
+
+
 class EventForm(FlaskForm):
     """An event's details and mail schedule. Times are Amsterdam local time."""
 
@@ -65,16 +75,18 @@ class EventForm(FlaskForm):
     practical = TextAreaField("Praktische informatie", [Length(max=5000)])
     registration_opens_at = DateTimeLocalField("Aanmelden vanaf (leeg: nu)", [Optional()], format=_LOCAL)
     registration_closes_at = DateTimeLocalField("Aanmelden tot (leeg: tot de start)", [Optional()], format=_LOCAL)
-    capacity = IntegerField("Aantal plaatsen (leeg: geen grens)", [Optional(), NumberRange(min=1, max=100000, message="Kies 1 of meer plaatsen.")])
+    capacity = WholeNumberField("Aantal plaatsen (leeg: geen grens)", [Optional(), NumberRange(min=1, max=100000, message="Kies 1 of meer plaatsen.")])
     roles = TextAreaField("Rollen om uit te kiezen (één per regel; 'Anders' komt er altijd bij)", [Length(max=2000)])
     meeting_url = StringField("Link naar de online vergadering (geheim)", [Optional(), URL(message="Dat is geen geldige link."), Length(max=500)])
     recording_url = StringField("Link naar opname of presentatie", [Optional(), URL(message="Dat is geen geldige link."), Length(max=500)])
     contact_name = StringField("Contactpersoon", [Length(max=200), single_line])
     contact_email = StringField("E-mail contactpersoon", [Optional(), Email("Dat is geen geldig e-mailadres.")])
     contact_phone = StringField("Telefoon contactpersoon", [Length(max=50), single_line])
-    reminder_days_before = IntegerField("Herinnering: dagen vooraf (leeg: geen)", [Optional(), NumberRange(min=0, max=30)])
+    reminder_days_before = WholeNumberField("Herinnering: dagen vooraf (leeg: geen)", [Optional(), NumberRange(min=0, max=30, message="Kies 0 tot 30 dagen.")])
     reminder_local_time = StringField("Herinnering: tijdstip (UU:MM)", [DataRequired(), Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message="Gebruik UU:MM, bijvoorbeeld 10:00.")])
-    join_link_minutes_before = IntegerField("Deelnamelink: minuten voor de start", [NumberRange(min=0, max=1440)])
-    followup_minutes_after = IntegerField("Nabericht: minuten na afloop", [NumberRange(min=0, max=20160)])
+    join_link_minutes_before = WholeNumberField("Deelnamelink: minuten voor de start", [
+        InputRequired("Vul een aantal minuten in."), NumberRange(min=0, max=1440, message="Kies 0 tot 1440 minuten.")])
+    followup_minutes_after = WholeNumberField("Nabericht: minuten na afloop", [
+        InputRequired("Vul een aantal minuten in."), NumberRange(min=0, max=20160, message="Kies 0 tot 20160 minuten (14 dagen).")])
     followup_joined_text = TextAreaField("Nabericht voor wie deelnam (leeg: geen)", [Length(max=10000)])
     followup_missed_text = TextAreaField("Nabericht voor wie niet deelnam (leeg: geen)", [Length(max=10000)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -17,7 +17,6 @@ from ..dutch import AMSTERDAM, datetime_text, period
 from ..events.models import Event
 from ..extensions import db
 from ..registration.forms import EmptyForm, plain_text, single_line
-from ..security import MAIL_PREVIEW_POLICY
 from .blueprint import bp, event_or_404
 from .broadcasts import (
     PLACEHOLDERS,
@@ -39,6 +38,7 @@ from .broadcasts import (
     uses_placeholder,
 )
 from .models import Broadcast
+from .previews import framed_mail
 from .services import audit
 
 _LOCAL = "%Y-%m-%dT%H:%M"
@@ -199,10 +199,7 @@ def preview_message_html(slug: str, broadcast_id: int):
     """The HTML version of the e-mail alone, for the preview's frame: its styles, no script."""
     event = event_or_404(slug)
     _, _, context = _preview_mail(event, _broadcast_or_404(event, broadcast_id))
-    response = make_response(render_template("email/broadcast.html", **context))
-    response.headers["Content-Security-Policy"] = MAIL_PREVIEW_POLICY
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return framed_mail(render_template("email/broadcast.html", **context))
 
 
 @bp.get("/events/<slug>/berichten/<int:broadcast_id>/voorbeeld")
