@@ -20,13 +20,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from conftest import app_in_context
+from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD, app_in_context
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
 from webinar.mailing.worker import send_due
 from webinar.registration.models import Registration, RegistrationStatus
+from webinar.registration.services import Details, register
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -250,3 +252,59 @@ def test_first_tab_reaches_the_skip_link(page, event_url):
     expect(skip).to_be_in_viewport()  # off-screen until focused, then visible
     page.keyboard.press("Enter")
     expect(page.get_by_role("main")).to_be_focused()
+
+
+#: (first name, last name, e-mail, organisation, role) of the registrants in the organiser's test
+PEOPLE = [
+    ("Piet", "Bakker", "piet.bakker@example.org", "Het Kompas", "Schoolleider"),
+    ("Jan", "Dijk", "jan.vandijk@example.org", "Stichting Primair", "Bestuurder"),
+    ("Anna", "Berg", "anna.vandenberg@example.org", "=HYPERLINK(\"https://evil.example.org\")", "Schoolleider"),
+    ("Mirjam", "Vries", "mirjam.devries@example.org", "Gemeente Zwolle", "HRM'er"),
+    ("Sara", "Aydın", "sara.aydin@example.org", "OBS De Linde", "Schoolleider"),
+]
+
+
+def test_organiser_filters_by_role_and_downloads_the_xlsx(page, live_server, event, organiser, tmp_path):
+    for first, last, email, organisation, role in PEOPLE:
+        register(event, Details(first_name=first, tussenvoegsel="", last_name=last, email=email,
+                                organisation=organisation, role=role))
+    db.session.commit()
+
+    page.goto(f"{live_server.url}/organiser/")
+    expect(page).to_have_url(re.compile(r"/organiser/login"))  # not logged in yet
+    page.get_by_label("E-mailadres").fill(ORGANISER_EMAIL)
+    page.get_by_label("Wachtwoord").fill(ORGANISER_PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("main").get_by_role("link", name="Samen onderwijs versnellen").click()
+    page.get_by_role("navigation", name="Samen onderwijs versnellen").get_by_role("link", name="Aanmeldingen").click()
+    expect(page.locator("#aantal")).to_have_text("5 aanmeldingen")
+
+    page.get_by_label("Rol").select_option("Schoolleider")
+    page.get_by_role("button", name="Zoeken").click()
+    expect(page.locator("#aantal")).to_have_text("3 aanmeldingen gevonden")
+    expect(page.locator("#registrations tbody tr")).to_have_count(3)
+    snapshot(page, "6-organiser-filtered")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download Excel").click()
+    download = download_info.value
+    assert download.suggested_filename == "samen-onderwijs-versnellen-aanmeldingen-2027-05-01.xlsx"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+
+    workbook = load_workbook(path)
+    assert workbook.sheetnames == ["Aanmeldingen", "Samenvatting"]
+    sheet = workbook["Aanmeldingen"]
+    header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert header[:7] == ["Voornaam", "Tussenvoegsel", "Achternaam", "E-mailadres", "Organisatie",
+                          "Soort organisatie", "Rol"]
+    assert [(row[0], row[2], row[3], row[6]) for row in rows] == [
+        ("Sara", "Aydın", "sara.aydin@example.org", "Schoolleider"),
+        ("Piet", "Bakker", "piet.bakker@example.org", "Schoolleider"),
+        ("Anna", "Berg", "anna.vandenberg@example.org", "Schoolleider"),
+    ]
+    hostile = sheet.cell(row=4, column=5)
+    assert hostile.value == '=HYPERLINK("https://evil.example.org")' and hostile.data_type == "s"
+    summary = [list(row) for row in workbook["Samenvatting"].iter_rows(values_only=True)]
+    assert ["Filters", "rol=Schoolleider"] == summary[1][:2] and ["Schoolleider", 3] in [r[:2] for r in summary]
+    assert "Bestuurder" not in [r[0] for r in summary]
