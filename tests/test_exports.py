@@ -183,10 +183,10 @@ def test_exports_honour_the_tables_filters(organiser_client, event, url):
     assert first_names("?rol=Niemand") == []
 
 
-def test_summary_sheet_counts_by_role_organisation_type_and_status(organiser_client, event):
+def test_summary_sheet_counts_by_role_organisation_type_organisation_and_status(organiser_client, event):
     add(event, email="a@example.org", role="Schoolleider", organisation_type="School")
-    add(event, email="b@example.org", role="Leraar", organisation_type="School")
-    add(event, email="c@example.org", role="Schoolleider", organisation_type="Gemeente")
+    add(event, email="b@example.org", role="Leraar", organisation_type="School", organisation="obs de  linde ")
+    add(event, email="c@example.org", role="Schoolleider", organisation_type="Gemeente", organisation="Gemeente Zwolle")
     add(event, email="d@example.org", role="Schoolleider", organisation_type="",
         status=RegistrationStatus.waitlisted)
     rows = values(workbook(organiser_client.get(f"{BASE}/registrations.xlsx"))["Samenvatting"])
@@ -198,6 +198,8 @@ def test_summary_sheet_counts_by_role_organisation_type_and_status(organiser_cli
         ["Rol", "Aantal"], ["Schoolleider", 3], ["Leraar", 1],
         [None, None],
         ["Soort organisatie", "Aantal"], ["School", 2], ["Gemeente", 1], ["Onbekend", 1],
+        [None, None],
+        ["Organisatie", "Aantal"], ["OBS De Linde", 3], ["Gemeente Zwolle", 1],
         [None, None],
         ["Status", "Aantal"], ["Aangemeld", 3], ["Op de wachtlijst", 1],
     ]

@@ -325,10 +325,19 @@ def test_dashboard_counts_charts_and_mail(organiser_client, client, event, smtp)
     assert page.count('<svg class="chart" role="img"') == 3
     assert "<title>Schoolleider: 1</title>" in page and "<title>Gemeente: 1</title>" in page
     assert "550 no such user" in page
+    assert "<td>Bevestiging van de aanmelding</td><td>Mislukt</td><td>1</td>" in page
+    assert "<td>Bevestiging van de aanmelding</td><td>Verstuurd</td><td>1</td>" in page
+    assert "<td>Op de wachtlijst</td><td>Verstuurd</td><td>1</td>" in page
+    assert "Mislukte e-mails opnieuw versturen</button>" in page
     organiser_client.post(f"/organiser/events/{event.slug}/mail/opnieuw")
     deliver()
     assert db.session.scalar(select(func.count()).where(OutgoingMail.status == MailStatus.failed)) == 0
     assert len(smtp.messages) == 3
+    page = organiser_client.get(f"/organiser/events/{event.slug}").get_data(as_text=True)
+    assert "<td>Bevestiging van de aanmelding</td><td>Verstuurd</td><td>2</td>" in page
+    assert "Mislukte e-mails opnieuw versturen" not in page
+    assert db.session.scalar(select(AuditEntry.summary).where(AuditEntry.action == "mail.retry")) == (
+        "mislukte e-mails opnieuw in de wachtrij: 1")
 
 
 def test_audit_log_shows_who_did_what(organiser_client, event):

@@ -10,7 +10,9 @@ from ..extensions import db
 from ..mailing.models import MailStatus, OutgoingMail
 from ..registration.forms import EmptyForm
 from .blueprint import bp, event_or_404
+from .broadcasts import STATUS_LABELS
 from .charts import bars, cumulative_line
+from .previews import KIND_LABELS
 from .reports import event_stats, failed_mail
 from .services import audit
 
@@ -29,6 +31,8 @@ def dashboard(slug: str):
         line=cumulative_line(stats.cumulative),
         failed=failed_mail(event),
         form=EmptyForm(),
+        kind_labels=KIND_LABELS,
+        status_labels={status.value: label for status, label in STATUS_LABELS.items()},
     )
 
 
@@ -44,7 +48,8 @@ def retry_failed_mail(slug: str):
         .values(status=MailStatus.pending, next_attempt_at=None, attempts=0)
         .execution_options(synchronize_session=False)
     ).rowcount
-    audit(current_user, "mail.retry", f"{count} mislukte e-mails opnieuw in de wachtrij", event)
+    mails = "1 e-mail" if count == 1 else f"{count} e-mails"
+    audit(current_user, "mail.retry", f"mislukte e-mails opnieuw in de wachtrij: {count}", event)
     db.session.commit()
-    flash(f"{count} e-mails staan weer in de wachtrij.", "success")
+    flash(f"{mails} {'staat' if count == 1 else 'staan'} weer in de wachtrij.", "success")
     return redirect(url_for(".dashboard", slug=slug))

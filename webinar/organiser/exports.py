@@ -112,11 +112,18 @@ def _counted(title: str, values: list[str], joined: list[bool] | None) -> list[l
     return rows + [[]]
 
 
+def same_spelling(names: list[str]) -> list[str]:
+    """Each name as first spelled, so that 'obs de  linde' counts with 'OBS De Linde'."""
+    first: dict[str, str] = {}
+    return [first.setdefault(" ".join(name.split()).casefold(), " ".join(name.split())) for name in names]
+
+
 def summary(event: Event, filters: Filters, rows: list[Row], joined: list[bool] | None = None) -> Sheet:
-    """Counts by role, organisation type and status of the exported rows."""
+    """Counts by role, organisation type, organisation and status of the exported rows."""
     lines = [["Filters", describe(filters)], ["Aantal rijen", len(rows)], []]
     lines += _counted("Rol", [r.role for r in rows], joined)
     lines += _counted("Soort organisatie", [r.organisation_type for r in rows], joined)
+    lines += _counted("Organisatie", same_spelling([r.organisation for r in rows]), joined)
     lines += _counted("Status", [STATUS_LABELS[r.status] for r in rows], joined)
     return Sheet("Samenvatting", ["Bijeenkomst", event.title], lines[:-1], widths=[28, 40, 13])
 

@@ -19,16 +19,38 @@ from ..registration.models import Registration, RegistrationStatus
 from ..security import MAIL_PREVIEW_POLICY
 from .blueprint import bp, event_or_404
 
+#: what organisers call each kind of e-mail
+KIND_LABELS = {
+    "confirmation": "Bevestiging van de aanmelding",
+    "waitlisted": "Op de wachtlijst",
+    "promoted": "Plaats vrij",
+    "reminder": "Herinnering",
+    "join_link": "Persoonlijke deelnamelink",
+    "followup_joined": "Nabericht voor wie deelnam",
+    "followup_missed": "Nabericht voor wie niet deelnam",
+    "event_moved": "Nieuw tijdstip",
+    "event_cancelled": "De bijeenkomst gaat niet door",
+    "cancelled": "Afmelding bevestigd",
+    "manage_link": "Al aangemeld",
+    "lost_link": "Link kwijt?",
+    "broadcast": "Bericht van de organisatie",
+    "invitation": "Uitnodiging voor een organisator",
+}
+
+
 @dataclass(frozen=True)
 class Preview:
     """One kind of e-mail as the organiser sees it in the list."""
 
     kind: str
-    label: str
     #: when it goes out, in words
     when: str
     #: it is written but will not go out as things stand (e.g. no follow-up text yet)
     off: str = ""
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self.kind]
 
 
 def _moment(moment: datetime | None, off: str) -> tuple[str, str]:
@@ -41,20 +63,20 @@ def previews(event: Event) -> list[Preview]:
     followup = datetime_text(followup_at(event))
     no_text = "Er is nog geen tekst; dit bericht gaat pas uit als u die invult bij Bewerken."
     return [
-        Preview("confirmation", "Bevestiging van de aanmelding", "direct na het aanmelden, met agendabestand"),
-        Preview("waitlisted", "Op de wachtlijst", "direct na het aanmelden als de bijeenkomst vol is"),
-        Preview("promoted", "Plaats vrij", "als iemand van de wachtlijst een plaats krijgt, met agendabestand"),
-        Preview("reminder", "Herinnering", reminder, reminder_off),
-        Preview("join_link", "Persoonlijke deelnamelink", datetime_text(join_opens_at(event))),
-        Preview("followup_joined", "Nabericht voor wie deelnam", followup,
+        Preview("confirmation", "direct na het aanmelden, met agendabestand"),
+        Preview("waitlisted", "direct na het aanmelden als de bijeenkomst vol is"),
+        Preview("promoted", "als iemand van de wachtlijst een plaats krijgt, met agendabestand"),
+        Preview("reminder", reminder, reminder_off),
+        Preview("join_link", datetime_text(join_opens_at(event))),
+        Preview("followup_joined", followup,
                 "" if event.followup_joined_text.strip() else no_text),
-        Preview("followup_missed", "Nabericht voor wie niet deelnam", followup,
+        Preview("followup_missed", followup,
                 "" if event.followup_missed_text.strip() else no_text),
-        Preview("event_moved", "Nieuw tijdstip", "als u het begin of einde verandert, met nieuw agendabestand"),
-        Preview("event_cancelled", "De bijeenkomst gaat niet door", "als u de bijeenkomst annuleert"),
-        Preview("cancelled", "Afmelding bevestigd", "als iemand zich afmeldt"),
-        Preview("manage_link", "Al aangemeld", "als iemand zich een tweede keer aanmeldt"),
-        Preview("lost_link", "Link kwijt?", "als iemand om de persoonlijke links vraagt"),
+        Preview("event_moved", "als u het begin of einde verandert, met nieuw agendabestand"),
+        Preview("event_cancelled", "als u de bijeenkomst annuleert"),
+        Preview("cancelled", "als iemand zich afmeldt"),
+        Preview("manage_link", "als iemand zich een tweede keer aanmeldt"),
+        Preview("lost_link", "als iemand om de persoonlijke links vraagt"),
     ]
 
 
