@@ -9,7 +9,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from conftest import ENDS, NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, form_data, post_registration
 from webinar.attendance.models import Attendance
@@ -92,6 +92,17 @@ def test_table_sorts_by_last_name_ignoring_tussenvoegsels(organiser_client, peop
     assert "4 aanmeldingen" in text(response)
 
 
+def test_a_tussenvoegsel_typed_into_the_last_name_is_ignored_too(organiser_client, event, people):
+    person(event, "Kees", "van der Meer", email="kees@example.org")
+    person(event, "Els", "De Groot", email="els@example.org")
+    person(event, "Tom", "Vandenbroucke", email="tom@example.org")  # no tussenvoegsel: under V
+    person(event, "Ria", "Ter Horst", email="ria@example.org")
+    assert names(organiser_client.get(BASE)) == [
+        "Bakker, Piet", "Berg, Anna van den", "Dijk, Jan van", "De Groot, Els", "Ter Horst, Ria",
+        "van der Meer, Kees", "Vandenbroucke, Tom", "Vries, Mirjam de",
+    ]
+
+
 @pytest.mark.parametrize("query, expected", [
     ("berg", ["Berg, Anna van den"]),
     ("Anna van den Berg", ["Berg, Anna van den"]),
@@ -147,6 +158,23 @@ def test_pagination_shows_fifty_a_page_and_keeps_the_filters(organiser_client, e
     assert names(third)[0] == "Persoon 101, Lid" and len(names(third)) == 20
     assert names(organiser_client.get(BASE, query_string={"pagina": 99})) == names(third)  # beyond the end
     assert len(names(organiser_client.get(BASE, query_string={"pagina": "twee"}))) == 50
+
+
+def test_thousands_of_rows_page_by_page(organiser_client, event):
+    rows = [dict(event_id=event.id, status=RegistrationStatus.confirmed, first_name="Lid", tussenvoegsel="",
+                 last_name=f"Persoon {n:04}", email=f"lid{n}@example.org", email_normalized=f"lid{n}@example.org",
+                 organisation="OBS De Linde", organisation_type="School", role="Leraar", role_other="",
+                 question="", privacy_accepted_at=NOW) for n in range(1, 2501)]
+    db.session.execute(insert(Registration), rows)
+    db.session.commit()
+    first = organiser_client.get(BASE)
+    assert "2.500 aanmeldingen · pagina 1 van 50" in text(first)
+    assert len(names(first)) == 50
+    pager = re.search(r'<nav class="pagination".*?</nav>', text(first), re.S).group(0)
+    assert len(re.findall(r"<a ", pager)) <= 10 and "…" in pager  # not fifty links
+    middle = organiser_client.get(BASE, query_string={"pagina": 25})
+    assert names(middle)[0] == "Persoon 1201, Lid" and "pagina 25 van 50" in text(middle)
+    assert names(organiser_client.get(BASE, query_string={"pagina": 50}))[-1] == "Persoon 2500, Lid"
 
 
 def test_download_links_carry_the_filters(organiser_client, event, people):

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, case, exists, func, or_, select
 
 from ..attendance.models import Attendance
 from ..events.models import Event
 from ..registration.models import Registration, RegistrationStatus
+
+#: tussenvoegsels people also type into the last-name field, longest first ("van den " before "van ")
+TUSSENVOEGSELS = sorted(
+    ["van ", "van de ", "van den ", "van der ", "van het ", "van 't ", "de ", "den ", "der ", "het ", "'t ",
+     "in de ", "in 't ", "op de ", "op den ", "uit de ", "uit den ", "te ", "ten ", "ter ", "d'", "la ", "le ", "du "],
+    key=len, reverse=True,
+)
 
 STATUS_FILTERS = {
     "aangemeld": RegistrationStatus.confirmed,
@@ -72,6 +79,13 @@ def registrations_query(event: Event, filters: Filters = Filters()) -> Select:
         query = query.where(joined)
     elif filters.deelgenomen == "nee":
         query = query.where(~joined)
-    return query.order_by(
-        func.lower(Registration.last_name), func.lower(Registration.first_name), Registration.id
+    return query.order_by(sort_name(), func.lower(Registration.first_name), Registration.id)
+
+
+def sort_name():
+    """The last name in lower case without a tussenvoegsel typed in front: 'van den Berg' sorts as 'berg'."""
+    name = func.lower(Registration.last_name)
+    return case(
+        *((name.like(prefix + "%"), func.substr(name, len(prefix) + 1)) for prefix in TUSSENVOEGSELS),
+        else_=name,
     )
