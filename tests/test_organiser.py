@@ -12,12 +12,15 @@ from werkzeug.routing.converters import NumberConverter
 from conftest import NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, post_registration
 from config import ProductionConfig
 from webinar import create_app
+from webinar.attendance.models import Attendance
+from webinar.database import utcnow
 from webinar.events.models import Event
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.organiser.blueprint import PUBLIC_ENDPOINTS
 from webinar.organiser.models import AuditEntry, Organiser
 from webinar.registration.models import Registration, RegistrationStatus
+from webinar.registration.services import cancel_registration
 
 GENERIC_ERROR = "Inloggen lukt niet met dit e-mailadres en wachtwoord."
 
@@ -31,14 +34,17 @@ def _sample(converter) -> object:
     return 1 if isinstance(converter, NumberConverter) else "samen-onderwijs-versnellen"
 
 
-def _organiser_rules() -> list[tuple[str, str, str]]:
-    """Every URL and method under /organiser in the app, read from its URL map, whichever blueprint."""
+def _organiser_rules(public: bool = False) -> list[tuple[str, str, str]]:
+    """Every URL and method under /organiser in the app, read from its URL map, whichever blueprint.
+
+    The pages that work without logging in only with `public`.
+    """
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     rules = []
     for rule in app.url_map.iter_rules():
         if not (rule.rule.startswith("/organiser") or rule.endpoint.startswith("organiser.")):
             continue
-        if rule.endpoint in PUBLIC_ENDPOINTS:
+        if rule.endpoint in PUBLIC_ENDPOINTS and not public:
             continue
         values = {arg: _sample(rule._converters[arg]) for arg in rule.arguments}
         path = rule.build(values, append_unknown=False)[1]
@@ -85,6 +91,44 @@ def test_every_organiser_url_refuses_a_logged_out_session(client, organiser, eve
     assert _refused(client.open(path, method=method))
     client.set_cookie("session", stolen)
     assert _refused(client.open(path, method=method))
+
+
+def _state() -> tuple:
+    """What an organiser page could change: registrations, mail, events and their versions."""
+    db.session.rollback()
+    return (
+        db.session.execute(select(Registration.id, Registration.status, Registration.email)).all(),
+        db.session.scalar(select(func.count(OutgoingMail.id))),
+        db.session.execute(select(Event.slug, Event.title, Event.version, Event.cancelled_at)).all(),
+        db.session.scalar(select(func.count(Organiser.id))),
+    )
+
+
+POST_RULES = [rule for rule in _organiser_rules(public=True) if rule[1] == "POST"]
+
+
+@pytest.mark.parametrize(("endpoint", "method", "path"), POST_RULES, ids=lambda v: str(v))
+def test_every_organiser_post_needs_a_csrf_token(app, organiser_client, event, endpoint, method, path):
+    post_registration(organiser_client, event)
+    before = _state()
+    app.config["WTF_CSRF_ENABLED"] = True  # read per request: the login above went without
+    response = organiser_client.post(path, data={"title": "Gekaapt", "email": "x@example.org", "when": "nu"})
+    assert response.status_code == 400
+    assert "Pagina verlopen" in response.get_data(as_text=True)
+    assert _state() == before
+
+
+GET_RULES = [rule for rule in ORGANISER_RULES if rule[1] == "GET"]
+
+
+@pytest.mark.parametrize(("endpoint", "method", "path"), GET_RULES, ids=lambda v: str(v))
+def test_no_organiser_get_changes_anything(organiser_client, event, endpoint, method, path):
+    """Every change is a POST: opening a page (or a download) leaves the data as it was."""
+    post_registration(organiser_client, event)
+    before = _state()
+    response = organiser_client.get(path)
+    assert response.status_code in (200, 302, 404), response.status_code
+    assert _state() == before
 
 
 def test_the_guard_does_not_depend_on_the_blueprint(app, client, organiser):
@@ -338,6 +382,21 @@ def test_dashboard_counts_charts_and_mail(organiser_client, client, event, smtp)
     assert "Mislukte e-mails opnieuw versturen" not in page
     assert db.session.scalar(select(AuditEntry.summary).where(AuditEntry.action == "mail.retry")) == (
         "mislukte e-mails opnieuw in de wachtrij: 1")
+
+
+def test_dashboard_counts_cancelled_joined_and_organisation_types(organiser_client, client, event):
+    for email, kind in (("a@example.org", "School"), ("b@example.org", "School"), ("c@example.org", "Gemeente"),
+                        ("d@example.org", "Schoolbestuur")):
+        post_registration(client, event, email=email, organisation_type=kind)
+    [first, _, _, fourth] = db.session.scalars(select(Registration).order_by(Registration.id)).all()
+    cancel_registration(fourth)
+    db.session.add(Attendance(registration_id=first.id, first_joined_at=utcnow(), last_joined_at=utcnow()))
+    db.session.commit()
+    page = organiser_client.get(f"/organiser/events/{event.slug}").get_data(as_text=True)
+    assert re.search(r'id="count-confirmed">3<', page) and re.search(r'id="count-cancelled">1<', page)
+    assert re.search(r'id="count-joined">1<', page) and re.search(r'id="places-left">97<', page)
+    assert "<title>School: 2</title>" in page and "<title>Gemeente: 1</title>" in page
+    assert "Schoolbestuur:" not in page  # counted among the confirmed only
 
 
 def test_audit_log_shows_who_did_what(organiser_client, event):
