@@ -308,3 +308,18 @@ def test_organiser_filters_by_role_and_downloads_the_xlsx(page, live_server, eve
     summary = [list(row) for row in workbook["Samenvatting"].iter_rows(values_only=True)]
     assert ["Filters", "rol=Schoolleider"] == summary[1][:2] and ["Schoolleider", 3] in [r[:2] for r in summary]
     assert "Bestuurder" not in [r[0] for r in summary]
+
+
+def test_organiser_previews_the_reminder(page, live_server, event, organiser):
+    db.session.rollback()
+    page.goto(f"{live_server.url}/organiser/login?next=/organiser/events/{event.slug}")
+    page.get_by_label("E-mailadres").fill(ORGANISER_EMAIL)
+    page.get_by_label("Wachtwoord").fill(ORGANISER_PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("navigation", name="Samen onderwijs versnellen").get_by_role("link", name="E-mails").click()
+    expect(page.get_by_role("row", name=re.compile("Herinnering"))).to_contain_text("maandag 24 mei 2027 om 10.00 uur")
+    page.get_by_role("link", name="Herinnering").click()
+    expect(page.locator("#preview-subject")).to_have_text("Herinnering: Samen onderwijs versnellen morgen om 16.00 uur")
+    frame = page.frame_locator("iframe.mail-frame")
+    expect(frame.get_by_text("Beste Anna,")).to_be_visible()
+    snapshot(page, "7-organiser-email-preview")
