@@ -396,6 +396,8 @@ def test_dashboard_counts_cancelled_joined_and_organisation_types(organiser_clie
     assert re.search(r'id="count-confirmed">3<', page) and re.search(r'id="count-cancelled">1<', page)
     assert re.search(r'id="count-joined">1<', page) and re.search(r'id="places-left">97<', page)
     assert "<title>School: 2</title>" in page and "<title>Gemeente: 1</title>" in page
+    assert '<desc id="per-soort-desc">School: 2; Gemeente: 1</desc>' in page  # read out with the chart
+    assert "<tr><td>School</td><td>2</td></tr><tr><td>Gemeente</td><td>1</td></tr>" in page  # and as a table
     assert "Schoolbestuur:" not in page  # counted among the confirmed only
 
 
