@@ -320,6 +320,6 @@ def test_organiser_previews_the_reminder(page, live_server, event, organiser):
     expect(page.get_by_role("row", name=re.compile("Herinnering"))).to_contain_text("maandag 24 mei 2027 om 10.00 uur")
     page.get_by_role("link", name="Herinnering").click()
     expect(page.locator("#preview-subject")).to_have_text("Herinnering: Samen onderwijs versnellen morgen om 16.00 uur")
-    frame = page.frame_locator("iframe.mail-frame")
+    frame = page.frame_locator("iframe.mail-preview")
     expect(frame.get_by_text("Beste Anna,")).to_be_visible()
     snapshot(page, "7-organiser-email-preview")

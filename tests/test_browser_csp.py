@@ -55,11 +55,14 @@ def test_public_and_organiser_pages_keep_to_the_policy(page, event_url, live_ser
     page.get_by_label("Wachtwoord").fill(ORGANISER_PASSWORD)
     page.get_by_role("button", name="Inloggen").click()
     base = f"{live_server.url}/organiser/events/{event.slug}"
-    for path in (base, f"{base}/aanmeldingen", f"{base}/berichten", f"{live_server.url}/organiser/ondersteuning"):
+    for path in (base, f"{base}/aanmeldingen", f"{base}/berichten", f"{base}/e-mails",
+                 f"{live_server.url}/organiser/ondersteuning"):
         page.goto(path)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.goto(f"{base}/berichten/{draft.id}/voorbeeld")
     # The framed e-mail shows, with its own inline styles allowed there only.
+    expect(page.frame_locator("iframe.mail-preview").get_by_text("Beste Anna,")).to_be_visible()
+    page.goto(f"{base}/e-mails/confirmation")  # an e-mail registrants get, framed the same way
     expect(page.frame_locator("iframe.mail-preview").get_by_text("Beste Anna,")).to_be_visible()
     page.wait_for_timeout(200)
     assert found == []

@@ -132,6 +132,7 @@ def test_pages_have_no_inline_style_or_script(organiser_client, event, smtp):
         "/", "/events/samen-onderwijs-versnellen", manage_link(smtp.messages[0]),
         "/organiser/", base, f"{base}/aanmeldingen", f"{base}/berichten",
         f"{base}/berichten/{broadcast_id}/voorbeeld", f"{base}/aanwezigheid", "/organiser/audit",
+        f"{base}/e-mails", f"{base}/e-mails/confirmation",
         "/ondersteuning", "/organiser/ondersteuning", f"/organiser/ondersteuning/{make_request().id}",
     ]
     for path in paths:
