@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, current_app, render_template
 from sqlalchemy import select
 
 from ..database import utcnow
@@ -81,4 +81,4 @@ def calendar(slug: str):
 @bp.get("/privacy")
 def privacy():
     """What is stored about registrants, why, and for how long."""
-    return render_template("privacy.html")
+    return render_template("privacy.html", dagen=current_app.config["PRIVACY_PURGE_DAYS"])
