@@ -65,6 +65,9 @@ class Config:
     #: seconds to wait between counting places and storing; tests widen races with it
     REGISTRATION_HOLD_SECONDS = 0.0
 
+    #: days after an event's end (or cancellation) that `flask privacy purge` removes registrants' data
+    PRIVACY_PURGE_DAYS = int(os.environ.get("PRIVACY_PURGE_DAYS", "90"))
+
     #: minutes of inactivity after which an organiser must log in again
     ORGANISER_IDLE_MINUTES = int(os.environ.get("ORGANISER_IDLE_MINUTES", "30"))
 

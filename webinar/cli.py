@@ -1,4 +1,4 @@
-"""The `flask` commands: demo, events, organisers, mail."""
+"""The `flask` commands: demo, events, organisers, mail, privacy."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from .mailing.schedules import planned
 from .mailing.sink import start_sink
 from .mailing.worker import send_due
 from .organiser.services import create_organiser
+from .privacy.commands import privacy_cli
 
 
 MOMENT_LABELS = {
@@ -265,3 +266,4 @@ def register_commands(app) -> None:
     app.cli.add_command(events_cli)
     app.cli.add_command(organisers_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(privacy_cli)

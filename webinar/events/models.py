@@ -81,6 +81,8 @@ class Event(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=0)
     #: set when the organisers cancel the event
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when `flask privacy purge` removed the registrants' personal data; counts remain
+    personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def role_choices(self) -> list[str]:

@@ -14,6 +14,7 @@ from ..events.models import Event
 from ..events.services import places_left
 from ..extensions import db
 from ..mailing.models import MailStatus, OutgoingMail
+from ..privacy.models import EventStatistic
 from ..registration.models import Registration, RegistrationStatus
 
 
@@ -33,14 +34,23 @@ class EventStats:
     mail: list[tuple[str, str, int]] = field(default_factory=list)
 
 
-def _grouped(event: Event, column) -> list[tuple[str, int]]:
-    rows = db.session.execute(
+def _grouped(event: Event, column, kept: list[EventStatistic]) -> list[tuple[str, int]]:
+    """Confirmed registrations per value of `column`, with the counts kept after a purge."""
+    counts = Counter(dict(db.session.execute(
         select(column, func.count(Registration.id))
         .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.confirmed)
         .group_by(column)
-        .order_by(func.count(Registration.id).desc(), column)
-    ).all()
-    return [(value or "Onbekend", count) for value, count in rows]
+    ).all()))
+    for row in kept:
+        if row.status == RegistrationStatus.confirmed.value:
+            counts[getattr(row, column.key)] += row.count
+    return sorted(((value or "Onbekend", count) for value, count in counts.items() if count),
+                  key=lambda item: (-item[1], item[0]))
+
+
+def kept_counts(event: Event) -> list[EventStatistic]:
+    """The anonymous counts kept when the event's personal data was removed."""
+    return list(db.session.scalars(select(EventStatistic).where(EventStatistic.event_id == event.id)))
 
 
 def event_stats(event: Event) -> EventStats:
@@ -55,8 +65,12 @@ def event_stats(event: Event) -> EventStats:
     stats.joined = db.session.scalar(
         select(func.count(Attendance.id)).join(Registration).where(Registration.event_id == event.id)
     )
-    stats.by_role = _grouped(event, Registration.role)
-    stats.by_organisation_type = _grouped(event, Registration.organisation_type)
+    kept = kept_counts(event)
+    for row in kept:
+        stats.by_status[row.status] += row.count
+        stats.joined += row.count if row.joined else 0
+    stats.by_role = _grouped(event, Registration.role, kept)
+    stats.by_organisation_type = _grouped(event, Registration.organisation_type, kept)
     days = Counter(
         local(created).date()
         for created in db.session.scalars(

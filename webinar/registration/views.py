@@ -21,6 +21,7 @@ from ..database import utcnow
 from ..events.services import Phase, registration_phase
 from ..events.views import event_or_404, render_event_page
 from ..extensions import db
+from ..privacy.services import erase_own_registration
 from .forms import DetailsForm, EmptyForm, LostLinkForm, RegistrationForm
 from .models import Registration, RegistrationStatus, TokenPurpose
 from .services import (
@@ -149,6 +150,24 @@ def cancel(token: str):
         return redirect(url_for(".manage", token=token))
     return render_template(
         "registration/cancel.html", registration=registration, event=registration.event, form=form
+    )
+
+
+@bp.route("/r/<token>/verwijderen", methods=["GET", "POST"])
+def erase(token: str):
+    """Ask to confirm, then remove the registration and everything stored about it."""
+    registration = _registration_or_404(token)
+    form = EmptyForm()
+    if request.method == "POST" and form.validate():
+        slug = registration.event.slug
+        erase_own_registration(registration, lock=current_app.config["REGISTRATION_LOCK"])
+        db.session.commit()
+        flash("Uw aanmelding en al uw gegevens zijn verwijderd. Uw persoonlijke links werken niet meer.",
+              "success")
+        return redirect(url_for("events.show", slug=slug))
+    return render_template(
+        "registration/erase.html", registration=registration, event=registration.event, form=form,
+        token=token,
     )
 
 

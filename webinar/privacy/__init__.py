@@ -1,0 +1,1 @@
+"""Privacy: removing registrants' personal data, keeping anonymous counts."""

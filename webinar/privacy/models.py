@@ -1,0 +1,32 @@
+"""Anonymous counts that outlive the registrations they were counted from."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+class EventStatistic(db.Model):
+    """How many of an event's registrations had one combination of status, role and organisation type."""
+
+    __tablename__ = "event_statistic"
+    __table_args__ = (
+        UniqueConstraint(
+            "event_id", "status", "role", "organisation_type", "joined", name="uq_event_statistic_group"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    #: the registration status at the purge: confirmed, waitlisted or cancelled
+    status: Mapped[str] = mapped_column(String(20))
+    #: one of the event's roles or "Anders" (the free-text description is not kept)
+    role: Mapped[str] = mapped_column(String(100))
+    #: school board, school, ...; empty when not given
+    organisation_type: Mapped[str] = mapped_column(String(50))
+    #: whether these registrants joined the meeting
+    joined: Mapped[bool] = mapped_column(Boolean)
+    #: how many registrations
+    count: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,184 @@
+"""Removing registrants' personal data: after their event, or when they ask. Services flush, never commit.
+
+Personal data lives in the registration, its personal-link tokens, its outbox
+rows (recipient, errors), its attendance record, and in audit entries that
+name the person. Import reports are never stored, and login attempts only
+hold organisers' addresses, so neither needs anything here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, exists, func, or_, select
+
+from ..attendance.models import Attendance
+from ..database import utcnow
+from ..events.models import OTHER_ROLE, Event
+from ..events.services import Phase, lock_event, registration_phase
+from ..extensions import db
+from ..mailing.models import OutgoingMail
+from ..organiser.models import AuditEntry
+from ..registration.models import AccessToken, Registration
+from ..registration.services import promote_waitlisted
+from .models import EventStatistic
+
+#: what a name or address in an audit entry becomes
+REMOVED = "[verwijderd]"
+#: the search words an export was filtered on (see organiser.exports.describe)
+_SEARCH = re.compile(r"\bq=[^,]*")
+
+
+@dataclass
+class Erased:
+    """How many rows of each kind were removed or cleaned."""
+
+    registrations: int = 0
+    tokens: int = 0
+    mails: int = 0
+    attendance: int = 0
+    audit_entries: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.registrations} aanmeldingen, {self.tokens} persoonlijke links, {self.mails} e-mails, "
+            f"{self.attendance} aanwezigheden verwijderd; {self.audit_entries} auditregels geschoond"
+        )
+
+
+def purge_after(event: Event, days: int) -> datetime:
+    """When the event's personal data is due for removal: `days` after its end or cancellation."""
+    over = min(event.ends_at, event.cancelled_at or event.ends_at)
+    return over + timedelta(days=days)
+
+
+def events_due(now: datetime, days: int) -> list[Event]:
+    """Events whose personal data is due for removal and not (all) removed yet."""
+    cutoff = now - timedelta(days=days)
+    left = exists().where(Registration.event_id == Event.id)
+    return list(
+        db.session.scalars(
+            select(Event)
+            .where(
+                or_(Event.ends_at <= cutoff, Event.cancelled_at <= cutoff),
+                or_(Event.personal_data_purged_at.is_(None), left),
+            )
+            .order_by(Event.ends_at, Event.id)
+        )
+    )
+
+
+def purge_event(event: Event, now: datetime | None = None, *, lock: bool = True) -> Erased:
+    """Keep the event's counts, then remove every registrant's personal data. Safe to repeat."""
+    lock_event(event, lock)
+    keep_counts(event)
+    erased = erase_registrations(event, Registration.event_id == event.id, whole_event=True)
+    if event.personal_data_purged_at is None:
+        event.personal_data_purged_at = now or utcnow()
+    db.session.flush()
+    return erased
+
+
+def keep_counts(event: Event) -> None:
+    """Add the event's registrations to its anonymous counts (by status, role, type, joined)."""
+    rows = db.session.execute(
+        select(Registration.status, Registration.role, Registration.organisation_type, Attendance.id)
+        .outerjoin(Attendance, Attendance.registration_id == Registration.id)
+        .where(Registration.event_id == event.id)
+    ).all()
+    groups = Counter(
+        (status.value, role if role in event.role_choices() else OTHER_ROLE, kind or "", joined is not None)
+        for status, role, kind, joined in rows
+    )
+    for (status, role, kind, joined), count in groups.items():
+        row = db.session.scalar(
+            select(EventStatistic).where(
+                EventStatistic.event_id == event.id, EventStatistic.status == status,
+                EventStatistic.role == role, EventStatistic.organisation_type == kind,
+                EventStatistic.joined == joined,
+            )
+        )
+        if row is None:
+            row = EventStatistic(event_id=event.id, status=status, role=role,
+                                 organisation_type=kind, joined=joined, count=0)
+            db.session.add(row)
+        row.count += count
+    db.session.flush()
+
+
+def erase_own_registration(registration: Registration, *, now: datetime | None = None,
+                           lock: bool = True) -> list[Registration]:
+    """A registrant's own request: remove them everywhere; a freed place goes to the waiting list.
+
+    Returns the people promoted.
+    """
+    now = now or utcnow()
+    event = registration.event
+    lock_event(event, lock)
+    erase_registrations(event, Registration.id == registration.id)
+    if registration_phase(event, now) in (Phase.ended, Phase.cancelled) or now >= event.starts_at:
+        return []
+    return promote_waitlisted(event)
+
+
+def erase_registrations(event: Event, condition, *, whole_event: bool = False) -> Erased:
+    """Delete the event's registrations matching `condition` and every row about them."""
+    people = db.session.execute(
+        select(Registration.email, Registration.email_normalized, Registration.first_name,
+               Registration.tussenvoegsel, Registration.last_name)
+        .where(Registration.event_id == event.id, condition)
+    ).all()
+    if not people:
+        return Erased()
+    ids = select(Registration.id).where(Registration.event_id == event.id, condition)
+    addresses = [person.email_normalized for person in people]
+    erased = Erased(audit_entries=scrub_audit(event, people, searches=whole_event))
+    erased.tokens = _delete(AccessToken, AccessToken.registration_id.in_(ids))
+    erased.attendance = _delete(Attendance, Attendance.registration_id.in_(ids))
+    erased.mails = _delete(OutgoingMail, or_(
+        OutgoingMail.registration_id.in_(ids),
+        and_(OutgoingMail.event_id == event.id, func.lower(OutgoingMail.recipient).in_(addresses)),
+    ))
+    erased.registrations = db.session.execute(
+        delete(Registration).where(Registration.event_id == event.id, condition)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    return erased
+
+
+def _delete(model, condition) -> int:
+    return db.session.execute(
+        delete(model).where(condition).execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def _identifying(people) -> re.Pattern | None:
+    """A pattern for every address and name of these people, longest first, as whole words."""
+    words = set()
+    for person in people:
+        full = " ".join(p for p in (person.first_name, person.tussenvoegsel, person.last_name) if p)
+        words |= {person.email, person.email_normalized, full, f"{person.first_name} {person.last_name}",
+                  person.last_name}
+    words = sorted((w.strip() for w in words if len(w.strip()) >= 2), key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in words), re.IGNORECASE)
+
+
+def scrub_audit(event: Event, people, *, searches: bool = False) -> int:
+    """Replace these people's names and addresses in the event's audit entries; with `searches`,
+    also the search words of exports. Returns how many entries changed."""
+    pattern = _identifying(people)
+    changed = 0
+    for entry in db.session.scalars(select(AuditEntry).where(AuditEntry.event_id == event.id)):
+        summary = pattern.sub(REMOVED, entry.summary) if pattern else entry.summary
+        if searches and entry.action.startswith("export."):
+            summary = _SEARCH.sub(f"q={REMOVED}", summary)
+        if summary != entry.summary:
+            entry.summary = summary
+            changed += 1
+    db.session.flush()
+    return changed
