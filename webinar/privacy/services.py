@@ -17,7 +17,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select
 
 from ..attendance.models import Attendance
 from ..database import utcnow
-from ..events.models import OTHER_ROLE, Event
+from ..events.models import Event
 from ..events.services import Phase, lock_event, registration_phase
 from ..extensions import db
 from ..mailing.models import OutgoingMail
@@ -89,10 +89,8 @@ def keep_counts(event: Event) -> None:
         .outerjoin(Attendance, Attendance.registration_id == Registration.id)
         .where(Registration.event_id == event.id)
     ).all()
-    groups = Counter(
-        (status.value, role if role in event.role_choices() else OTHER_ROLE, kind or "", joined is not None)
-        for status, role, kind, joined in rows
-    )
+    # The role is one of the event's choices or "Anders" (see DetailsForm); its free text is not counted.
+    groups = Counter((status.value, role, kind or "", joined is not None) for status, role, kind, joined in rows)
     for (status, role, kind, joined), count in groups.items():
         row = db.session.scalar(
             select(EventStatistic).where(
