@@ -14,7 +14,7 @@ from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.organiser.models import AuditEntry
 from webinar.privacy import steps
-from webinar.registration.models import Registration, RegistrationStatus
+from webinar.registration.models import AccessToken, Registration, RegistrationStatus
 
 DASHBOARD = "/organiser/events/samen-onderwijs-versnellen"
 
@@ -120,6 +120,7 @@ def test_nothing_is_purged_before_the_configured_days_have_passed(lived_in, runn
 def test_dashboard_keeps_the_counts_after_the_purge_and_a_second_run_changes_nothing(
         lived_in, runner, frozen, client):
     before = client.get(DASHBOARD).get_data(as_text=True)
+    assert "persoonsgegevens van de aangemelden worden vanaf maandag 23 augustus 2027 verwijderd" in before
     frozen.move_to(ENDS + timedelta(days=91))
     assert runner.invoke(args=["privacy", "purge"]).exit_code == 0
     again = runner.invoke(args=["privacy", "purge"])
@@ -187,7 +188,9 @@ def test_registrants_delete_their_own_data_and_the_next_waiting_person_gets_the_
         as_text=True)
     assert client.get(path).status_code == 404
     assert client.post(f"{path}/verwijderen").status_code == 404
-    assert registration(JOOST["email"]).status == RegistrationStatus.confirmed
+    joost = registration(JOOST["email"])
+    assert joost.status == RegistrationStatus.confirmed
+    assert set(db.session.scalars(select(AccessToken.registration_id))) == {joost.id}
     pending = db.session.scalars(select(OutgoingMail.recipient).where(OutgoingMail.status == MailStatus.pending))
     assert list(pending) == [JOOST["email"]]  # the promotion; nothing left for Fenna
     received = len(smtp.to(FENNA["email"]))

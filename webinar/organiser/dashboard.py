@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import update
 
 from ..extensions import db
 from ..mailing.models import MailStatus, OutgoingMail
+from ..privacy.services import purge_after
 from ..registration.forms import EmptyForm
 from .blueprint import bp, event_or_404
 from .broadcasts import STATUS_LABELS
@@ -30,6 +31,7 @@ def dashboard(slug: str):
         type_bars=bars(stats.by_organisation_type),
         line=cumulative_line(stats.cumulative),
         failed=failed_mail(event),
+        purge_at=purge_after(event, current_app.config["PRIVACY_PURGE_DAYS"]),
         form=EmptyForm(),
         kind_labels=KIND_LABELS,
         status_labels={status.value: label for status, label in STATUS_LABELS.items()},
