@@ -43,10 +43,16 @@ class Erased:
     audit_entries: int = 0
 
     def __str__(self) -> str:
-        return (
-            f"{self.registrations} aanmeldingen, {self.tokens} persoonlijke links, {self.mails} e-mails, "
-            f"{self.attendance} aanwezigheden verwijderd; {self.audit_entries} auditregels geschoond"
+        removed = ", ".join(
+            f"{count} {one if count == 1 else many}"
+            for count, one, many in (
+                (self.registrations, "aanmelding", "aanmeldingen"),
+                (self.tokens, "persoonlijke link", "persoonlijke links"),
+                (self.mails, "e-mail", "e-mails"),
+                (self.attendance, "aanwezigheid", "aanwezigheden"),
+            )
         )
+        return f"{removed} verwijderd; {self.audit_entries} auditregel(s) zonder namen"
 
 
 def purge_after(event: Event, days: int) -> datetime:
