@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from io import BytesIO
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from conftest import ENDS, NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, post_registration
@@ -134,6 +136,10 @@ def test_dashboard_keeps_the_counts_after_the_purge_and_a_second_run_changes_not
     assert re.search(r'id="count-confirmed">1<', page) and re.search(r'id="count-joined">1<', page)
     assert "<title>Schoolleider: 1</title>" in page and "<title>School: 1</title>" in page
     assert client.get(f"{DASHBOARD}/aanmeldingen").status_code == 200
+    book = load_workbook(BytesIO(client.get(f"{DASHBOARD}/registrations.xlsx").data))
+    summary = [[cell for cell in row if cell is not None] for row in book["Samenvatting"].iter_rows(values_only=True)]
+    kept = summary[summary.index(["Bewaard na het verwijderen van de persoonsgegevens (zonder filters)"]):]
+    assert ["Schoolleider", 1, 1] in kept and ["Schoolbestuurder", 1, 0] in kept and ["Afgemeld", 1, 0] in kept
 
 
 def test_a_cancelled_event_is_purged_the_configured_days_after_the_cancellation(

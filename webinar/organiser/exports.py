@@ -18,9 +18,10 @@ from ..database import utcnow
 from ..dutch import local
 from ..events.models import Event
 from ..extensions import db
-from ..registration.models import STATUS_LABELS, Registration
+from ..registration.models import STATUS_LABELS, Registration, RegistrationStatus
 from .blueprint import bp, event_or_404
 from .queries import Filters, registrations_query
+from .reports import kept_counts
 from .services import audit
 from .spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, write_csv, write_xlsx
 
@@ -125,7 +126,24 @@ def summary(event: Event, filters: Filters, rows: list[Row], joined: list[bool] 
     lines += _counted("Soort organisatie", [r.organisation_type for r in rows], joined)
     lines += _counted("Organisatie", same_spelling([r.organisation for r in rows]), joined)
     lines += _counted("Status", [STATUS_LABELS[r.status] for r in rows], joined)
+    lines += _kept_lines(event)
     return Sheet("Samenvatting", ["Bijeenkomst", event.title], lines[:-1], widths=[28, 40, 13])
+
+
+def _kept_lines(event: Event) -> list[list]:
+    """The anonymous counts kept when the event's personal data was removed; filters do not apply."""
+    kept = kept_counts(event)
+    if not kept:
+        return []
+
+    def spread(value: Callable) -> list:
+        return [item for row in kept for item in [value(row)] * row.count]
+
+    joined = spread(lambda row: row.joined)
+    lines = [["Bewaard na het verwijderen van de persoonsgegevens (zonder filters)"]]
+    lines += _counted("Rol", spread(lambda row: row.role), joined)
+    lines += _counted("Soort organisatie", spread(lambda row: row.organisation_type), joined)
+    return lines + _counted("Status", spread(lambda row: STATUS_LABELS[RegistrationStatus(row.status)]), joined)
 
 
 def _query(event: Event, filters: Filters, *columns) -> Select:
