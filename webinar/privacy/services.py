@@ -139,7 +139,7 @@ def erase_registrations(event: Event, condition, *, whole_event: bool = False) -
         return Erased()
     ids = select(Registration.id).where(Registration.event_id == event.id, condition)
     addresses = [person.email_normalized for person in people]
-    erased = Erased(audit_entries=scrub_audit(event, people, searches=whole_event))
+    erased = Erased(audit_entries=scrub_audit(event, people, every_search=whole_event))
     erased.tokens = _delete(AccessToken, AccessToken.registration_id.in_(ids))
     erased.attendance = _delete(Attendance, Attendance.registration_id.in_(ids))
     erased.mails = _delete(OutgoingMail, or_(
@@ -159,28 +159,36 @@ def _delete(model, condition) -> int:
     ).rowcount
 
 
-def _identifying(people) -> re.Pattern | None:
+def _identifying(people, *, first_names: bool = False) -> re.Pattern | None:
     """A pattern for every address and name of these people, longest first, as whole words."""
     words = set()
     for person in people:
         full = " ".join(p for p in (person.first_name, person.tussenvoegsel, person.last_name) if p)
         words |= {person.email, person.email_normalized, full, f"{person.first_name} {person.last_name}",
                   person.last_name}
+        if first_names:
+            words.add(person.first_name)
     words = sorted((w.strip() for w in words if len(w.strip()) >= 2), key=len, reverse=True)
     if not words:
         return None
     return re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in words), re.IGNORECASE)
 
 
-def scrub_audit(event: Event, people, *, searches: bool = False) -> int:
-    """Replace these people's names and addresses in the event's audit entries; with `searches`,
-    also the search words of exports. Returns how many entries changed."""
+def scrub_audit(event: Event, people, *, every_search: bool = False) -> int:
+    """Replace these people's names and addresses in the event's audit entries, and export searches
+    that name them (with `every_search`: all export searches). Returns how many entries changed."""
     pattern = _identifying(people)
+    # A first name alone is too common to replace everywhere, but a search for it points at the person.
+    named = _identifying(people, first_names=True)
+
+    def search(match: re.Match) -> str:
+        return f"q={REMOVED}" if every_search or (named and named.search(match.group())) else match.group()
+
     changed = 0
     for entry in db.session.scalars(select(AuditEntry).where(AuditEntry.event_id == event.id)):
         summary = pattern.sub(REMOVED, entry.summary) if pattern else entry.summary
-        if searches and entry.action.startswith("export."):
-            summary = _SEARCH.sub(f"q={REMOVED}", summary)
+        if entry.action.startswith("export."):
+            summary = _SEARCH.sub(search, summary)
         if summary != entry.summary:
             entry.summary = summary
             changed += 1
