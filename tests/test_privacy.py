@@ -17,6 +17,8 @@ from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.organiser.models import AuditEntry
 from webinar.privacy import steps
 from webinar.registration.models import AccessToken, Registration, RegistrationStatus
+from webinar.support.models import SupportStatus
+from webinar.support.services import RequestDetails, SchoolDetails, submit_request
 
 DASHBOARD = "/organiser/events/samen-onderwijs-versnellen"
 
@@ -152,6 +154,22 @@ def test_a_cancelled_event_is_purged_the_configured_days_after_the_cancellation(
     frozen.move_to(NOW + timedelta(days=90, minutes=1))
     assert "1 aanmelding," in runner.invoke(args=["privacy", "purge"]).output
     assert registration(FENNA["email"]) is None
+
+
+def test_the_purge_also_removes_support_requests_closed_long_enough_ago(app, runner, frozen):
+    school = SchoolDetails(name="OBS Het Kwartelnest", brin="12AB", sector="po", reason="risico",
+                           judgement_date=None, risk_description="Dalende resultaten", half_days=4)
+    details = RequestDetails(requester_name="Fenna Zwanenburg", requester_position="Directeur",
+                             requester_email="fenna.zwanenburg@example.org", requester_phone="030 123 45 67",
+                             board_name="", help_types=["schoolscan"], help_text="", schools=[school])
+    request = submit_request(details, "f" * 32, NOW)
+    request.status, request.closed_at = SupportStatus.done, NOW
+    db.session.commit()
+    frozen.move_to(NOW + timedelta(days=app.config["SUPPORT_PURGE_DAYS"], minutes=1))
+    result = runner.invoke(args=["privacy", "purge"])
+    assert result.exit_code == 0
+    assert "afgesloten ondersteuningsvragen: 1 verwijderd" in result.output
+    assert found(database_dump(), ["fenna.zwanenburg@example.org", "Zwanenburg", "Kwartelnest"]) == []
 
 
 def test_a_failing_step_makes_the_command_fail_but_the_rest_is_done(
