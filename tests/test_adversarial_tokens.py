@@ -53,7 +53,8 @@ def test_guessed_tokens_lead_nowhere_and_change_nothing(client, links):
     before = dump()
     for token in guesses(manage) + guesses(join):
         for method, path in [("GET", f"/r/{token}"), ("GET", f"/j/{token}"), ("GET", f"/r/{token}/gegevens.json"),
-                             ("POST", f"/r/{token}"), ("POST", f"/r/{token}/afmelden")]:
+                             ("POST", f"/r/{token}"), ("POST", f"/r/{token}/afmelden"),
+                             ("GET", f"/r/{token}/verwijderen"), ("POST", f"/r/{token}/verwijderen")]:
             response = client.open(path, method=method, data={"first_name": "Indringer"})
             assert response.status_code == 404, path
             assert NOT_VALID in response.get_data(as_text=True)
@@ -95,7 +96,8 @@ def test_get_on_every_url_changes_nothing(organiser_client, app, event, links):
         "kind": "reminder",
     }
     paths = {"registration.manage": manage, "registration.cancel": f"{manage}/afmelden",
-             "registration.download": f"{manage}/gegevens.json", "attendance.join": join}
+             "registration.download": f"{manage}/gegevens.json", "registration.erase": f"{manage}/verwijderen",
+             "attendance.join": join}
     audit = {AuditEntry.__tablename__}
     before = dump(skip=audit)
     audited = db.session.scalar(select(func.max(AuditEntry.id))) or 0

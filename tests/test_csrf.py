@@ -78,6 +78,21 @@ def test_cancelling_without_a_token_changes_nothing(client, event, smtp):
     assert count(OutgoingMail) == 1
 
 
+def test_deleting_ones_data_without_a_token_changes_nothing(client, event, smtp):
+    client.post(EVENT, data=form_data(csrf_token=csrf_token(client, EVENT)))
+    deliver()
+    link = manage_link(smtp.messages[0])
+    response = client.post(f"{link}/verwijderen")
+    assert response.status_code == 400
+    assert REFUSED in response.get_data(as_text=True)
+    db.session.rollback()
+    assert count(Registration) == 1
+    assert client.get(link).status_code == 200
+    erase = client.post(f"{link}/verwijderen", data={"csrf_token": csrf_token(client, f"{link}/verwijderen")})
+    assert erase.status_code == 302
+    assert count(Registration) == 0
+
+
 def test_organiser_login_without_a_token_is_refused_and_not_counted(client, organiser):
     response = client.post("/organiser/login", data={"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD})
     assert response.status_code == 400
