@@ -13,6 +13,7 @@ from webinar.extensions import db, mail
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.mailing.services import queue_mail
 from webinar.mailing.worker import claim_due
+from webinar.organiser.broadcasts import save_draft, send_broadcast
 from webinar.registration.services import cancel_registration
 
 
@@ -155,3 +156,40 @@ def test_a_crashed_workers_claim_is_taken_again_after_the_lease(client, event, s
     frozen.move_to(NOW + timedelta(seconds=301))
     assert deliver().sent == 1
     assert outbox()[0].attempts == 2
+
+
+HEADERS = ["Subject", "From", "To", "Date", "Message-ID", "Auto-Submitted", "MIME-Version", "Content-Type"]
+
+
+def test_names_with_accents_and_line_breaks_cannot_break_the_headers(client, event, smtp, organiser):
+    post_registration(client, event)
+    registration = outbox()[0].registration
+    registration.first_name = "Zoë\r\nBcc: indringer@example.org"
+    registration.last_name = "Çelik\nX-Injected: ja"
+    registration.organisation = "Stichting Één\r\n\r\nLeerlingen"
+    event.title = "Café-overleg: één school,\r\nTo: indringer@example.org"
+    broadcast = save_draft(event, organiser, segment="confirmed", role="",
+                           subject="Welkom {voornaam}, tot dinsdag", body="Beste {voornaam},\n\nTot dan.")
+    send_broadcast(event, broadcast, NOW)
+    db.session.commit()
+
+    assert deliver().sent == 2
+    assert smtp.envelopes == [("bijeenkomsten@example.org", ["anna.vandenberg@example.org"])] * 2
+    title = "Café-overleg: één school, To: indringer@example.org"
+    subjects = [f"Aanmelding bevestigd: {title}", "Welkom Zoë Bcc: indringer@example.org, tot dinsdag"]
+    alternative = ["multipart/alternative", "text/plain", "text/html"]
+    shapes = [["multipart/mixed", *alternative, "text/calendar"], alternative]
+    for raw, message, subject, shape in zip(smtp.raw, smtp.messages, subjects, shapes, strict=True):
+        head = raw.split(b"\r\n\r\n", 1)[0]
+        assert head.isascii() and b"=?utf-8?" in head  # RFC 2047 encoded words, no raw 8-bit
+        assert b"\nBcc" not in head and b"\nX-Injected" not in head and b"\nTo: indringer" not in head
+        assert message.keys() == HEADERS
+        assert message["Subject"] == subject
+        assert message["To"] == "anna.vandenberg@example.org"
+        assert not message.defects
+        assert [part.get_content_type() for part in message.walk()] == shape
+        for body in (message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()):
+            assert "Zoë" in body
+    confirmation = smtp.messages[0]
+    assert [a.get_filename() for a in confirmation.iter_attachments()] == ["bijeenkomst.ics"]
+    assert "Café-overleg" in confirmation.get_body(("html",)).get_content()
