@@ -1,4 +1,4 @@
-"""The mail worker: claim due rows, send them over one connection, mark each.
+"""The mail worker: claim due rows, send them over one connection, record the outcomes.
 
 Several workers may run at once. A claim is committed before any SMTP traffic
 and carries a lease (`claimed_until`); rows of a worker that died are claimed
@@ -169,7 +169,7 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
         .where(OutgoingMail.id.in_(ids))
         .order_by(OutgoingMail.id)
     ).all()
-    ready, unsent, batch = [], {}, Batch()
+    ready, unsent, rendered, batch = [], {}, [], Batch()
     for row in rows:
         try:
             email = render_mail(row, now, batch)
@@ -181,11 +181,12 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
             # refuse it and stop the whole batch, so this row fails alone.
             unsent.setdefault((MailStatus.failed, LINE_BREAK), []).append(row.id)
             continue
-        row.recipient = email.recipient
-        row.message_id = email.message_id
+        rendered.append({"id": row.id, "recipient": email.recipient, "message_id": email.message_id})
         data = to_bytes(email, sender=sender, date=utcnow())
         ready.append(Ready(row.id, row.attempts, email.recipient, data))
     store_tokens(batch.tokens)
+    if rendered:  # one UPDATE by primary key for the batch
+        db.session.execute(update(OutgoingMail), rendered)
     db.session.commit()
     for (status, reason), row_ids in unsent.items():
         _mark(row_ids, status=status, last_error=reason)
