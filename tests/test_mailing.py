@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from email import message_from_bytes, policy
 
-from icalendar import Calendar
+import pytest
+from icalendar import Calendar as ICalendar
 from sqlalchemy import select
 
 from conftest import NOW, deliver, post_registration
 from webinar.extensions import db, mail
+from webinar.mailing.mime import Calendar, Email, to_bytes
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.mailing.services import queue_mail
 from webinar.mailing.worker import claim_due
@@ -48,7 +51,7 @@ def test_confirmation_mail_headers_bodies_and_calendar(client, event, smtp):
     assert attachment.get_filename() == "bijeenkomst.ics"
     raw = attachment.get_content()
     raw = raw if isinstance(raw, bytes) else raw.encode()
-    calendar = Calendar.from_ical(raw)
+    calendar = ICalendar.from_ical(raw)
     [entry] = calendar.walk("VEVENT")
     assert entry.decoded("dtstart").astimezone(timezone.utc) == datetime(2027, 5, 25, 14, 0, tzinfo=timezone.utc)
     assert entry.decoded("dtstart").utcoffset() == timedelta(hours=2)
@@ -193,3 +196,18 @@ def test_names_with_accents_and_line_breaks_cannot_break_the_headers(client, eve
     confirmation = smtp.messages[0]
     assert [a.get_filename() for a in confirmation.iter_attachments()] == ["bijeenkomst.ics"]
     assert "Café-overleg" in confirmation.get_body(("html",)).get_content()
+
+
+@pytest.mark.parametrize("line", ["--=_webinar_alternative_--", "--=_webinar_mixed_", "x" * 1200, "."])
+@pytest.mark.parametrize("calendar", [None, Calendar("PUBLISH", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")])
+def test_a_body_with_a_boundary_or_a_long_line_keeps_its_shape(line, calendar):
+    text = f"Eerst dit.\n{line}\nTot dan.\n"  # plain ASCII: could go as it is
+    email = Email("anna@example.org", "Onderwerp", text, f"<p>{line}</p>", "<1@example.org>", calendar)
+    raw = to_bytes(email, sender="Bijeenkomsten <bijeenkomsten@example.org>", date=NOW)
+    message = message_from_bytes(raw, policy=policy.default)
+    alternative = ["multipart/alternative", "text/plain", "text/html"]
+    shape = alternative if calendar is None else ["multipart/mixed", *alternative, "text/calendar"]
+    assert [part.get_content_type() for part in message.walk()] == shape
+    assert message.get_body(("plain",)).get_content().splitlines() == text.splitlines()
+    assert max(len(raw_line) for raw_line in raw.split(b"\r\n")) <= 998  # RFC 5322's limit
+    assert not any(part.defects for part in message.walk())
