@@ -47,6 +47,10 @@ class Config:
     MAIL_BATCH_SIZE = int(os.environ.get("MAIL_BATCH_SIZE", "100"))
     #: seconds a claimed row stays with one worker before another may take it
     MAIL_CLAIM_SECONDS = int(os.environ.get("MAIL_CLAIM_SECONDS", "300"))
+    #: rows the server accepted are marked sent together, at most this many at a time ...
+    MAIL_MARK_GROUP = int(os.environ.get("MAIL_MARK_GROUP", "20"))
+    #: ... and at most this many seconds after the first of them was accepted
+    MAIL_MARK_SECONDS = float(os.environ.get("MAIL_MARK_SECONDS", "0.25"))
     #: seconds between passes of `flask mail worker`
     MAIL_WORKER_INTERVAL = float(os.environ.get("MAIL_WORKER_INTERVAL", "5"))
     #: where `flask mail sink` writes every message it receives, as .eml files

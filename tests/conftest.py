@@ -99,6 +99,8 @@ class SMTPServer:
 
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
+    #: each message as it arrived, before parsing
+    raw: list[bytes] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     #: SMTP replies to give instead of accepting, one per DATA (e.g. "421 busy")
     replies: list[str] = field(default_factory=list)
@@ -109,6 +111,7 @@ class SMTPServer:
             if self.replies:
                 return self.replies.pop(0)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.raw.append(envelope.original_content)
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 

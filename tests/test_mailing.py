@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from email import message_from_bytes, policy
 
-from icalendar import Calendar
+import pytest
+from icalendar import Calendar as ICalendar
 from sqlalchemy import select
 
 from conftest import NOW, deliver, post_registration
 from webinar.extensions import db, mail
+from webinar.mailing.mime import Calendar, Email, to_bytes
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.mailing.services import queue_mail
 from webinar.mailing.worker import claim_due
+from webinar.organiser.broadcasts import save_draft, send_broadcast
 from webinar.registration.services import cancel_registration
 
 
@@ -47,7 +51,7 @@ def test_confirmation_mail_headers_bodies_and_calendar(client, event, smtp):
     assert attachment.get_filename() == "bijeenkomst.ics"
     raw = attachment.get_content()
     raw = raw if isinstance(raw, bytes) else raw.encode()
-    calendar = Calendar.from_ical(raw)
+    calendar = ICalendar.from_ical(raw)
     [entry] = calendar.walk("VEVENT")
     assert entry.decoded("dtstart").astimezone(timezone.utc) == datetime(2027, 5, 25, 14, 0, tzinfo=timezone.utc)
     assert entry.decoded("dtstart").utcoffset() == timedelta(hours=2)
@@ -155,3 +159,55 @@ def test_a_crashed_workers_claim_is_taken_again_after_the_lease(client, event, s
     frozen.move_to(NOW + timedelta(seconds=301))
     assert deliver().sent == 1
     assert outbox()[0].attempts == 2
+
+
+HEADERS = ["Subject", "From", "To", "Date", "Message-ID", "Auto-Submitted", "MIME-Version", "Content-Type"]
+
+
+def test_names_with_accents_and_line_breaks_cannot_break_the_headers(client, event, smtp, organiser):
+    post_registration(client, event)
+    registration = outbox()[0].registration
+    registration.first_name = "Zoë\r\nBcc: indringer@example.org"
+    registration.last_name = "Çelik\nX-Injected: ja"
+    registration.organisation = "Stichting Één\r\n\r\nLeerlingen"
+    event.title = "Café-overleg: één school,\r\nTo: indringer@example.org"
+    broadcast = save_draft(event, organiser, segment="confirmed", role="",
+                           subject="Welkom {voornaam}, tot dinsdag", body="Beste {voornaam},\n\nTot dan.")
+    send_broadcast(event, broadcast, NOW)
+    db.session.commit()
+
+    assert deliver().sent == 2
+    assert smtp.envelopes == [("bijeenkomsten@example.org", ["anna.vandenberg@example.org"])] * 2
+    title = "Café-overleg: één school, To: indringer@example.org"
+    subjects = [f"Aanmelding bevestigd: {title}", "Welkom Zoë Bcc: indringer@example.org, tot dinsdag"]
+    alternative = ["multipart/alternative", "text/plain", "text/html"]
+    shapes = [["multipart/mixed", *alternative, "text/calendar"], alternative]
+    for raw, message, subject, shape in zip(smtp.raw, smtp.messages, subjects, shapes, strict=True):
+        head = raw.split(b"\r\n\r\n", 1)[0]
+        assert head.isascii() and b"=?utf-8?" in head  # RFC 2047 encoded words, no raw 8-bit
+        assert b"\nBcc" not in head and b"\nX-Injected" not in head and b"\nTo: indringer" not in head
+        assert message.keys() == HEADERS
+        assert message["Subject"] == subject
+        assert message["To"] == "anna.vandenberg@example.org"
+        assert not message.defects
+        assert [part.get_content_type() for part in message.walk()] == shape
+        for body in (message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()):
+            assert "Zoë" in body
+    confirmation = smtp.messages[0]
+    assert [a.get_filename() for a in confirmation.iter_attachments()] == ["bijeenkomst.ics"]
+    assert "Café-overleg" in confirmation.get_body(("html",)).get_content()
+
+
+@pytest.mark.parametrize("line", ["--=_webinar_alternative_--", "--=_webinar_mixed_", "x" * 1200, "."])
+@pytest.mark.parametrize("calendar", [None, Calendar("PUBLISH", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")])
+def test_a_body_with_a_boundary_or_a_long_line_keeps_its_shape(line, calendar):
+    text = f"Eerst dit.\n{line}\nTot dan.\n"  # plain ASCII: could go as it is
+    email = Email("anna@example.org", "Onderwerp", text, f"<p>{line}</p>", "<1@example.org>", calendar)
+    raw = to_bytes(email, sender="Bijeenkomsten <bijeenkomsten@example.org>", date=NOW)
+    message = message_from_bytes(raw, policy=policy.default)
+    alternative = ["multipart/alternative", "text/plain", "text/html"]
+    shape = alternative if calendar is None else ["multipart/mixed", *alternative, "text/calendar"]
+    assert [part.get_content_type() for part in message.walk()] == shape
+    assert message.get_body(("plain",)).get_content().splitlines() == text.splitlines()
+    assert max(len(raw_line) for raw_line in raw.split(b"\r\n")) <= 998  # RFC 5322's limit
+    assert not any(part.defects for part in message.walk())

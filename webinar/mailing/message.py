@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from flask import current_app, render_template
-from flask_mail import Message
+
+from .mime import Calendar, Email, new_message_id
 
 
 class Obsolete(Exception):
     """The message no longer makes sense (e.g. a confirmation after cancelling)."""
 
 
-def compose(subject: str, recipient: str, template: str, **context) -> Message:
-    """The message with both bodies rendered, from the configured sender."""
-    return Message(
+def compose(subject: str, recipient: str, template: str, calendar: Calendar | None = None, **context) -> Email:
+    """The message with both bodies rendered, with a Message-ID in the configured sender's domain."""
+    return Email(
+        recipient=recipient,
         subject=" ".join(subject.split()),  # one line, whatever an event title holds
-        recipients=[recipient],
-        body=render_template(f"email/{template}.txt", **context),
+        text=render_template(f"email/{template}.txt", **context),
         html=render_template(f"email/{template}.html", **context),
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        extra_headers={"Auto-Submitted": "auto-generated"},
+        message_id=new_message_id(current_app.config["MAIL_DEFAULT_SENDER"]),
+        calendar=calendar,
     )

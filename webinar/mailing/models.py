@@ -72,6 +72,7 @@ class OutgoingMail(db.Model):
     #: the Message-ID of the sent message
     message_id: Mapped[str] = mapped_column(String(250), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: when it was marked sent, with its group: at most about MAIL_MARK_SECONDS after the server accepted it
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event | None] = relationship()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-
-from flask_mail import Message
 
 from ..attendance.services import join_opens_at
 from ..dutch import date, local, time
@@ -25,6 +23,7 @@ from ..registration.services import issue_token
 from ..support.notifications import SUPPORT_KINDS, render_support_mail
 from .message import Obsolete
 from .message import compose as _message
+from .mime import Calendar, Email
 from .models import OutgoingMail
 from .services import SCHEDULED_KINDS
 from .schedules import followup_at, useful_until
@@ -64,6 +63,19 @@ KINDS: dict[str, MailKind] = {
 }
 
 
+@dataclass
+class Batch:
+    """What the e-mails of one batch share: values per event, and the tokens to store in one go."""
+
+    #: per event id: template values and calendar files that are the same for every registrant
+    events: dict[int, dict] = field(default_factory=dict)
+    #: personal link tokens issued for the batch, for `store_tokens`
+    tokens: list[dict] = field(default_factory=list)
+
+    def token(self, registration: Registration, purpose: TokenPurpose) -> str:
+        return issue_token(registration, purpose, into=self.tokens)
+
+
 def check_still_useful(row: OutgoingMail, now: datetime) -> Registration:
     """The row's registration, or Obsolete when the message lost its use."""
     kind = KINDS[row.kind]
@@ -86,7 +98,7 @@ def check_still_useful(row: OutgoingMail, now: datetime) -> Registration:
     return registration
 
 
-def render_invitation(row: OutgoingMail, now: datetime) -> Message:
+def render_invitation(row: OutgoingMail, now: datetime) -> Email:
     """An invitation to become an organiser, with a fresh single-use link."""
     invitation = row.invitation
     if invitation is None or invitation.accepted_at or invitation.expires_at <= now:
@@ -99,7 +111,7 @@ def render_invitation(row: OutgoingMail, now: datetime) -> Message:
     )
 
 
-def render_broadcast(row: OutgoingMail, now: datetime) -> Message:
+def render_broadcast(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
     """An organiser's message to one registrant; a test (no registration) gets sample values."""
     broadcast = row.broadcast
     if broadcast is None:
@@ -115,59 +127,69 @@ def render_broadcast(row: OutgoingMail, now: datetime) -> Message:
         raise Obsolete("de bijeenkomst gaat niet door")
     join_url = ""
     if uses_placeholder("deelnamelink", broadcast.subject, broadcast.body):
-        join_url = external_url("attendance.join", token=issue_token(registration, TokenPurpose.join))
-    manage_url = external_url("registration.manage", token=issue_token(registration, TokenPurpose.manage))
+        join_url = external_url("attendance.join", token=batch.token(registration, TokenPurpose.join))
+    manage_url = external_url("registration.manage", token=batch.token(registration, TokenPurpose.manage))
     values = placeholder_values(event, registration.first_name, join_url=join_url, manage_url=manage_url)
     subject, context = broadcast_mail(broadcast, event, values)
     return _message(subject, registration.email, "broadcast", **context)
 
 
-def render_mail(row: OutgoingMail, now: datetime) -> Message:
-    """Build the message for an outbox row, minting the personal links it carries."""
+def render_mail(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
+    """Build the message for an outbox row, minting the personal links it carries.
+
+    The caller stores the batch's tokens (`store_tokens(batch.tokens)`) in the
+    transaction that records the rendering, before the message is sent.
+    """
     if row.kind == "invitation":
         return render_invitation(row, now)
     if row.kind == "broadcast":
-        return render_broadcast(row, now)
+        return render_broadcast(row, now, batch)
     if row.kind in SUPPORT_KINDS:
         return render_support_mail(row, now)
     registration = check_still_useful(row, now)
-    manage_url = external_url("registration.manage", token=issue_token(registration, TokenPurpose.manage))
+    manage_url = external_url("registration.manage", token=batch.token(registration, TokenPurpose.manage))
     join_url = ""
     if KINDS[row.kind].join_link:
-        join_url = external_url("attendance.join", token=issue_token(registration, TokenPurpose.join))
+        join_url = external_url("attendance.join", token=batch.token(registration, TokenPurpose.join))
     return registrant_message(row.kind, registration.event, registration, now,
-                              manage_url=manage_url, join_url=join_url)
+                              manage_url=manage_url, join_url=join_url, events=batch.events)
 
 
 def registrant_message(kind_name: str, event: Event, registration: Registration, now: datetime, *,
-                       manage_url: str, join_url: str) -> Message:
-    """One registrant's e-mail of this kind with the links given: the same for sending and previews."""
+                       manage_url: str, join_url: str, events: dict[int, dict] | None = None) -> Email:
+    """One registrant's e-mail of this kind with the links given: the same for sending and previews.
+
+    `events` keeps what is the same for every registrant of an event (links,
+    calendar file) across the rows of one batch.
+    """
     kind = KINDS[kind_name]
-    context = {
-        "event": event,
-        "registration": registration,
-        "event_url": external_url("events.show", slug=event.slug),
-        "manage_url": manage_url,
-        "google_url": google_calendar_url(event),
-        "outlook_url": outlook_calendar_url(event),
-        "join_opens_at": join_opens_at(event),
-        "followup_at": followup_at(event),
-    }
+    per_event = _per_event(event, {} if events is None else events)
+    context = dict(per_event["context"], registration=registration, manage_url=manage_url)
     if kind.join_link:
         context["join_url"] = join_url
-    message = _message(
-        kind.subject.format(title=event.title, when=_when(event, now)),
-        registration.email,
-        kind_name,
-        **context,
-    )
+    calendar = None
     if kind.calendar:
-        message.attach(
-            filename="bijeenkomst.ics",
-            content_type=f"text/calendar; charset=utf-8; method={kind.calendar}",
-            data=build_calendar(event, method=kind.calendar),
-        )
-    return message
+        if kind.calendar not in per_event:
+            per_event[kind.calendar] = Calendar(kind.calendar, build_calendar(event, method=kind.calendar))
+        calendar = per_event[kind.calendar]
+    subject = kind.subject.format(title=event.title, when=_when(event, now))
+    return _message(subject, registration.email, kind_name, calendar, **context)
+
+
+def _per_event(event, events: dict[int, dict]) -> dict:
+    """The template values that are the same for every registrant of the event."""
+    if event.id not in events:
+        events[event.id] = {
+            "context": {
+                "event": event,
+                "event_url": external_url("events.show", slug=event.slug),
+                "google_url": google_calendar_url(event),
+                "outlook_url": outlook_calendar_url(event),
+                "join_opens_at": join_opens_at(event),
+                "followup_at": followup_at(event),
+            }
+        }
+    return events[event.id]
 
 
 def _when(event, now: datetime) -> str:

@@ -1,33 +1,43 @@
-"""The mail worker: claim due rows, send them over one connection, mark each.
+"""The mail worker: claim due rows, send them over one connection, record the outcomes.
 
 Several workers may run at once. A claim is committed before any SMTP traffic
 and carries a lease (`claimed_until`); rows of a worker that died are claimed
 again once the lease runs out, so nothing is lost. Temporary failures (4xx,
 connection trouble) are retried with backoff; permanent ones (5xx) fail at once.
+
+Rows the server accepted are marked sent in groups (one UPDATE and one commit
+per `MAIL_MARK_GROUP` messages or `MAIL_MARK_SECONDS`, whichever comes first,
+and at the end of every batch): a commit per message cost more than sending
+it. The price: a worker killed mid-batch may leave up to one group accepted
+but unmarked, and those messages go out again once the lease runs out.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_mail import Message
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..database import begin_write, is_sqlite, utcnow
 from ..extensions import db, mail
+from ..registration.services import store_tokens
+from .mime import address, has_line_break, to_bytes
 from .models import MailStatus, OutgoingMail
-from .rendering import Obsolete, render_mail
+from .rendering import Batch, Obsolete, render_mail
 from .schedules import schedule_due
 
 log = logging.getLogger(__name__)
 
 #: minutes to wait before the next try after the 1st, 2nd, ... temporary failure
 BACKOFF_MINUTES = (1, 5, 15, 60)
+#: the error kept on a row whose address holds a line break
+LINE_BREAK = "niet verstuurd: regeleinde in adres of onderwerp"
 
 
 @dataclass
@@ -80,15 +90,48 @@ def claim_due(now: datetime, limit: int, lease_seconds: int) -> list[int]:
     return ids
 
 
-def _mark(row_id: int, **values) -> None:
+def _mark(row_ids: int | list[int], **values) -> None:
+    """Record the outcome of claimed rows and commit it."""
+    ids = row_ids if isinstance(row_ids, list) else [row_ids]
     begin_write()
     db.session.execute(
         update(OutgoingMail)
-        .where(OutgoingMail.id == row_id, OutgoingMail.status == MailStatus.sending)
+        .where(OutgoingMail.id.in_(ids), OutgoingMail.status == MailStatus.sending)
         .values(claimed_until=None, **values)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+class SentMarks:
+    """Rows the server accepted, marked sent together: one UPDATE and one commit per group.
+
+    A group is written as soon as it holds `limit` rows, before the next
+    message once its first row waited `seconds`, and at the end of a batch.
+    `sent_at` is the moment the group is written.
+    """
+
+    def __init__(self, limit: int, seconds: float):
+        self.limit = max(limit, 1)
+        self.seconds = seconds
+        self.row_ids: list[int] = []
+        self.since = 0.0
+
+    def add(self, row_id: int) -> None:
+        if not self.row_ids:
+            self.since = time.monotonic()
+        self.row_ids.append(row_id)
+        if len(self.row_ids) >= self.limit:
+            self.write()
+
+    def write_if_old(self) -> None:
+        if self.row_ids and time.monotonic() - self.since >= self.seconds:
+            self.write()
+
+    def write(self) -> None:
+        if self.row_ids:
+            _mark(self.row_ids, status=MailStatus.sent, sent_at=utcnow(), last_error="")
+            self.row_ids = []
 
 
 @dataclass(frozen=True)
@@ -97,7 +140,9 @@ class Ready:
 
     row_id: int
     attempts: int
-    message: Message
+    recipient: str
+    #: the whole message as it goes over SMTP
+    data: bytes
 
 
 def _retry_or_fail(item: Ready, error: str, now: datetime, result: PassResult) -> None:
@@ -111,7 +156,12 @@ def _retry_or_fail(item: Ready, error: str, now: datetime, result: PassResult) -
 
 
 def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
-    """Render the claimed rows; mark the ones that no longer make sense."""
+    """Render the claimed rows into SMTP-ready bytes; mark the ones that no longer make sense.
+
+    The whole batch is built before the first message goes out, so that the
+    sending itself runs back to back, as fast as the server answers.
+    """
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
     begin_write()
     rows = db.session.scalars(
         select(OutgoingMail)
@@ -119,28 +169,31 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
         .where(OutgoingMail.id.in_(ids))
         .order_by(OutgoingMail.id)
     ).all()
-    ready, unsent = [], []
+    ready, unsent, rendered, batch = [], {}, [], Batch()
     for row in rows:
         try:
-            message = render_mail(row, now)
+            email = render_mail(row, now, batch)
         except Obsolete as reason:
-            unsent.append((row.id, MailStatus.skipped, f"niet verstuurd: {reason}"))
+            unsent.setdefault((MailStatus.skipped, f"niet verstuurd: {reason}"), []).append(row.id)
             continue
-        if message.has_bad_headers():
-            # A line break in an address or subject would add headers; sending
-            # would raise and stop the whole batch, so this row fails alone.
-            unsent.append((row.id, MailStatus.failed, "niet verstuurd: regeleinde in adres of onderwerp"))
+        if has_line_break(email.recipient):
+            # The address goes into the SMTP envelope as it is: smtplib would
+            # refuse it and stop the whole batch, so this row fails alone.
+            unsent.setdefault((MailStatus.failed, LINE_BREAK), []).append(row.id)
             continue
-        row.recipient = message.recipients[0]
-        row.message_id = message.msgId
-        ready.append(Ready(row.id, row.attempts, message))
+        rendered.append({"id": row.id, "recipient": email.recipient, "message_id": email.message_id})
+        data = to_bytes(email, sender=sender, date=utcnow())
+        ready.append(Ready(row.id, row.attempts, email.recipient, data))
+    store_tokens(batch.tokens)
+    if rendered:  # one UPDATE by primary key for the batch
+        db.session.execute(update(OutgoingMail), rendered)
     db.session.commit()
-    for row_id, status, reason in unsent:
-        _mark(row_id, status=status, last_error=reason)
+    for (status, reason), row_ids in unsent.items():
+        _mark(row_ids, status=status, last_error=reason)
         if status == MailStatus.failed:
-            result.failed += 1
+            result.failed += len(row_ids)
         else:
-            result.skipped += 1
+            result.skipped += len(row_ids)
     return ready
 
 
@@ -157,26 +210,32 @@ def _smtp_reply(error: smtplib.SMTPException) -> tuple[int, str]:
 
 def send_claimed(ids: list[int], now: datetime, result: PassResult) -> None:
     """Send claimed rows over one SMTP connection and record each outcome."""
+    config = current_app.config
     ready = _prepare(ids, now, result)
     pending = list(ready)
+    marks = SentMarks(config["MAIL_MARK_GROUP"], config["MAIL_MARK_SECONDS"])
+    sender = address(config["MAIL_DEFAULT_SENDER"])
     try:
         with mail.connect() as connection:
             while pending:
                 item = pending[0]
+                marks.write_if_old()
                 try:
-                    connection.send(item.message)
+                    if connection.host is not None:  # None: MAIL_SUPPRESS_SEND
+                        connection.host.sendmail(sender, [item.recipient], item.data)
                 except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
                     pending.pop(0)
                     _refused(item, error, now, result)
                     continue
                 pending.pop(0)
-                _mark(item.row_id, status=MailStatus.sent, sent_at=utcnow(), last_error="")
+                marks.add(item.row_id)
                 result.sent += 1
     except (OSError, smtplib.SMTPException) as error:
         result.connection_error = f"{type(error).__name__}: {error}"
         log.warning("mail server unreachable: %s", result.connection_error)
         for item in pending:
             _retry_or_fail(item, result.connection_error, now, result)
+    marks.write()
 
 
 def _refused(item: Ready, error: smtplib.SMTPException, now: datetime, result: PassResult) -> None:

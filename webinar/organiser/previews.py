@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort, make_response, render_template
-from flask_mail import Message
 
 from ..attendance.services import join_opens_at
 from ..database import utcnow
 from ..dutch import datetime_text
 from ..events.models import Event
 from ..links import external_url
+from ..mailing.mime import Email
 from ..mailing.rendering import registrant_message
 from ..mailing.schedules import followup_at, reminder_at
 from ..registration.models import Registration, RegistrationStatus
@@ -95,7 +95,7 @@ def _sent_at(event: Event, kind: str) -> datetime:
     return planned or utcnow()
 
 
-def preview_message(event: Event, kind: str) -> Message:
+def preview_message(event: Event, kind: str) -> Email:
     """The e-mail of this kind for a made-up registrant, with links that lead nowhere personal."""
     return registrant_message(
         kind, event, _sample_registrant(kind), _sent_at(event, kind),
@@ -104,7 +104,7 @@ def preview_message(event: Event, kind: str) -> Message:
     )
 
 
-def _preview_or_404(slug: str, kind: str) -> tuple[Event, Preview, Message]:
+def _preview_or_404(slug: str, kind: str) -> tuple[Event, Preview, Email]:
     event = event_or_404(slug)
     found = next((preview for preview in previews(event) if preview.kind == kind), None)
     if found is None:

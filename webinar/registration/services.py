@@ -6,7 +6,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from ..database import utcnow
 from ..events.models import Event
@@ -201,17 +201,25 @@ def promote_waitlisted(event: Event) -> list[Registration]:
     return promoted
 
 
-def issue_token(registration: Registration, purpose: TokenPurpose) -> str:
-    """A new personal link token for the registration; only its hash is kept."""
+def issue_token(registration: Registration, purpose: TokenPurpose, *, into: list[dict] | None = None) -> str:
+    """A new personal link token for the registration; only its hash is kept.
+
+    With `into`, the row is collected there for `store_tokens` (one INSERT for
+    a whole batch of e-mails) instead of added to the session.
+    """
     token = new_token()
-    db.session.add(
-        AccessToken(
-            registration_id=registration.id,
-            purpose=purpose,
-            token_hash=hash_token(token),
-        )
-    )
+    row = {"registration_id": registration.id, "purpose": purpose, "token_hash": hash_token(token)}
+    if into is None:
+        db.session.add(AccessToken(**row))
+    else:
+        into.append(row | {"created_at": utcnow()})
     return token
+
+
+def store_tokens(rows: list[dict]) -> None:
+    """Store the tokens collected by `issue_token(..., into=rows)`, in one statement."""
+    if rows:
+        db.session.execute(insert(AccessToken), rows)
 
 
 def registration_for_token(token: str, purpose: TokenPurpose) -> Registration | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from flask_mail import Message
 
 from ..links import external_url
 from ..mailing.message import Obsolete, compose
+from ..mailing.mime import Email
 from ..mailing.services import queue_mail
 from .models import SupportRequest
 
@@ -44,7 +44,7 @@ def _subject(row_kind: str, request: SupportRequest) -> str:
     return f"Uw aanvraag voor ondersteuning: {request.status_label.lower()}"
 
 
-def render_support_mail(row, now: datetime) -> Message:
+def render_support_mail(row, now: datetime) -> Email:
     """Build a support e-mail from the request as it is now."""
     request = row.support_request
     if request is None:
