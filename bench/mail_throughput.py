@@ -19,6 +19,11 @@ The sink is an aiosmtpd server in a separate process that only counts
 messages and bytes, so it does not compete with the measured code for the GIL.
 Targets: every message within 60 s, and at least half the smtplib rate.
 
+With --workers N the worker side is N worker processes started together, each
+running `send_due()` passes until it finds nothing more to claim (the way
+several `flask mail worker` processes share one outbox in production); the
+time runs from the moment all are ready until the last one is done.
+
 Both are also given as CPU time of this process, and --breakdown gives wall
 and CPU time per stage: on a shared machine the wall times depend on how busy
 the other cores are, the CPU times far less. The load average is printed
@@ -28,6 +33,7 @@ before and after the run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import smtplib
@@ -106,6 +112,69 @@ class Sink:
         self.process.stdin.close()
         self.process.wait(timeout=10)
         self.process.stdout.close()
+
+
+# --- worker processes, run as `mail_throughput.py --pass-worker` ------------------
+
+
+def run_pass_worker(settings: dict, moment: str) -> None:
+    """Say 'ready', wait for 'go' on stdin, run passes until none claims anything, print the totals."""
+    import time_machine
+
+    from webinar import create_app
+    from webinar.mailing.worker import send_due
+
+    app = create_app(settings)
+    with app.app_context(), time_machine.travel(datetime.fromisoformat(moment), tick=True):
+        totals = PassTotals()
+        print("ready", flush=True)
+        sys.stdin.readline()
+        cpu = time.process_time()
+        while True:
+            result = send_due()
+            totals.add(result)
+            if result.claimed == 0:
+                break
+        totals.cpu = time.process_time() - cpu
+    print(json.dumps(vars(totals)), flush=True)
+
+
+class PassTotals:
+    """The sum of several passes' results, shaped like one PassResult."""
+
+    def __init__(self, **values):
+        self.scheduled = self.claimed = self.sent = self.retried = self.failed = self.skipped = 0
+        self.connection_error = ""
+        #: CPU seconds spent in the passes
+        self.cpu = 0.0
+        self.__dict__.update(values)
+
+    def add(self, result) -> None:
+        for name in ("scheduled", "claimed", "sent", "retried", "failed", "skipped"):
+            setattr(self, name, getattr(self, name) + getattr(result, name))
+        self.cpu += getattr(result, "cpu", 0.0)
+        self.connection_error = self.connection_error or result.connection_error
+
+
+def time_worker_processes(count: int, settings: dict, moment: datetime):
+    """N worker processes at once: (PassTotals, seconds from 'go' to the last done, CPU seconds of the passes)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, __file__, "--pass-worker", json.dumps(settings), moment.isoformat()]
+    processes = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+                 for _ in range(count)]
+    for process in processes:
+        assert process.stdout.readline().strip() == "ready"
+    started = time.perf_counter()
+    for process in processes:
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    totals = PassTotals()
+    for process in processes:
+        totals.add(PassTotals(**json.loads(process.stdout.readline())))
+    seconds = time.perf_counter() - started
+    for process in processes:
+        process.wait(timeout=60)
+    return totals, seconds, totals.cpu
 
 
 # --- the database ------------------------------------------------------------------
@@ -317,10 +386,16 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=None, help="MAIL_BATCH_SIZE (default: the app's)")
     parser.add_argument("--profile", default=None, help="cProfile the worker pass into this file")
     parser.add_argument("--breakdown", action="store_true", help="time the stages of the worker pass")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the outbox (default 1: "
+                        "one pass in this process)")
     parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--pass-worker", nargs=2, metavar=("SETTINGS", "MOMENT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sink:
         run_sink()
+        return 0
+    if args.pass_worker:
+        run_pass_worker(json.loads(args.pass_worker[0]), args.pass_worker[1])
         return 0
 
     load_before = os.getloadavg()
@@ -360,9 +435,14 @@ def main() -> int:
 
             breakdown = Breakdown() if args.breakdown else None
             # 10 minutes before the start: the join links are due (window opens 30 minutes before).
-            with time_machine.travel(starts - timedelta(minutes=10), tick=True):
-                swept, sweep_seconds = time_sweep(starts - timedelta(minutes=10))
-                result, worker_seconds, worker_cpu = time_worker(args.profile)
+            moment = starts - timedelta(minutes=10)
+            with time_machine.travel(moment, tick=True):
+                swept, sweep_seconds = time_sweep(moment)
+                if args.workers > 1:
+                    db.session.remove()
+                    result, worker_seconds, worker_cpu = time_worker_processes(args.workers, settings, moment)
+                else:
+                    result, worker_seconds, worker_cpu = time_worker(args.profile)
             if breakdown:
                 breakdown.restore()
             peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -389,12 +469,13 @@ def main() -> int:
     ratio = worker_rate / smtplib_rate
     database = "PostgreSQL" if args.database_url else "SQLite"
     print(f"database:           {database}")
-    print(f"registrations:      {args.count}, batch size {app.config['MAIL_BATCH_SIZE']}")
+    print(f"registrations:      {args.count}, batch size {app.config['MAIL_BATCH_SIZE']}, "
+          f"{args.workers} worker process{'es' if args.workers > 1 else ''}")
     print(f"sweep (queue rows): {swept} rows in {sweep_seconds:.2f} s")
     print(f"worker pass:        {result.sent} sent in {worker_seconds:.2f} s = {worker_rate:.0f} messages/s "
           f"(scheduled {result.scheduled}, claimed {result.claimed}, retried {result.retried}, "
           f"failed {result.failed}, skipped {result.skipped}{', ' + result.connection_error if result.connection_error else ''})")
-    print(f"                    CPU time of this process {worker_cpu:.2f} s = {worker_cpu / args.count * 1000:.2f} ms/message")
+    print(f"                    CPU time of the worker{'s' if args.workers > 1 else ''} {worker_cpu:.2f} s = {worker_cpu / args.count * 1000:.2f} ms/message")
     print(f"                    outbox {({s.value: n for s, n in statuses.items()})}, "
           f"sink received {received}, average {average} bytes")
     print(f"smtplib baseline:   {baseline_received} sent in {smtplib_seconds:.2f} s = {smtplib_rate:.0f} messages/s "
