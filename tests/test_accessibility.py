@@ -1,0 +1,133 @@
+"""Accessibility: axe-core, run inside the pages by Playwright, finds no serious problems.
+
+Each test opens a page as a visitor or organiser would reach it (CSRF on, the
+live server from conftest) and runs axe-core with the WCAG 2.0 and 2.1 level A
+and AA rules. A serious or critical violation fails the test, with every
+violation and the elements it concerns in the message. axe-core comes with the
+axe-playwright-python package; the browser fixtures are test_browser's.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD
+from test_browser import app, browser, expect, page  # noqa: F401 - fixtures shared with the browser tests
+from webinar.database import begin_write
+from webinar.extensions import db
+from webinar.organiser.services import create_organiser
+from webinar.registration.models import Registration, TokenPurpose
+from webinar.registration.services import Details, issue_token, register
+
+try:
+    from axe_playwright_python.sync_playwright import Axe
+except ImportError:  # the browser fixture skips first when Playwright is missing
+    Axe = None
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"serious", "critical"}
+
+
+def violations(page) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as it is now."""
+    if Axe is None:
+        pytest.fail("axe-playwright-python is not installed (pip install -e '.[test]')")
+    options = {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
+    return Axe().run(page, options=options).response["violations"]
+
+
+def describe(found: list[dict]) -> str:
+    """One paragraph per violation: rule, impact, help, and the elements involved."""
+    lines = []
+    for violation in found:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}>")
+        for node in violation["nodes"]:
+            lines.append(f"    {', '.join(map(str, node['target']))}: {node.get('failureSummary', '')}")
+            lines.append(f"        {node['html'][:200]}")
+    return "\n".join(lines)
+
+
+def assert_accessible(page) -> None:
+    """No serious or critical WCAG 2.1 AA violation on the page."""
+    found = [v for v in violations(page) if v["impact"] in BLOCKING]
+    assert not found, f"{page.url}:\n{describe(found)}"
+
+
+@pytest.fixture
+def site(live_server, event):
+    """The base URL, with a few registrations so lists and charts are not empty."""
+    for number, role in enumerate(["Schoolleider", "Bestuurder", "HRM'er"]):
+        details = Details(
+            first_name=f"Deelnemer{number}", tussenvoegsel="", last_name="Jansen",
+            email=f"deelnemer{number}@example.org", organisation="OBS De Linde", role=role,
+        )
+        db.session.rollback()
+        begin_write()
+        register(event, details)
+        db.session.commit()
+    return live_server.url
+
+
+@pytest.fixture
+def logged_in(page, site):  # noqa: F811
+    """The page, logged in as an organiser through the login form."""
+    create_organiser(ORGANISER_EMAIL, ORGANISER_PASSWORD, name="Mieke Organisator")
+    db.session.commit()
+    page.goto(f"{site}/organiser/login")
+    page.get_by_label("E-mailadres").fill(ORGANISER_EMAIL)
+    page.get_by_label("Wachtwoord").fill(ORGANISER_PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Inloggen voor organisatoren")
+    return page
+
+
+def test_the_scan_catches_an_unlabelled_field(page):  # noqa: F811
+    """Negative control: a page with known faults gets serious violations."""
+    page.set_content(
+        '<html><head><title>Proef</title></head><body><main>'
+        '<img src="data:,"><input type="text" name="naam"></main></body></html>'
+    )
+    found = {v["id"] for v in violations(page) if v["impact"] in BLOCKING}
+    assert {"image-alt", "label", "html-has-lang"} <= found, found
+
+
+def test_event_page(page, site, event):  # noqa: F811
+    page.goto(f"{site}/events/{event.slug}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(event.title)
+    assert_accessible(page)
+
+
+def test_form_with_errors(page, site, event):  # noqa: F811
+    page.goto(f"{site}/events/{event.slug}")
+    page.get_by_role("region", name="Aanmelden").get_by_role("button", name="Aanmelden").click()
+    expect(page.locator("#foutmeldingen")).to_be_focused()
+    assert_accessible(page)
+
+
+def test_manage_page(page, site):  # noqa: F811
+    registration = db.session.scalars(select(Registration).order_by(Registration.id)).first()
+    token = issue_token(registration, TokenPurpose.manage)
+    db.session.commit()
+    page.goto(f"{site}/r/{token}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Uw aanmelding")
+    assert_accessible(page)
+
+
+def test_organiser_login(page, site):  # noqa: F811
+    page.goto(f"{site}/organiser/login")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Inloggen voor organisatoren")
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/organiser/", "/organiser/events/{slug}", "/organiser/events/{slug}/aanmeldingen"],
+    ids=["events", "dashboard", "registrations"],
+)
+def test_organiser_pages(logged_in, site, event, path):
+    logged_in.goto(site + path.format(slug=event.slug))
+    expect(logged_in.get_by_role("heading", level=1)).to_be_visible()
+    assert_accessible(logged_in)
