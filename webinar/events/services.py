@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func, select
 
-from ..database import utcnow
+from ..database import is_sqlite, utcnow
 from ..extensions import db
 from ..mailing.services import skip_unsent_scheduled
 from ..registration.models import Registration, RegistrationStatus
@@ -45,8 +45,12 @@ def places_left(event: Event) -> int | None:
     return max(event.capacity - confirmed_count(event), 0)
 
 
-def registration_phase(event: Event, now: datetime | None = None) -> Phase:
-    """The event's phase at `now`."""
+#: registration_phase's default for `free`: count the places itself
+COUNT = object()
+
+
+def registration_phase(event: Event, now: datetime | None = None, free=COUNT) -> Phase:
+    """The event's phase at `now`; `free` is places_left(event) when the caller has it already."""
     now = now or utcnow()
     if event.cancelled_at is not None:
         return Phase.cancelled
@@ -56,7 +60,7 @@ def registration_phase(event: Event, now: datetime | None = None) -> Phase:
         return Phase.not_open
     if now >= event.closes_at():
         return Phase.closed
-    if places_left(event) == 0:
+    if (places_left(event) if free is COUNT else free) == 0:
         return Phase.full
     return Phase.open
 
@@ -64,9 +68,10 @@ def registration_phase(event: Event, now: datetime | None = None) -> Phase:
 def lock_event(event: Event, lock: bool = True) -> None:
     """Take the event's write lock: a row lock on PostgreSQL.
 
-    On SQLite the lock is the `BEGIN IMMEDIATE` that `begin_write()` issued.
+    On SQLite the lock is the `BEGIN IMMEDIATE` that `begin_write()` issued,
+    so the query would only cost a round trip.
     """
-    if lock:
+    if lock and not is_sqlite():
         db.session.execute(
             select(Event.id).where(Event.id == event.id).with_for_update()
         )

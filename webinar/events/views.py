@@ -30,7 +30,8 @@ def render_event_page(
     lost_form: LostLinkForm | None = None,
 ):
     """The event page with its registration form (or why there is none)."""
-    phase = registration_phase(event, utcnow())
+    free = places_left(event)
+    phase = registration_phase(event, utcnow(), free)
     if form is None and phase in (Phase.open, Phase.full):
         form = RegistrationForm(event)
     if lost_form is None and phase not in (Phase.ended, Phase.cancelled):
@@ -40,7 +41,7 @@ def render_event_page(
         event=event,
         phase=phase,
         Phase=Phase,
-        places_left=places_left(event),
+        places_left=free,
         form=form,
         lost_form=lost_form,
         google_url=google_calendar_url(event),

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 
 from ..database import utcnow
 from ..events.models import Event
-from ..events.services import Phase, confirmed_count, lock_event, registration_phase
+from ..events.services import Phase, confirmed_count, lock_event, places_left, registration_phase
 from ..extensions import db
 from ..mailing.models import OutgoingMail
 from ..tokens import hash_token, new_token
@@ -71,12 +71,6 @@ def find_registration(event: Event, email: str) -> Registration | None:
     )
 
 
-def _status_for_newcomer(event: Event) -> RegistrationStatus:
-    if event.capacity is None or confirmed_count(event) < event.capacity:
-        return RegistrationStatus.confirmed
-    return RegistrationStatus.waitlisted
-
-
 def register(
     event: Event,
     details: Details,
@@ -92,10 +86,11 @@ def register(
     """
     now = now or utcnow()
     lock_event(event, lock)
-    if registration_phase(event, now) not in (Phase.open, Phase.full):
+    free = places_left(event)  # counted once, under the lock
+    if registration_phase(event, now, free) not in (Phase.open, Phase.full):
         raise RegistrationClosed()
     existing = find_registration(event, details.email)
-    status = _status_for_newcomer(event)
+    status = RegistrationStatus.confirmed if free is None or free > 0 else RegistrationStatus.waitlisted
     if hold_seconds:
         time.sleep(hold_seconds)
     if existing is not None and existing.status != RegistrationStatus.cancelled:
