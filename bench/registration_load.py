@@ -1,0 +1,411 @@
+"""Registrations under load: the app under gunicorn against a bare Flask + SQLAlchemy baseline.
+
+    .venv/bin/python bench/registration_load.py [--clients 50] [--count 1000] [--max-seconds 60]
+        [--workers 3] [--threads 1] [--database-url postgresql://postgres@127.0.0.1:5432/test]
+
+Builds a fresh database (a SQLite file in a temporary folder, or with
+--database-url a PostgreSQL database of its own, dropped at the end), migrates
+it, and seeds two events with room for everyone: one for the app, one for the
+baseline. Then, for each side in turn, starts gunicorn on a free loopback port
+(the same settings for both; RATELIMIT_ENABLED=0 so rate limits stay out of
+the way), and lets CLIENTS threads register COUNT people between them: each
+registration is a new visitor (own cookies) who GETs the event page for the
+CSRF token and POSTs the form. A warm-up of CLIENTS registrations runs first
+and is not timed. Afterwards the database must hold exactly one registration
+per submitted address, and for the app one confirmation in the outbox each.
+
+Throughput is registrations (GET + POST) per second of wall time; latency is
+the POST's, from the client. Targets: >= 70 % of the baseline's throughput and
+a POST p99 under 250 ms at 50 clients, no errors, nothing lost or doubled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+APP_SLUG = "drukke-bijeenkomst"
+BASELINE_SLUG = "nulmeting"
+CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+TARGET_RATIO = 0.70
+TARGET_P99 = 0.250
+TIMEOUT = 30
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- servers ---------------------------------------------------------------------------
+
+
+@contextmanager
+def gunicorn(app: str, env: dict, *, workers: int, threads: int, extra: tuple = ()):
+    """Serve `app` with gunicorn on a free loopback port; yields the base URL once /healthz answers."""
+    port = free_port()
+    command = [str(BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+               "--threads", str(threads), "--log-level", "warning", *extra]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:  # still booting
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up within {timeout} s")
+
+
+def server_env(database: str, instance: Path) -> dict:
+    """The environment for the app's processes (development config: cookies work over http)."""
+    return {
+        "DATABASE_URL": database,
+        "SECRET_KEY": "bench-not-secret",
+        "WEBINAR_INSTANCE_DIR": str(instance),
+        "RATELIMIT_ENABLED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+# --- the database ----------------------------------------------------------------------
+
+
+def fresh_database(url: str | None, directory: Path, tag: str):
+    """(SQLAlchemy URL, drop): a SQLite file, or a new PostgreSQL database next to `url`."""
+    from sqlalchemy import create_engine, make_url, text
+
+    from config import database_url
+
+    if not url:
+        return f"sqlite:///{directory / 'bench.db'}", lambda: None
+    base = make_url(database_url(url))
+    name = f"{base.database}_{tag}_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+def migrate_and_seed(url: str, events: dict[str, int]) -> dict[str, int]:
+    """Migrate, and add one open event per slug with the given capacity; returns their ids."""
+    from flask_migrate import upgrade
+
+    from webinar import create_app
+    from webinar.events.services import create_event
+    from webinar.extensions import db
+
+    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url})
+    starts = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(days=30)
+    ids = {}
+    with app.app_context():
+        upgrade()
+        for slug, capacity in events.items():
+            event = create_event(
+                slug=slug, title="Samen onderwijs versnellen", starts_at=starts,
+                ends_at=starts + timedelta(minutes=75), capacity=capacity,
+                meeting_url="https://meet.example.org/geheim-123",
+                contact_name="Mirjam de Vries", contact_email="bijeenkomsten@example.org",
+            )
+            db.session.flush()
+            ids[slug] = event.id
+        db.session.commit()
+        db.engine.dispose()
+    return ids
+
+
+# --- the clients -----------------------------------------------------------------------
+
+
+def form_data(email: str, token: str, number: int) -> dict:
+    """The registration form as a browser sends it (field names from registration/forms.py)."""
+    return {
+        "csrf_token": token, "first_name": "Deelnemer", "tussenvoegsel": "van den",
+        "last_name": f"Berg {number}", "email": email, "organisation": "OBS De Linde",
+        "organisation_type": "School", "role": "Schoolleider", "role_other": "", "question": "",
+        "privacy": "y", "website": "",
+    }
+
+
+@dataclass
+class Visitor:
+    """Someone with the form open: the page's cookies and CSRF token."""
+
+    number: int
+    email: str
+    base: str
+    slug: str
+    cookies: object = None
+    token: str = ""
+    #: whether the POST went out (then exactly one registration must exist)
+    posted: bool = False
+
+
+@dataclass
+class Run:
+    """What one phase (all GETs, or all POSTs) gave."""
+
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: int) -> float:
+        if len(self.latencies) < 2:
+            return self.latencies[0] if self.latencies else 0.0
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[p - 1]
+
+
+def open_form(visitor: Visitor) -> str:
+    """GET the event page with fresh cookies; keep the cookies and token. An error, or ''."""
+    with requests.Session() as http:
+        page = http.get(f"{visitor.base}/events/{visitor.slug}", timeout=TIMEOUT)
+        match = CSRF_INPUT.search(page.text)
+        if page.status_code != 200 or not match:
+            return f"GET {page.status_code}"
+        visitor.cookies, visitor.token = http.cookies, match.group(1)
+    return ""
+
+
+def submit_form(visitor: Visitor) -> str:
+    """POST the registration with the visitor's cookies and token. An error, or ''."""
+    visitor.posted = True
+    answer = requests.post(
+        f"{visitor.base}/events/{visitor.slug}", data=form_data(visitor.email, visitor.token, visitor.number),
+        cookies=visitor.cookies, allow_redirects=False, timeout=TIMEOUT,
+    )
+    if answer.status_code != 302 or "/aangemeld" not in answer.headers.get("Location", ""):
+        return f"POST {answer.status_code}"
+    return ""
+
+
+def phase(name: str, action, visitors: list[Visitor], clients: int, deadline: float) -> Run:
+    """CLIENTS threads apply `action` to the visitors, each visitor once, until done or the deadline."""
+    run = Run(name)
+    pending = iter(visitors)
+    lock = threading.Lock()
+
+    def client() -> None:
+        while time.monotonic() < deadline:
+            with lock:
+                visitor = next(pending, None)
+            if visitor is None:
+                return
+            started = time.perf_counter()
+            try:
+                error = action(visitor)
+            except requests.RequestException as exc:
+                error = type(exc).__name__
+            if error:
+                run.errors.append(error)
+            else:
+                run.latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        for future in [pool.submit(client) for _ in range(clients)]:
+            future.result()
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def visitors_for(targets: list[tuple[str, str]], count: int, prefix: str) -> list[Visitor]:
+    """COUNT visitors spread round-robin over `targets` (base URL, slug)."""
+    return [Visitor(n, f"{prefix}{n:05d}@example.org", *targets[n % len(targets)]) for n in range(count)]
+
+
+def drive(targets: list[tuple[str, str]], clients: int, count: int, max_seconds: float,
+          prefix: str) -> tuple[Run, Run, list[Visitor]]:
+    """Every visitor opens the form, then every visitor submits it: (GET run, POST run, visitors)."""
+    deadline = time.monotonic() + max_seconds
+    visitors = visitors_for(targets, count, prefix)
+    gets = phase("GET", open_form, visitors, clients, deadline)
+    ready = [v for v in visitors if v.token]
+    posts = phase("POST", submit_form, ready, clients, deadline)
+    return gets, posts, ready
+
+
+# --- checks -----------------------------------------------------------------------------
+
+
+def stored_counts(url: str, event_id: int, kind: str | None) -> tuple[dict[str, int], dict[str, int]]:
+    """Registrations per address for the event, and outbox rows of `kind` per address."""
+    from sqlalchemy import create_engine, text
+
+    from config import database_url
+
+    engine = create_engine(database_url(url))
+    with engine.connect() as conn:
+        registrations = dict(conn.execute(text(
+            "SELECT email, count(*) FROM registration WHERE event_id = :e GROUP BY email"), {"e": event_id}).all())
+        outbox = dict(conn.execute(text(
+            "SELECT r.email, count(*) FROM outgoing_mail m JOIN registration r ON r.id = m.registration_id "
+            "WHERE r.event_id = :e AND m.kind = :k GROUP BY r.email"), {"e": event_id, "k": kind}).all())
+    engine.dispose()
+    return registrations, outbox
+
+
+def exactly_once(what: str, submitted: list[str], stored: dict[str, int]) -> list[str]:
+    """Problems when `stored` does not hold each submitted address exactly once."""
+    problems = []
+    missing = set(submitted) - set(stored)
+    extra = set(stored) - set(submitted)
+    doubled = {email: n for email, n in stored.items() if n != 1}
+    if missing:
+        problems.append(f"{what}: {len(missing)} submitted but missing, e.g. {sorted(missing)[:3]}")
+    if extra:
+        problems.append(f"{what}: {len(extra)} never submitted, e.g. {sorted(extra)[:3]}")
+    if doubled:
+        problems.append(f"{what}: {len(doubled)} more than once, e.g. {sorted(doubled.items())[:3]}")
+    return problems
+
+
+def load_average() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+# --- main -------------------------------------------------------------------------------
+
+
+@dataclass
+class Side:
+    """One server's figures: the timed GET and POST phases, and who was submitted (warm-up included)."""
+
+    name: str
+    gets: Run
+    posts: Run
+    submitted: list[str]
+    uptime: str
+    errors: list[str]
+
+
+def side(name: str, app: str, env: dict, slug: str, args, prefix: str) -> Side:
+    """Start gunicorn, warm it up (CLIENTS registrations, not timed), then time COUNT registrations."""
+    with gunicorn(app, env, workers=args.workers, threads=args.threads) as url:
+        warm_gets, warm_posts, warm = drive([(url, slug)], args.clients, args.clients, args.max_seconds,
+                                            f"{prefix}-opwarmen-")
+        gets, posts, timed = drive([(url, slug)], args.clients, args.count, args.max_seconds, f"{prefix}-")
+        uptime = load_average()
+    submitted = [v.email for v in warm + timed if v.posted]
+    errors = warm_gets.errors + warm_posts.errors + gets.errors + posts.errors
+    return Side(name, gets, posts, submitted, uptime, errors)
+
+
+def report(side: Side) -> None:
+    for run in (side.gets, side.posts):
+        print(f"{side.name:<9} {run.name:<4} {len(run.latencies):>5} in {run.seconds:6.2f} s = {run.rate:7.1f}/s  "
+              f"p50 {run.percentile(50) * 1000:6.1f} ms  p99 {run.percentile(99) * 1000:6.1f} ms  "
+              f"errors {len(run.errors)}")
+    print(f"          at the end: {side.uptime}")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (at most 200)")
+    parser.add_argument("--count", type=int, default=1000, help="registrations per side (at most 20000)")
+    parser.add_argument("--max-seconds", type=float, default=60, help="stop starting new registrations after this")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers, both sides")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker, both sides")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL server (a database of its own is made)")
+    args = parser.parse_args()
+    args.clients = max(1, min(args.clients, 200))
+    args.count = max(1, min(args.count, 20000))
+    args.max_seconds = max(1.0, min(args.max_seconds, 300.0))
+    return args
+
+
+def check(url: str, ids: dict[str, int], app: Side, baseline: Side) -> list[str]:
+    """Everything wrong in the database or the answers; empty when all is well."""
+    registrations, outbox = stored_counts(url, ids[APP_SLUG], "confirmation")
+    base_registrations, _ = stored_counts(url, ids[BASELINE_SLUG], None)
+    problems = exactly_once("app registrations", app.submitted, registrations)
+    problems += exactly_once("app confirmations in the outbox", app.submitted, outbox)
+    problems += exactly_once("baseline registrations", baseline.submitted, base_registrations)
+    for side in (baseline, app):
+        if side.errors:
+            problems.append(f"{side.name}: {len(side.errors)} errors, e.g. {sorted(set(side.errors))[:5]}")
+    return problems
+
+
+def main() -> int:
+    args = parse_args()
+    sys.path.insert(0, str(ROOT))
+    directory = Path(tempfile.mkdtemp(prefix="registration-load-"))
+    os.environ["WEBINAR_INSTANCE_DIR"] = str(directory / "instance")
+    with ExitStack() as cleanup:
+        url, drop = fresh_database(args.database_url, directory, "load")
+        cleanup.callback(drop)
+        room = args.count + args.clients
+        ids = migrate_and_seed(url, {APP_SLUG: room, BASELINE_SLUG: room})
+        env = server_env(url, directory / "instance")
+        print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; {args.clients} clients, "
+              f"{args.count} registrations per side, gunicorn --workers {args.workers} --threads {args.threads}")
+        print(f"before:   {load_average()}")
+        baseline = side("baseline", "baseline_app:app", {**env, "PYTHONPATH": str(ROOT / "bench")},
+                        BASELINE_SLUG, args, "nulmeting")
+        app = side("app", "wsgi:app", env, APP_SLUG, args, "deelnemer")
+        problems = check(url, ids, app, baseline)
+    report(baseline)
+    report(app)
+    ratio = app.posts.rate / baseline.posts.rate if baseline.posts.rate else 0.0
+    p99 = app.posts.percentile(99)
+    print(f"ratio app/baseline POST throughput: {ratio:.2f} (target >= {TARGET_RATIO:.2f}); "
+          f"app POST p99 {p99 * 1000:.0f} ms (target < {TARGET_P99 * 1000:.0f} ms)")
+    print(f"database check: {len(app.submitted)} + {len(baseline.submitted)} submitted; "
+          f"{'each stored once, one confirmation each' if not problems else 'PROBLEMS'}")
+    for problem in problems:
+        print(f"  {problem}")
+    ok = not problems and ratio >= TARGET_RATIO and p99 < TARGET_P99
+    print(f"targets: {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
