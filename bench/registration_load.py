@@ -39,6 +39,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
+from mail_throughput import fresh_database  # a SQLite file, or a PostgreSQL database of its own
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -105,29 +106,6 @@ def server_env(database: str, instance: Path) -> dict:
 
 
 # --- the database ----------------------------------------------------------------------
-
-
-def fresh_database(url: str | None, directory: Path, tag: str):
-    """(SQLAlchemy URL, drop): a SQLite file, or a new PostgreSQL database next to `url`."""
-    from sqlalchemy import create_engine, make_url, text
-
-    from config import database_url
-
-    if not url:
-        return f"sqlite:///{directory / 'bench.db'}", lambda: None
-    base = make_url(database_url(url))
-    name = f"{base.database}_{tag}_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
 
 
 def migrate_and_seed(url: str, events: dict[str, int]) -> dict[str, int]:
@@ -380,7 +358,7 @@ def main() -> int:
     directory = Path(tempfile.mkdtemp(prefix="registration-load-"))
     os.environ["WEBINAR_INSTANCE_DIR"] = str(directory / "instance")
     with ExitStack() as cleanup:
-        url, drop = fresh_database(args.database_url, directory, "load")
+        url, drop = fresh_database(args.database_url, directory)
         cleanup.callback(drop)
         room = args.count + args.clients
         ids = migrate_and_seed(url, {APP_SLUG: room, BASELINE_SLUG: room})
