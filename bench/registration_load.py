@@ -160,6 +160,8 @@ class Visitor:
     token: str = ""
     #: whether the POST went out (then exactly one registration must exist)
     posted: bool = False
+    #: where the POST redirected to
+    location: str = ""
 
 
 @dataclass
@@ -199,7 +201,8 @@ def submit_form(visitor: Visitor) -> str:
         f"{visitor.base}/events/{visitor.slug}", data=form_data(visitor.email, visitor.token, visitor.number),
         cookies=visitor.cookies, allow_redirects=False, timeout=TIMEOUT,
     )
-    if answer.status_code != 302 or "/aangemeld" not in answer.headers.get("Location", ""):
+    visitor.location = answer.headers.get("Location", "")
+    if answer.status_code != 302 or "/aangemeld" not in visitor.location:
         return f"POST {answer.status_code}"
     return ""
 
