@@ -82,11 +82,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_write_transactions(app: Flask) -> None:
-    """Every POST runs in a write transaction (BEGIN IMMEDIATE on SQLite)."""
+    """Every POST runs in a write transaction (BEGIN IMMEDIATE on SQLite), unless its view takes it late."""
 
     @app.before_request
     def _begin_write():
-        if request.method == "POST" and request.endpoint != "static":
+        view = app.view_functions.get(request.endpoint)
+        if request.method == "POST" and request.endpoint != "static" and not getattr(view, "writes_late", False):
             begin_write(lock=app.config["REGISTRATION_LOCK"])
 
 

@@ -71,6 +71,23 @@ def begin_write(lock: bool = True) -> None:
     session.connection(execution_options={IMMEDIATE: lock})
 
 
+def writes_late(view):
+    """Mark a POST view that calls `restart_as_write()` itself once its input is checked."""
+    view.writes_late = True
+    return view
+
+
+def restart_as_write(lock: bool = True) -> None:
+    """End the read transaction and start a write transaction.
+
+    For views marked `writes_late`: on SQLite, BEGIN IMMEDIATE serialises every
+    writer, so parsing and validating the form before it lets requests overlap.
+    Loaded objects are expired and read again inside the write transaction.
+    """
+    db.session.rollback()
+    begin_write(lock)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection, connection_record):
     module = type(dbapi_connection).__module__

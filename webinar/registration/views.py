@@ -17,7 +17,7 @@ from flask import (
 )
 
 from ..attendance.services import join_opens_at
-from ..database import utcnow
+from ..database import restart_as_write, utcnow, writes_late
 from ..events.services import Phase, registration_phase
 from ..events.views import event_or_404, render_event_page
 from ..extensions import db
@@ -40,6 +40,7 @@ bp = Blueprint("registration", __name__)
 
 
 @bp.post("/events/<slug>")
+@writes_late
 def submit(slug: str):
     """Register for the event: form, service, commit, redirect."""
     event = event_or_404(slug)
@@ -48,6 +49,7 @@ def submit(slug: str):
         return render_event_page(event, form, status=422)
     if form.is_bot():
         return redirect(url_for(".registered", slug=slug))
+    restart_as_write(lock=current_app.config["REGISTRATION_LOCK"])
     try:
         outcome = register(
             event,
