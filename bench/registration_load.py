@@ -1,22 +1,28 @@
 """Registrations under load: the app under gunicorn against a bare Flask + SQLAlchemy baseline.
 
-    .venv/bin/python bench/registration_load.py [--clients 50] [--count 1000] [--max-seconds 60]
-        [--rounds 3] [--workers 3] [--threads 1] [--database-url postgresql://postgres@127.0.0.1:5432/test]
+    .venv/bin/python bench/registration_load.py [--clients 50] [--count 1000] [--rounds 3]
+        [--max-seconds 60] [--workers 3] [--threads 1]
+        [--database-url postgresql://postgres@127.0.0.1:5432/test]
 
 Builds a fresh database (a SQLite file in a temporary folder, or with
 --database-url a PostgreSQL database of its own, dropped at the end), migrates
 it, and seeds two events with room for everyone: one for the app, one for the
-baseline. Then, for each side in turn, starts gunicorn on a free loopback port
-(the same settings for both; RATELIMIT_ENABLED=0 so rate limits stay out of
-the way), and lets CLIENTS threads register COUNT people between them: each
-registration is a new visitor (own cookies) who GETs the event page for the
-CSRF token and POSTs the form. A warm-up of CLIENTS registrations runs first
-and is not timed. Afterwards the database must hold exactly one registration
-per submitted address, and for the app one confirmation in the outbox each.
+baseline (bench/baseline_app.py, which inserts the same `registration` row).
+Starts both under gunicorn on free loopback ports with the same settings
+(RATELIMIT_ENABLED=0, so rate limits stay out of the way), warms each up with
+CLIENTS registrations, then runs ROUNDS timed rounds, alternating which side
+goes first. In a round, COUNT new visitors (own cookies) each GET the event
+page for the CSRF token and cookie, by CLIENTS threads at once; then the same
+threads POST the COUNT forms. The POST phase is what is compared: throughput
+(POSTs per second of wall time), p50/p99 latency from the client, and the CPU
+the server's workers used per POST (read from /proc, so it is less disturbed
+by other work on the machine than the wall-clock figures).
 
-Throughput is registrations (GET + POST) per second of wall time; latency is
-the POST's, from the client. Targets: >= 70 % of the baseline's throughput and
-a POST p99 under 250 ms at 50 clients, no errors, nothing lost or doubled.
+Afterwards the database must hold exactly one registration per submitted
+address, and for the app one confirmation in the outbox each. Targets: the
+app's POST throughput >= 70 % of the baseline's (median of the rounds) and a
+POST p99 under 250 ms at 50 clients, no errors, nothing lost or doubled.
+Every phase stops starting requests after --max-seconds.
 """
 
 from __future__ import annotations
@@ -60,6 +66,23 @@ def free_port() -> int:
 # --- servers ---------------------------------------------------------------------------
 
 
+#: gunicorn's master process id per base URL, for server_cpu()
+MASTERS: dict[str, int] = {}
+
+
+def server_cpu(url: str) -> float:
+    """CPU seconds (user + system) used so far by the gunicorn workers serving `url`."""
+    master, total = MASTERS[url], 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == master:  # fields[1] is the parent's pid
+            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def gunicorn(app: str, env: dict, *, workers: int, threads: int, extra: tuple = ()):
     """Serve `app` with gunicorn on a free loopback port; yields the base URL once /healthz answers."""
@@ -68,6 +91,7 @@ def gunicorn(app: str, env: dict, *, workers: int, threads: int, extra: tuple = 
                "--threads", str(threads), "--log-level", "warning", *extra]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
+    MASTERS[url] = process.pid
     try:
         wait_until_up(url, process)
         yield url
@@ -172,6 +196,8 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: CPU seconds the server's workers used meanwhile (0 when not measured)
+    cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -310,7 +336,14 @@ class Side:
 
     def register(self, clients: int, count: int, max_seconds: float, prefix: str) -> tuple[Run, Run]:
         """COUNT registrations by CLIENTS clients; remembers who was submitted and what went wrong."""
-        gets, posts, visitors = drive([(self.url, self.slug)], clients, count, max_seconds, prefix)
+        deadline = time.monotonic() + max_seconds
+        visitors = visitors_for([(self.url, self.slug)], count, prefix)
+        before = server_cpu(self.url)
+        gets = phase("GET", open_form, visitors, clients, deadline)
+        between = server_cpu(self.url)
+        visitors = [v for v in visitors if v.token]
+        posts = phase("POST", submit_form, visitors, clients, deadline)
+        gets.cpu, posts.cpu = between - before, server_cpu(self.url) - between
         self.submitted += [v.email for v in visitors if v.posted]
         self.errors += gets.errors + posts.errors
         return gets, posts
@@ -335,7 +368,7 @@ def report(side: Side, number: int) -> None:
     for run in (gets, posts):
         print(f"round {number + 1} {side.name:<9} {run.name:<4} {len(run.latencies):>5} in {run.seconds:6.2f} s = "
               f"{run.rate:7.1f}/s  p50 {run.percentile(50) * 1000:6.1f} ms  p99 {run.percentile(99) * 1000:6.1f} ms  "
-              f"errors {len(run.errors)}")
+              f"server CPU {run.cpu / max(len(run.latencies), 1) * 1000:5.1f} ms each  errors {len(run.errors)}")
     print(f"        after: {uptime}")
 
 
