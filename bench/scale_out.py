@@ -34,10 +34,9 @@ from collections import Counter
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from http_load import BIN, ROOT, drive, free_port, gunicorn, load_average, server_env
 from mail_throughput import fresh_database
-from registration_load import (
-    BIN, ROOT, drive, exactly_once, free_port, gunicorn, load_average, migrate_and_seed, server_env,
-)
+from registration_load import exactly_once, migrate_and_seed
 
 SLUG = "volle-bijeenkomst"
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/test"
