@@ -83,7 +83,11 @@ def restart_as_write(lock: bool = True) -> None:
     For views marked `writes_late`: on SQLite, BEGIN IMMEDIATE serialises every
     writer, so parsing and validating the form before it lets requests overlap.
     Loaded objects are expired and read again inside the write transaction.
+    Elsewhere writers do not wait for one another until they lock a row, so the
+    transaction simply goes on.
     """
+    if not is_sqlite():
+        return
     db.session.rollback()
     begin_write(lock)
 
