@@ -202,8 +202,8 @@ def summary(app: Side, baseline: Side) -> bool:
     """Print the per-round figures and ratios; whether the targets are met."""
     ratios = []
     for number in range(len(app.rounds)):
-        report(baseline, number)
-        report(app, number)
+        for side in (baseline, app) if number % 2 == 0 else (app, baseline):  # in the order they ran
+            report(side, number)
         ratios.append(app.rounds[number][1].rate / baseline.rounds[number][1].rate)
     p99 = statistics.median(posts.percentile(99) for _, posts, _ in app.rounds)
     ratio = statistics.median(ratios)
