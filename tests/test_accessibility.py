@@ -107,12 +107,41 @@ def test_form_with_errors(page, site, event):  # noqa: F811
     assert_accessible(page)
 
 
-def test_manage_page(page, site):  # noqa: F811
+def manage_path() -> str:
+    """/r/<token> for the first registration."""
     registration = db.session.scalars(select(Registration).order_by(Registration.id)).first()
     token = issue_token(registration, TokenPurpose.manage)
     db.session.commit()
-    page.goto(f"{site}/r/{token}")
+    return f"/r/{token}"
+
+
+def test_manage_page(page, site):  # noqa: F811
+    page.goto(site + manage_path())
     expect(page.get_by_role("heading", level=1)).to_have_text("Uw aanmelding")
+    assert_accessible(page)
+
+
+def test_manage_page_with_errors(page, site):  # noqa: F811
+    page.goto(site + manage_path())
+    page.get_by_label("E-mailadres").fill("geen adres")
+    page.get_by_role("button", name="Wijzigingen opslaan").click()
+    expect(page.locator("#foutmeldingen")).to_be_visible()
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize(
+    "path, heading",
+    [
+        ("/events/{slug}/aangemeld", "Bijna klaar: kijk in uw mailbox"),
+        ("/events/{slug}/link-kwijt", None),
+        ("{manage}/afmelden", "Afmelden"),
+    ],
+    ids=["registered", "lost-link", "cancel"],
+)
+def test_other_public_pages(page, site, event, path, heading):  # noqa: F811
+    page.goto(site + path.format(slug=event.slug, manage=manage_path() if "{manage}" in path else ""))
+    if heading:
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     assert_accessible(page)
 
 
