@@ -202,8 +202,8 @@ def parse_args():
 
 
 def run(args, directory: Path) -> int:
-    started = time.monotonic()
-    deadline = started + args.max_seconds
+    """Start everything, sign people up, wait for the mail, check; 0 when all is well."""
+    deadline = time.monotonic() + args.max_seconds
     with ExitStack() as stack:
         sink = Sink()
         stack.callback(sink.close)
@@ -222,27 +222,31 @@ def run(args, directory: Path) -> int:
                                       deadline - time.monotonic(), "deelnemer-")
         posted_at = time.monotonic()
         rows = wait_for_outbox(url, event_id, deadline)
-        delivered_in = time.monotonic() - posted_at
-        uptime = load_average()
+        print(f"outbox empty {time.monotonic() - posted_at:.1f} s after the last POST")
         received = sink.received()
-        problems = check(rows, visitors, args.capacity, received)
-        problems += [f"{len(run.errors)} {run.name} errors, e.g. {sorted(set(run.errors))[:5]}"
-                     for run in (gets, posts) if run.errors]
-        per_server = Counter(v.base for v in visitors if v.posted)
+        print(f"at the end: {load_average()}")
         per_worker = [sent_by(log) for log in logs]
-    for run in (gets, posts):
-        print(f"{run.name:<4} {len(run.latencies):>5} in {run.seconds:6.2f} s = {run.rate:7.1f}/s  "
-              f"p50 {run.percentile(50) * 1000:6.1f} ms  p99 {run.percentile(99) * 1000:6.1f} ms  "
-              f"errors {len(run.errors)}")
-    print(f"sign-ups per instance: {sorted(per_server.values())}; mail sent per worker: {per_worker}")
-    print(f"outbox empty {delivered_in:.1f} s after the last POST; sink received {len(received)} messages")
-    print(f"at the end: {uptime}")
-    statuses = Counter(row[1] for row in rows)
-    print(f"stored: {len(rows)} registrations, {statuses['confirmed']} confirmed, {statuses['waitlisted']} waiting")
+    problems = check(rows, visitors, args.capacity, received)
+    problems += [f"{len(run.errors)} {run.name} errors, e.g. {sorted(set(run.errors))[:5]}"
+                 for run in (gets, posts) if run.errors]
+    report(gets, posts, visitors, per_worker, rows, received)
     print(f"checks: {'all passed' if not problems else 'PROBLEMS'}")
     for problem in problems:
         print(f"  {problem}")
     return 0 if not problems else 1
+
+
+def report(gets, posts, visitors, per_worker: list[int], rows, received) -> None:
+    for run in (gets, posts):
+        print(f"{run.name:<4} {len(run.latencies):>5} in {run.seconds:6.2f} s = {run.rate:7.1f}/s  "
+              f"p50 {run.percentile(50) * 1000:6.1f} ms  p99 {run.percentile(99) * 1000:6.1f} ms  "
+              f"errors {len(run.errors)}")
+    per_server = Counter(v.base for v in visitors if v.posted)
+    print(f"sign-ups per instance: {sorted(per_server.values())}; mail sent per worker: {per_worker}; "
+          f"sink received {len(received)} messages")
+    statuses = Counter(dict(row[:2] for row in rows).values())
+    print(f"stored: {statuses.total()} registrations, {statuses['confirmed']} confirmed, "
+          f"{statuses['waitlisted']} waiting")
 
 
 def main() -> int:
