@@ -44,9 +44,8 @@ PAGE = """<!doctype html><html lang="nl"><head><title>Aanmelden</title></head><b
 <input name="first_name"><input name="email"><button>Aanmelden</button></form></body></html>"""
 
 
-def event_id(slug: str) -> int:
-    with engine.connect() as conn:
-        found = conn.scalar(select(events.c.id).where(events.c.slug == slug))
+def event_id(conn, slug: str) -> int:
+    found = conn.scalar(select(events.c.id).where(events.c.slug == slug))
     if found is None:
         abort(404)
     return found
@@ -54,7 +53,8 @@ def event_id(slug: str) -> int:
 
 @app.get("/events/<slug>")
 def form(slug: str):
-    event_id(slug)
+    with engine.connect() as conn:
+        event_id(conn, slug)
     session["token"] = session.get("token") or secrets.token_urlsafe(32)
     return PAGE.format(token=session["token"])
 
@@ -67,10 +67,10 @@ def submit(slug: str):
         abort(422)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     row = {name: request.form.get(name, "").strip() for name in FIELDS}
-    row.update(event_id=event_id(slug), status="confirmed", email_normalized=row["email"].lower(),
+    row.update(status="confirmed", email_normalized=row["email"].lower(),
                privacy_accepted_at=now, created_at=now, updated_at=now, registered_at=now, signups=1)
-    with engine.begin() as conn:
-        conn.execute(registration.insert().values(**row))
+    with engine.begin() as conn:  # one connection per request, as the app's session has
+        conn.execute(registration.insert().values(event_id=event_id(conn, slug), **row))
     return redirect(f"/events/{slug}/aangemeld")
 
 

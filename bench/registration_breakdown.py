@@ -4,9 +4,10 @@
 
 Builds a fresh database like bench/registration_load.py, opens COUNT forms with
 Flask's test client (GET, CSRF on), then POSTs them one after the other while
-thin wrappers add up the CPU time (`time.process_time`) of each stage. No
-HTTP server and no concurrency: this is the cost of the code itself, which
-the load run's "server CPU per POST" adds gunicorn's share to.
+thin wrappers add up the CPU time (`time.process_time`) of each stage; then
+the same for the baseline (bench/baseline_app.py). No HTTP server and no
+concurrency: this is the cost of the code itself, which the load run's
+"server CPU per POST" adds gunicorn's share to.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from http_load import CSRF_INPUT, ROOT, form_data
 from mail_throughput import fresh_database
-from registration_load import APP_SLUG, migrate_and_seed
+from registration_load import APP_SLUG, BASELINE_SLUG, migrate_and_seed
 
 #: (module, attribute, label); nested stages are indented
 STAGES = (
@@ -70,40 +71,59 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     url, drop = fresh_database(args.database_url, directory)
     try:
-        migrate_and_seed(url, {APP_SLUG: count + 10})
+        migrate_and_seed(url, {APP_SLUG: count + 10, BASELINE_SLUG: count + 10})
         spent: dict[str, float] = {}
+        baseline = measure_baseline(url, count)
         total = measure(url, count, spent)
     finally:
         drop()
     print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; {count} POSTs, one at a time")
-    print(f"CPU per POST, whole request (test client):       {total / count * 1000:5.2f} ms")
+    print(f"baseline: CPU per POST, whole request (test client): {baseline / count * 1000:5.2f} ms")
+    print(f"app:      CPU per POST, whole request (test client): {total / count * 1000:5.2f} ms")
     for label, seconds in spent.items():
         print(f"  {label:<46} {seconds / count * 1000:5.2f} ms")
     return 0
 
 
+def posts(app, slug: str, count: int, before=lambda: None) -> float:
+    """Open `count` forms, warm up, call `before`, then POST them: the CPU seconds of the POSTs."""
+    forms = []
+    for number in range(count + 10):
+        client = app.test_client()
+        page = client.get(f"/events/{slug}").get_data(as_text=True)
+        forms.append((client, CSRF_INPUT.search(page).group(1), number))
+
+    def post(client, token, number):
+        return client.post(f"/events/{slug}", data=form_data(f"{slug}{number:05d}@example.org", token, number))
+
+    for form in forms[:10]:  # warm-up: caches, compiled statements
+        post(*form)
+    before()
+    started = time.process_time()
+    for form in forms[10:]:
+        assert post(*form).status_code == 302
+    return time.process_time() - started
+
+
 def measure(url: str, count: int, spent: dict[str, float]) -> float:
-    """Open `count` forms, then time their POSTs; the total CPU seconds of the POSTs."""
+    """The app's POSTs, with the stages timed into `spent`."""
     from webinar import create_app
     from webinar.extensions import db
 
     app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
-    forms = []
-    for number in range(count + 10):
-        client = app.test_client()
-        page = client.get(f"/events/{APP_SLUG}").get_data(as_text=True)
-        forms.append((client, CSRF_INPUT.search(page).group(1), number))
-    post = lambda client, token, n: client.post(  # noqa: E731
-        f"/events/{APP_SLUG}", data=form_data(f"deelnemer{n:05d}@example.org", token, n))
-    for form in forms[:10]:  # warm-up: caches, compiled statements
-        post(*form)
-    wrap(spent)
-    started = time.process_time()
-    for form in forms[10:]:
-        assert post(*form).status_code == 302
-    total = time.process_time() - started
+    total = posts(app, APP_SLUG, count, before=lambda: wrap(spent))
     with app.app_context():
         db.engine.dispose()
+    return total
+
+
+def measure_baseline(url: str, count: int) -> float:
+    """The baseline's POSTs."""
+    os.environ["DATABASE_URL"] = url
+    import baseline_app
+
+    total = posts(baseline_app.app, BASELINE_SLUG, count)
+    baseline_app.engine.dispose()
     return total
 
 
