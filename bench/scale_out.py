@@ -125,8 +125,8 @@ def sent_by(log: Path) -> int:
     return total
 
 
-def outbox_rows(url: str, event_id: int):
-    """(registration email, status, outbox kind, outbox status, message id) for the event."""
+def outbox_rows(url: str, event_id: int) -> list:
+    """One row per registration and outbox row of the event (id, email, status, kind, mail_status, message_id)."""
     from sqlalchemy import create_engine, text
 
     from config import database_url
@@ -134,7 +134,7 @@ def outbox_rows(url: str, event_id: int):
     engine = create_engine(database_url(url))
     with engine.connect() as conn:
         rows = conn.execute(text(
-            "SELECT r.email, r.status, m.kind, m.status, m.message_id FROM registration r "
+            "SELECT r.id, r.email, r.status, m.kind, m.status AS mail_status, m.message_id FROM registration r "
             "LEFT JOIN outgoing_mail m ON m.registration_id = r.id WHERE r.event_id = :e"), {"e": event_id}).all()
     engine.dispose()
     return rows
@@ -144,7 +144,7 @@ def wait_for_outbox(url: str, event_id: int, deadline: float) -> list:
     """Poll until no row of the event waits to be sent (or the deadline); the final rows."""
     while True:
         rows = outbox_rows(url, event_id)
-        if all(row[3] not in ("pending", "sending") for row in rows) or time.monotonic() > deadline:
+        if all(row.mail_status not in ("pending", "sending") for row in rows) or time.monotonic() > deadline:
             return rows
         time.sleep(0.5)
 
@@ -158,23 +158,24 @@ KIND = {"confirmed": "confirmation", "waitlisted": "waitlisted"}
 def check(rows, visitors, capacity: int, received) -> list[str]:
     """Everything wrong with the stored registrations, the answers, the outbox and the sink."""
     submitted = [v.email for v in visitors if v.posted]
-    problems = exactly_once("registrations", submitted, Counter(row[0] for row in rows))
-    status = dict(row[:2] for row in rows)
-    statuses = Counter(status.values())
+    registrations = {(row.id, row.email, row.status) for row in rows}
+    problems = exactly_once("registrations", submitted, Counter(email for _, email, _ in registrations))
+    status = {email: status for _, email, status in registrations}
     told_wrong = [v.email for v in visitors if v.email in status
                   and ("wachtlijst=1" in v.location) != (status[v.email] == "waitlisted")]
     if told_wrong:
         problems.append(f"{len(told_wrong)} told the wrong status, e.g. {told_wrong[:3]}")
+    statuses = Counter(status.values())
     confirmed, waiting = statuses["confirmed"], statuses["waitlisted"]
     if confirmed != min(capacity, len(submitted)) or confirmed + waiting != len(submitted):
         problems.append(f"{confirmed} confirmed and {waiting} waiting for {len(submitted)} sign-ups, "
                         f"capacity {capacity}")
-    wrong = [row for row in rows if row[2] != KIND.get(row[1]) or row[3] != "sent"]
+    wrong = [tuple(row) for row in rows if row.kind != KIND.get(row.status) or row.mail_status != "sent"]
     if wrong:
         problems.append(f"{len(wrong)} outbox rows of the wrong kind or not sent, e.g. {wrong[:3]}")
-    problems += exactly_once("mails in the outbox", submitted, Counter(row[0] for row in rows if row[2]))
+    problems += exactly_once("mails in the outbox", submitted, Counter(row.email for row in rows if row.kind))
     delivered = Counter(message_id for message_id, _ in received)
-    problems += exactly_once("Message-IDs at the sink", [row[4] for row in rows if row[4]], delivered)
+    problems += exactly_once("Message-IDs at the sink", [row.message_id for row in rows if row.message_id], delivered)
     recipients = Counter(address for _, addresses in received for address in addresses)
     problems += exactly_once("recipients at the sink", submitted, recipients)
     return problems
@@ -244,7 +245,7 @@ def report(gets, posts, visitors, per_worker: list[int], rows, received) -> None
     per_server = Counter(v.base for v in visitors if v.posted)
     print(f"sign-ups per instance: {sorted(per_server.values())}; mail sent per worker: {per_worker}; "
           f"sink received {len(received)} messages")
-    statuses = Counter(dict(row[:2] for row in rows).values())
+    statuses = Counter({row.id: row.status for row in rows}.values())
     print(f"stored: {statuses.total()} registrations, {statuses['confirmed']} confirmed, "
           f"{statuses['waitlisted']} waiting")
 
