@@ -16,6 +16,7 @@ import argparse
 import functools
 import importlib
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -77,6 +78,7 @@ def main() -> int:
         total = measure(url, count, spent)
     finally:
         drop()
+        shutil.rmtree(directory, ignore_errors=True)
     print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; {count} POSTs, one at a time")
     print(f"baseline: CPU per POST, whole request (test client): {baseline / count * 1000:5.2f} ms")
     print(f"app:      CPU per POST, whole request (test client): {total / count * 1000:5.2f} ms")

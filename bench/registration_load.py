@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -219,6 +220,7 @@ def main() -> int:
     directory = Path(tempfile.mkdtemp(prefix="registration-load-"))
     os.environ["WEBINAR_INSTANCE_DIR"] = str(directory / "instance")
     with ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, directory, ignore_errors=True)
         url, drop = fresh_database(args.database_url, directory)
         cleanup.callback(drop)
         room = (args.count * args.rounds + args.clients) * 2

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -258,7 +259,10 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     directory = Path(tempfile.mkdtemp(prefix="scale-out-"))
     os.environ["WEBINAR_INSTANCE_DIR"] = str(directory / "instance")
-    return run(args, directory)
+    try:
+        return run(args, directory)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":
