@@ -30,33 +30,12 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from mail_throughput import fresh_database  # a SQLite file, or a PostgreSQL database of its own
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"csv": 1.0, "xlsx": 5.0}
 ROLES = ["Schoolleider", "Leraar", "Bestuurder", "Intern begeleider", "Beleidsmedewerker", "Anders"]
 PASSWORD = "een lang en geheim wachtwoord"
-
-
-def fresh_database(url: str | None, directory: Path):
-    """(SQLAlchemy URL, cleanup): a SQLite file, or a new PostgreSQL database next to `url`."""
-    from sqlalchemy import create_engine, make_url, text
-
-    from config import database_url
-
-    if not url:
-        return f"sqlite:///{directory / 'bench.db'}", lambda: None
-    base = make_url(database_url(url))
-    name = f"{base.database}_export_bench_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
 
 
 def registration_values(event_id: int, number: int, now: datetime) -> dict:
