@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, cast, literal, select, update
+from sqlalchemy import Select, String, cast, literal, select, update
 
 from ..database import UTCDateTime, dialect_insert, utcnow
 from ..events.models import Event
@@ -56,12 +56,18 @@ def queue_mail(
 def queue_for_registrations(event: Event, kind: str, condition, *, due_at: datetime) -> int:
     """Queue one `kind` mail for each of the event's registrations matching `condition`.
 
-    One INSERT ... SELECT; the key carries the event version, so running it
-    again queues nothing and a moved event gets its messages anew. Returns how
-    many rows were added.
+    The key carries the event version, so running it again queues nothing and
+    a moved event gets its messages anew. Returns how many rows were added.
     """
     key = literal(f"{kind}:", String) + cast(Registration.id, String) + literal(f":v{event.version}", String)
-    columns = {
+    rows = select(Registration.id).where(Registration.event_id == event.id, condition)
+    return queue_from_select(rows, kind=kind, key=key, event=event, due_at=due_at,
+                             event_version=literal(event.version))
+
+
+def queue_from_select(rows: Select, *, kind: str, key, event: Event, due_at: datetime, **columns) -> int:
+    """One INSERT ... SELECT: an outbox row per registration in `rows`; keys already queued are skipped."""
+    values = {
         "kind": literal(kind, String),
         "dedupe_key": key,
         "event_id": literal(event.id),
@@ -69,18 +75,15 @@ def queue_for_registrations(event: Event, kind: str, condition, *, due_at: datet
         "recipient": Registration.email,
         "status": literal(MailStatus.pending, OutgoingMail.__table__.c.status.type),
         "due_at": literal(due_at, UTCDateTime),
-        "event_version": literal(event.version),
         "attempts": literal(0),
         "last_error": literal("", String),
         "message_id": literal("", String),
         "created_at": literal(utcnow(), UTCDateTime),
+        **columns,
     }
-    rows = select(*(value.label(name) for name, value in columns.items())).where(
-        Registration.event_id == event.id, condition
-    )
     statement = (
         dialect_insert(OutgoingMail)
-        .from_select(list(columns), rows)
+        .from_select(list(values), rows.with_only_columns(*(value.label(name) for name, value in values.items())))
         .on_conflict_do_nothing()
         .returning(OutgoingMail.id)
     )

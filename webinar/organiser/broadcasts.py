@@ -17,13 +17,13 @@ from markupsafe import Markup, escape
 from sqlalchemy import Select, String, cast, func, literal, select
 from sqlalchemy.orm import joinedload
 
-from ..database import UTCDateTime, dialect_insert, utcnow
+from ..database import utcnow
 from ..dutch import period
 from ..events.models import Event
 from ..extensions import db
 from ..links import external_url
 from ..mailing.models import MailStatus, OutgoingMail
-from ..mailing.services import queue_mail
+from ..mailing.services import queue_from_select, queue_mail
 from ..registration.models import Registration, RegistrationStatus
 from .models import Broadcast, Organiser
 from .queries import Filters, registrations_query
@@ -213,30 +213,9 @@ def queue_test(broadcast: Broadcast, address: str, now: datetime | None = None) 
 def _queue_recipients(event: Event, broadcast: Broadcast) -> int:
     """One INSERT ... SELECT: an outbox row per recipient, due at the send time."""
     key = literal(f"{KIND}:{broadcast.id}:", String) + cast(Registration.id, String)
-    columns = {
-        "kind": literal(KIND, String),
-        "dedupe_key": key,
-        "event_id": literal(event.id),
-        "registration_id": Registration.id,
-        "broadcast_id": literal(broadcast.id),
-        "recipient": Registration.email,
-        "status": literal(MailStatus.pending, OutgoingMail.__table__.c.status.type),
-        "due_at": literal(broadcast.send_at, UTCDateTime),
-        "attempts": literal(0),
-        "last_error": literal("", String),
-        "message_id": literal("", String),
-        "created_at": literal(utcnow(), UTCDateTime),
-    }
-    rows = recipients_query(event, broadcast.segment, broadcast.role).order_by(None).with_only_columns(
-        *(value.label(name) for name, value in columns.items())
-    )
-    statement = (
-        dialect_insert(OutgoingMail)
-        .from_select(list(columns), rows)
-        .on_conflict_do_nothing()
-        .returning(OutgoingMail.id)
-    )
-    return len(db.session.execute(statement).all())
+    rows = recipients_query(event, broadcast.segment, broadcast.role).order_by(None)
+    return queue_from_select(rows, kind=KIND, key=key, event=event, due_at=broadcast.send_at,
+                             broadcast_id=literal(broadcast.id))
 
 
 def send_broadcast(event: Event, broadcast: Broadcast, send_at: datetime) -> int:
