@@ -119,12 +119,17 @@ def registration_edit(slug: str, registration_id: int):
                            registration=registration), status
 
 
+def _change_request(slug: str, registration_id: int):
+    """A POST that changes one registration: (event, registration, the redirect back to its page)."""
+    event, registration = _registration_or_404(slug, registration_id)
+    _require_csrf()
+    return event, registration, redirect(url_for(".registration_detail", slug=slug, registration_id=registration.id))
+
+
 @bp.post("/events/<slug>/aanmeldingen/<int:registration_id>/annuleren")
 def registration_cancel(slug: str, registration_id: int):
     """Cancel for the registrant; waiting people move up into the free place."""
-    event, registration = _registration_or_404(slug, registration_id)
-    _require_csrf()
-    back = redirect(url_for(".registration_detail", slug=slug, registration_id=registration.id))
+    event, registration, back = _change_request(slug, registration_id)
     if not changes_allowed(event):
         flash(_FINISHED, "error")
         return back
@@ -146,9 +151,7 @@ def registration_cancel(slug: str, registration_id: int):
 @bp.post("/events/<slug>/aanmeldingen/<int:registration_id>/plaats-geven")
 def registration_promote(slug: str, registration_id: int):
     """Give a waiting person a place now, even past the limit: the organiser's call."""
-    event, registration = _registration_or_404(slug, registration_id)
-    _require_csrf()
-    back = redirect(url_for(".registration_detail", slug=slug, registration_id=registration.id))
+    event, registration, back = _change_request(slug, registration_id)
     if not changes_allowed(event):
         flash(_FINISHED, "error")
         return back
