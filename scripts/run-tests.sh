@@ -18,6 +18,20 @@ if [ -z "$CHROMIUM_PATH" ]; then
   fi
 fi
 
+# Programs nobody on this project wrote read what the app writes: Mozilla's
+# ical.js (calendar files) and the Nu Html Checker (pages). They come from npm.
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --silent || { echo "error: npm ci failed" >&2; exit 1; }
+  fi
+else
+  echo "skipped: calendar checks with ical.js and page checks with the Nu Html Checker (no npm; install Debian's 'nodejs' and 'npm')"
+  if [ "${REQUIRE_NODE:-0}" = 1 ]; then
+    echo "error: REQUIRE_NODE=1 but npm was not found" >&2
+    exit 1
+  fi
+fi
+
 echo "== test suite on SQLite"
 env -u TEST_DATABASE_URL "$BIN/pytest" "$@" || exit $?
 
