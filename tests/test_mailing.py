@@ -53,12 +53,11 @@ def test_confirmation_mail_headers_bodies_and_calendar(client, event, smtp):
     raw = raw if isinstance(raw, bytes) else raw.encode()
     calendar = ICalendar.from_ical(raw)
     [entry] = calendar.walk("VEVENT")
-    assert entry.decoded("dtstart").astimezone(timezone.utc) == datetime(2027, 5, 25, 14, 0, tzinfo=timezone.utc)
-    assert entry.decoded("dtstart").utcoffset() == timedelta(hours=2)
+    assert entry.decoded("dtstart") == datetime(2027, 5, 25, 14, 0, tzinfo=timezone.utc)
     assert str(entry["uid"]) == event.ics_uid
     assert str(entry["summary"]) == "Samen onderwijs versnellen"
-    for absent in ("ORGANIZER", "ATTENDEE"):
-        assert absent not in entry
+    assert str(entry["organizer"]) == "mailto:bijeenkomsten@example.org"
+    assert "ATTENDEE" not in entry
     for private in (b"geheim-123", b"anna", b"Anna", b"/r/"):
         assert private not in raw
 

@@ -1,20 +1,24 @@
 """Calendar files and 'add to calendar' links for an event.
 
-The calendar carries no meeting URL, no personal data and no ORGANIZER, so
-calendar programs offer no accept/decline replies and nothing private leaks
-when an invitation is forwarded.
+Times are written in UTC, with no VTIMEZONE, so that every calendar program
+reads the same moment (docs/calendar.md says why). The ORGANIZER is the
+sender, which RFC 5546 asks for with METHOD:PUBLISH and CANCEL; there is no
+ATTENDEE, so calendar programs offer no accept/decline replies. The file
+carries no meeting URL and no personal data, so nothing private leaks when it
+is forwarded.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
+from email.utils import parseaddr
 from urllib.parse import urlencode
 
-from icalendar import Calendar
+from flask import current_app
+from icalendar import Calendar, vCalAddress
 from icalendar import Event as VEvent
 
 from ..database import utcnow
-from ..dutch import AMSTERDAM
 from ..links import external_url
 from .models import Event
 
@@ -32,8 +36,17 @@ def calendar_description(event: Event) -> str:
     return "\n\n".join(parts)
 
 
+def organizer() -> vCalAddress:
+    """The ORGANIZER: the name and address mail is sent from."""
+    name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    organizer = vCalAddress(f"mailto:{address}")
+    if name:
+        organizer.params["cn"] = name
+    return organizer
+
+
 def build_calendar(event: Event, *, method: str = "PUBLISH", now: datetime | None = None) -> bytes:
-    """The event as an iCalendar file (one VEVENT, Europe/Amsterdam times)."""
+    """The event as an iCalendar file (one VEVENT, times in UTC)."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -42,8 +55,8 @@ def build_calendar(event: Event, *, method: str = "PUBLISH", now: datetime | Non
     entry = VEvent()
     entry.add("uid", event.ics_uid)
     entry.add("dtstamp", now or utcnow())
-    entry.add("dtstart", event.starts_at.astimezone(AMSTERDAM))
-    entry.add("dtend", event.ends_at.astimezone(AMSTERDAM))
+    entry.add("dtstart", event.starts_at.astimezone(timezone.utc))
+    entry.add("dtend", event.ends_at.astimezone(timezone.utc))
     entry.add("sequence", event.version)
     entry.add("summary", event.title)
     entry.add("description", calendar_description(event))
@@ -51,8 +64,8 @@ def build_calendar(event: Event, *, method: str = "PUBLISH", now: datetime | Non
     entry.add("url", external_url("events.show", slug=event.slug))
     entry.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     entry.add("transp", "OPAQUE")
+    entry.add("organizer", organizer())
     calendar.add_component(entry)
-    calendar.add_missing_timezones()
     return calendar.to_ical()
 
 
