@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -116,10 +117,16 @@ def test_add_to_calendar_links(client, event):
     query = parse_qs(urlsplit(google.replace("&amp;", "&")).query)
     assert query["dates"] == ["20270525T140000Z/20270525T151500Z"]
     assert query["text"] == ["Samen onderwijs versnellen"]
-    outlook = next(part for part in page.split('"') if part.startswith("https://outlook.live.com/"))
-    query = parse_qs(urlsplit(outlook.replace("&amp;", "&")).query)
-    assert query["startdt"] == ["2027-05-25T14:00:00Z"]
-    assert query["enddt"] == ["2027-05-25T15:15:00Z"]
+    # Outlook.com for personal accounts, outlook.office.com for Microsoft 365 work and school accounts.
+    for host, label in [("outlook.live.com", "Outlook.com"), ("outlook.office.com", "Outlook (werk of school, Microsoft 365)")]:
+        link = re.search(rf'<a href="(https://{re.escape(host)}/[^"]+)" rel="noopener">([^<]+)</a>', page)
+        assert link.group(2) == label
+        url = urlsplit(link.group(1).replace("&amp;", "&"))
+        assert url.path == "/calendar/0/deeplink/compose"
+        query = parse_qs(url.query)
+        assert query["path"] == ["/calendar/action/compose"] and query["rru"] == ["addevent"]
+        assert query["subject"] == ["Samen onderwijs versnellen"]
+        assert (query["startdt"], query["enddt"]) == (["2027-05-25T14:00:00Z"], ["2027-05-25T15:15:00Z"])
 
 
 def test_dutch_period_spanning_days_names_both():

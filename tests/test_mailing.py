@@ -62,6 +62,19 @@ def test_confirmation_mail_headers_bodies_and_calendar(client, event, smtp):
         assert private not in raw
 
 
+def test_confirmation_offers_google_and_both_outlooks(client, event, smtp):
+    post_registration(client, event)
+    deliver()
+    [message] = smtp.messages
+    html = message.get_body(("html",)).get_content()
+    links = dict((label, url) for url, label in re.findall(r'<a href="(https://[^"]+)"[^>]*>([^<]+)</a>', html))
+    assert links.keys() >= {"Google Agenda", "Outlook (werk of school, Microsoft 365)", "Outlook.com"}
+    assert links["Outlook (werk of school, Microsoft 365)"].startswith("https://outlook.office.com/calendar/0/deeplink/compose?")
+    assert links["Outlook.com"].startswith("https://outlook.live.com/calendar/0/deeplink/compose?")
+    text = message.get_body(("plain",)).get_content()
+    assert "Google Agenda, Outlook (werk of school, Microsoft 365) of Outlook.com" in " ".join(text.split())
+
+
 def test_nothing_is_sent_twice(client, event, smtp):
     post_registration(client, event)
     assert deliver().sent == 1

@@ -36,6 +36,11 @@ def calendar_description(event: Event) -> str:
     return "\n\n".join(parts)
 
 
+def _utc(moment: datetime) -> datetime:
+    """The moment in UTC, also when it was just set in another zone and not yet reloaded."""
+    return moment.astimezone(timezone.utc)
+
+
 def organizer() -> vCalAddress:
     """The ORGANIZER: the name and address mail is sent from."""
     name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
@@ -55,8 +60,8 @@ def build_calendar(event: Event, *, method: str = "PUBLISH", now: datetime | Non
     entry = VEvent()
     entry.add("uid", event.ics_uid)
     entry.add("dtstamp", now or utcnow())
-    entry.add("dtstart", event.starts_at.astimezone(timezone.utc))
-    entry.add("dtend", event.ends_at.astimezone(timezone.utc))
+    entry.add("dtstart", _utc(event.starts_at))
+    entry.add("dtend", _utc(event.ends_at))
     entry.add("sequence", event.version)
     entry.add("summary", event.title)
     entry.add("description", calendar_description(event))
@@ -71,7 +76,7 @@ def build_calendar(event: Event, *, method: str = "PUBLISH", now: datetime | Non
 
 def google_calendar_url(event: Event) -> str:
     """A link that opens Google Calendar with the event filled in."""
-    dates = f"{event.starts_at:%Y%m%dT%H%M%SZ}/{event.ends_at:%Y%m%dT%H%M%SZ}"
+    dates = f"{_utc(event.starts_at):%Y%m%dT%H%M%SZ}/{_utc(event.ends_at):%Y%m%dT%H%M%SZ}"
     query = urlencode(
         {
             "action": "TEMPLATE",
@@ -86,16 +91,26 @@ def google_calendar_url(event: Event) -> str:
 
 
 def outlook_calendar_url(event: Event) -> str:
-    """A link that opens Outlook.com's calendar with the event filled in."""
+    """A link that opens Outlook.com's calendar (personal Microsoft accounts) with the event filled in."""
+    return _outlook_compose_url("https://outlook.live.com", event)
+
+
+def office_calendar_url(event: Event) -> str:
+    """A link that opens Outlook for Microsoft 365 work and school accounts with the event filled in."""
+    return _outlook_compose_url("https://outlook.office.com", event)
+
+
+def _outlook_compose_url(host: str, event: Event) -> str:
+    """Outlook on the web's 'new event' page on `host`, filled in; both hosts take the same query."""
     query = urlencode(
         {
             "path": "/calendar/action/compose",
             "rru": "addevent",
             "subject": event.title,
-            "startdt": event.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "enddt": event.ends_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "startdt": f"{_utc(event.starts_at):%Y-%m-%dT%H:%M:%SZ}",
+            "enddt": f"{_utc(event.ends_at):%Y-%m-%dT%H:%M:%SZ}",
             "body": calendar_description(event),
             "location": "Online",
         }
     )
-    return f"https://outlook.live.com/calendar/0/deeplink/compose?{query}"
+    return f"{host}/calendar/0/deeplink/compose?{query}"

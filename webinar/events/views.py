@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..database import utcnow
 from ..extensions import db
 from ..registration.forms import LostLinkForm, RegistrationForm
-from .ics import build_calendar, google_calendar_url, outlook_calendar_url
+from .ics import build_calendar, google_calendar_url, office_calendar_url, outlook_calendar_url
 from .models import Event
 from .services import Phase, get_event, places_left, registration_phase
 
@@ -46,6 +46,7 @@ def render_event_page(
         lost_form=lost_form,
         google_url=google_calendar_url(event),
         outlook_url=outlook_calendar_url(event),
+        office_url=office_calendar_url(event),
     )
     return page, status
 

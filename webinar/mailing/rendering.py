@@ -7,7 +7,7 @@ from datetime import datetime
 
 from ..attendance.services import join_opens_at
 from ..dutch import date, local, time
-from ..events.ics import build_calendar, google_calendar_url, outlook_calendar_url
+from ..events.ics import build_calendar, google_calendar_url, office_calendar_url, outlook_calendar_url
 from ..events.models import Event
 from ..links import external_url
 from ..organiser.broadcasts import (
@@ -185,6 +185,7 @@ def _per_event(event, events: dict[int, dict]) -> dict:
                 "event_url": external_url("events.show", slug=event.slug),
                 "google_url": google_calendar_url(event),
                 "outlook_url": outlook_calendar_url(event),
+                "office_url": office_calendar_url(event),
                 "join_opens_at": join_opens_at(event),
                 "followup_at": followup_at(event),
             }
