@@ -36,7 +36,7 @@ def node_module(name: str) -> Path:
 
 
 def read_with_icaljs(ics: bytes) -> dict:
-    """What Mozilla's ical.js (Thunderbird's parser) reads in a calendar file, as tests/js/read_calendar.mjs prints it."""
+    """What Mozilla's ical.js (Thunderbird's parser) reads in a calendar file: tests/js/read_calendar.mjs."""
     node_module("ical.js")
     script = ROOT / "tests" / "js" / "read_calendar.mjs"
     done = subprocess.run(["node", str(script)], input=ics, capture_output=True, check=True, timeout=60)

@@ -118,7 +118,8 @@ def test_add_to_calendar_links(client, event):
     assert query["dates"] == ["20270525T140000Z/20270525T151500Z"]
     assert query["text"] == ["Samen onderwijs versnellen"]
     # Outlook.com for personal accounts, outlook.office.com for Microsoft 365 work and school accounts.
-    for host, label in [("outlook.live.com", "Outlook.com"), ("outlook.office.com", "Outlook (werk of school, Microsoft 365)")]:
+    outlooks = [("outlook.live.com", "Outlook.com"), ("outlook.office.com", "Outlook (werk of school, Microsoft 365)")]
+    for host, label in outlooks:
         link = re.search(rf'<a href="(https://{re.escape(host)}/[^"]+)" rel="noopener">([^<]+)</a>', page)
         assert link.group(2) == label
         url = urlsplit(link.group(1).replace("&amp;", "&"))

@@ -69,7 +69,8 @@ def test_confirmation_offers_google_and_both_outlooks(client, event, smtp):
     html = message.get_body(("html",)).get_content()
     links = dict((label, url) for url, label in re.findall(r'<a href="(https://[^"]+)"[^>]*>([^<]+)</a>', html))
     assert links.keys() >= {"Google Agenda", "Outlook (werk of school, Microsoft 365)", "Outlook.com"}
-    assert links["Outlook (werk of school, Microsoft 365)"].startswith("https://outlook.office.com/calendar/0/deeplink/compose?")
+    office = links["Outlook (werk of school, Microsoft 365)"]
+    assert office.startswith("https://outlook.office.com/calendar/0/deeplink/compose?")
     assert links["Outlook.com"].startswith("https://outlook.live.com/calendar/0/deeplink/compose?")
     text = message.get_body(("plain",)).get_content()
     assert "Google Agenda, Outlook (werk of school, Microsoft 365) of Outlook.com" in " ".join(text.split())
