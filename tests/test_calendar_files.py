@@ -59,7 +59,7 @@ def assert_reads_as_stored(read, ics: bytes, event, method: str) -> None:
     [entry] = calendar["events"]
     assert calendar["method"] == method
     assert (entry["start"], entry["end"]) == (utc_text(event.starts_at), utc_text(event.ends_at))
-    stamp = utc_text(datetime.now(timezone.utc))
+    stamp = utc_text(datetime.now(timezone.utc))  # the frozen clock: when the file was made
     assert (entry["uid"], entry["sequence"], entry["dtstamp"]) == (event.ics_uid, event.version, stamp)
     assert entry["status"] == ("CANCELLED" if method == "CANCEL" else "CONFIRMED")
     assert entry["summary"] == event.title
