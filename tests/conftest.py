@@ -96,6 +96,8 @@ class SMTPServer:
     #: each message as it arrived, before parsing
     raw: list[bytes] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    #: the MAIL FROM parameters of each message, e.g. ["SMTPUTF8", "SIZE=1234"]
+    mail_options: list[list[str]] = field(default_factory=list)
     #: SMTP replies to give instead of accepting, one per DATA (e.g. "421 busy")
     replies: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -105,6 +107,7 @@ class SMTPServer:
             if self.replies:
                 return self.replies.pop(0)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.mail_options.append([option.upper() for option in envelope.mail_options])
             self.raw.append(envelope.original_content)
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
@@ -123,10 +126,10 @@ def smtp():
 
 
 @pytest.fixture
-def smtp_utf8(app, smtp):
-    """Like `smtp`, but the app sends to a second server that offers SMTPUTF8 (RFC 6531)."""
+def smtp_ascii(app, smtp):
+    """Like `smtp` (whose Controller offers SMTPUTF8), but the app sends to a server without it."""
     server = SMTPServer(port=free_port())
-    controller = Controller(server, hostname="127.0.0.1", port=server.port, enable_SMTPUTF8=True)
+    controller = Controller(server, hostname="127.0.0.1", port=server.port, enable_SMTPUTF8=False)
     controller.start()
     app.extensions["mail"].port = server.port
     yield server

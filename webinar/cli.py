@@ -20,7 +20,7 @@ from .dutch import AMSTERDAM, datetime_text, period
 from .events.services import cancel_event, create_event, get_event, move_event, set_schedule
 from .extensions import db
 from .links import external_url
-from .mailing.models import OutgoingMail
+from .mailing.models import MailStatus, OutgoingMail
 from .mailing.schedules import planned
 from .mailing.sink import start_sink
 from .mailing.worker import send_due
@@ -34,7 +34,8 @@ MOMENT_LABELS = {
     "followup_joined": "nabericht deelnemers",
     "followup_missed": "nabericht afwezigen",
 }
-
+#: how many different reasons for failed mail `flask mail status` lists, most frequent first
+STATUS_REASONS = 20
 
 def _fail(message: str) -> None:
     db.session.rollback()
@@ -238,6 +239,17 @@ def status_command():
         click.echo("geen e-mail in de wachtrij")
     for kind, status, count in rows:
         click.echo(f"{kind:<14} {status.value:<8} {count}")
+    reasons = db.session.execute(
+        select(OutgoingMail.last_error, func.count())
+        .where(OutgoingMail.status == MailStatus.failed)
+        .group_by(OutgoingMail.last_error)
+        .order_by(func.count().desc(), OutgoingMail.last_error)
+        .limit(STATUS_REASONS)
+    ).all()
+    if reasons:
+        click.echo("mislukt, met reden:")
+    for reason, count in reasons:
+        click.echo(f"{count:>6}  {reason or '(geen reden bewaard)'}")
 
 
 @mail_cli.command("sink")
