@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 #: minutes to wait before the next try after the 1st, 2nd, ... temporary failure
 BACKOFF_MINUTES = (1, 5, 15, 60)
+#: the longest wait between passes while the database keeps failing
+DATABASE_WAIT_SECONDS = 60
 #: the error kept on a row whose address holds a line break
 LINE_BREAK = "niet verstuurd: regeleinde in adres of onderwerp"
 #: the error kept on a row whose local part is not ASCII, when the server lacks SMTPUTF8
@@ -329,3 +331,24 @@ def send_due(now: datetime | None = None, limit: int | None = None) -> PassResul
         send_claimed(ids, moment, result)
         if result.connection_error:
             return result
+
+
+def database_problem(error: DBAPIError) -> str:
+    """One line about a database error: SQLite locked, PostgreSQL restarted, a connection killed."""
+    cause = error.orig if error.orig is not None else error
+    first_line = (str(cause).strip().splitlines() or [""])[0]
+    return f"databasefout: {type(cause).__name__}: {first_line}"
+
+
+def forget_transaction() -> None:
+    """Drop the failed pass's transaction and session; the next pass starts on a fresh connection."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        pass  # the connection is gone; the pool replaces it
+    db.session.remove()
+
+
+def wait_after_database_errors(interval: float, failures: int) -> float:
+    """Seconds to the next pass after `failures` failed passes in a row: doubling, capped."""
+    return max(interval, min(interval * 2 ** (failures - 1), DATABASE_WAIT_SECONDS))
