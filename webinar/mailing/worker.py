@@ -227,6 +227,12 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
     if rendered:  # one UPDATE by primary key for the batch
         db.session.execute(update(OutgoingMail), rendered)
     db.session.commit()
+    _mark_unsent(unsent, broken, now, result)
+    return ready
+
+
+def _mark_unsent(unsent: dict, broken: list, now: datetime, result: PassResult) -> None:
+    """Record the rows that will not go out in this batch: skipped, failed, or to be tried again."""
     for (status, reason), row_ids in unsent.items():
         _mark(row_ids, status=status, last_error=reason)
         if status == MailStatus.failed:
@@ -235,7 +241,6 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
             result.skipped += len(row_ids)
     for row_id, attempts, error in broken:
         _retry_or_fail(row_id, attempts, error, now, result)
-    return ready
 
 
 def _smtp_reply(error: smtplib.SMTPException) -> tuple[int, str]:
