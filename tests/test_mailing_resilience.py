@@ -80,7 +80,9 @@ def test_a_worker_outlives_a_sqlite_write_lock_held_longer_than_the_busy_timeout
         wait_for(all_sent(5), "mail queued after the lock to be sent", timeout=60, group=group, alive=[worker])
         assert group.stop(worker) == 0
     assert sorted(r.recipient for r in recorder.snapshot()) == addresses
-    assert "Traceback" not in group.output(worker)
+    output = group.output(worker)
+    assert "databasefout: OperationalError: database is locked; opnieuw over" in output
+    assert "mail worker: database weer bereikbaar" in output and "Traceback" not in output
 
 
 def blocked_workers() -> list[int]:
@@ -113,7 +115,9 @@ def test_a_worker_outlives_its_postgresql_connection_being_killed_mid_pass(live,
         db.session.commit()
 
         wait_for(all_sent(120), "every row to be sent", timeout=90, group=group, alive=[worker])
-        assert "databasefout" in group.output(worker)
+        output = group.output(worker)
+        assert "mail worker: databasefout: AdminShutdown: terminating connection" in output
+        assert "mail worker: database weer bereikbaar" in output
         assert group.stop(worker) == 0
 
     per_address = Counter(r.recipient for r in recorder.snapshot())
