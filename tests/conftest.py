@@ -8,7 +8,6 @@ per run by the migrations, and every test starts with empty tables.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from config import database_url
+from helpers import Workers, free_port
 from webinar import create_app
 from webinar.dutch import AMSTERDAM
 from webinar.events.services import create_event
@@ -37,12 +37,6 @@ from webinar.organiser.services import create_organiser
 NOW = datetime(2027, 5, 1, 12, 0, tzinfo=AMSTERDAM)
 STARTS = datetime(2027, 5, 25, 16, 0, tzinfo=AMSTERDAM)
 ENDS = datetime(2027, 5, 25, 17, 15, tzinfo=AMSTERDAM)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +96,8 @@ class SMTPServer:
     #: each message as it arrived, before parsing
     raw: list[bytes] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    #: the MAIL FROM parameters of each message, e.g. ["SMTPUTF8", "SIZE=1234"]
+    mail_options: list[list[str]] = field(default_factory=list)
     #: SMTP replies to give instead of accepting, one per DATA (e.g. "421 busy")
     replies: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -111,6 +107,7 @@ class SMTPServer:
             if self.replies:
                 return self.replies.pop(0)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.mail_options.append([option.upper() for option in envelope.mail_options])
             self.raw.append(envelope.original_content)
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
@@ -124,6 +121,17 @@ def smtp():
     server = SMTPServer(port=free_port())
     controller = Controller(server, hostname="127.0.0.1", port=server.port)
     controller.start()
+    yield server
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_ascii(app, smtp):
+    """Like `smtp` (whose Controller offers SMTPUTF8), but the app sends to a server without it."""
+    server = SMTPServer(port=free_port())
+    controller = Controller(server, hostname="127.0.0.1", port=server.port, enable_SMTPUTF8=False)
+    controller.start()
+    app.extensions["mail"].port = server.port
     yield server
     controller.stop()
 
@@ -277,3 +285,26 @@ def live_server(app):
     """The app served over HTTP by a threaded server on loopback (`.url`)."""
     with serving(app) as url:
         yield SimpleNamespace(url=url)
+
+
+@pytest.fixture
+def workers(tmp_path, schema):
+    """Make groups of `flask mail ...` subprocesses on the test database (or on `database_url`)."""
+    made = []
+
+    def make(mail_port: int, database_url: str | None = None, **settings) -> Workers:
+        made.append(Workers(tmp_path, database_url or schema, mail_port, **settings))
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for group in made:
+            group.close()
+
+
+@pytest.fixture
+def live(schema):
+    """The app on the test database, with the real clock (workers in other processes use it too)."""
+    with app_in_context(schema) as app:
+        yield app

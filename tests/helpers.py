@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
-from datetime import datetime, timezone
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email import policy
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import pytest
 import vobject
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from webinar.database import begin_write, utcnow
+from webinar.events.services import create_event
+from webinar.extensions import db
+from webinar.mailing.models import MailStatus, OutgoingMail
+from webinar.registration.services import Details, register
 
 #: the project's folder (package.json and node_modules/ live here)
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on (yet)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def require_external(missing: str | None, env: str) -> None:
@@ -76,3 +101,188 @@ def _vobject_values(component):
 def _utc_text(moment: datetime | None) -> str | None:
     """An aware moment as ical.js's JSON writes it: '2027-05-25T14:00:00Z'."""
     return None if moment is None else moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+# --- a recording SMTP server ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Received:
+    recipient: str
+    message_id: str
+    subject: str
+
+
+@dataclass
+class Recorder:
+    """An aiosmtpd handler that keeps recipient, Message-ID and subject of each message.
+
+    `delay` makes every DATA take that long before it is accepted, so that a
+    batch takes a while and a kill lands in the middle of one.
+    """
+
+    delay: float = 0.0
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return self.accept(envelope)
+
+    def accept(self, envelope) -> str:
+        headers = BytesHeaderParser(policy=policy.default).parsebytes(envelope.content)
+        with self.lock:
+            for recipient in envelope.rcpt_tos:
+                self.received.append(
+                    Received(recipient.lower(), str(headers["Message-ID"]), str(headers["Subject"]).strip())
+                )
+        return "250 OK"
+
+    def snapshot(self) -> list[Received]:
+        with self.lock:
+            return list(self.received)
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.received)
+
+
+@contextmanager
+def smtp_server(handler):
+    """Serve `handler` on a free loopback port; yields the port."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+# --- worker processes ---------------------------------------------------------
+
+
+class Workers:
+    """Start `flask mail ...` subprocesses; whatever is still running at the end is killed."""
+
+    def __init__(self, directory: Path, database_url: str, mail_port: int, **settings):
+        self.directory = directory
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "FLASK_"))}
+        env.pop("TEST_DATABASE_URL", None)
+        env.update(
+            WEBINAR_CONFIG="development",
+            SECRET_KEY="x",
+            DATABASE_URL=database_url,
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=str(mail_port),
+            MAIL_TIMEOUT="10",
+            BASE_URL="http://webinar.test",
+            WEBINAR_INSTANCE_DIR=str(directory / "instance"),
+            PYTHONUNBUFFERED="1",
+        )
+        env.update({name: str(value) for name, value in settings.items()})
+        self.env = env
+        self.processes: list[tuple[subprocess.Popen, Path]] = []
+
+    def start(self, *args: str) -> subprocess.Popen:
+        log = self.directory / f"worker-{len(self.processes) + 1}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "mail", *args],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        self.processes.append((process, log))
+        return process
+
+    def output(self, process: subprocess.Popen) -> str:
+        for candidate, log in self.processes:
+            if candidate is process:
+                return log.read_text(errors="replace")
+        raise ValueError(process)
+
+    def outputs(self) -> str:
+        return "\n".join(f"--- worker {p.pid}:\n{self.output(p)}" for p, _ in self.processes)
+
+    def stop(self, process: subprocess.Popen, timeout: float = 15) -> int:
+        """SIGTERM: the worker finishes its pass and exits."""
+        process.send_signal(signal.SIGTERM)
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"worker {process.pid} did not stop on SIGTERM\n{self.outputs()}")
+
+    def close(self) -> None:
+        for process, _ in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=10)
+
+
+def wait_for(condition, what: str, *, timeout: float, group: Workers | None = None, alive=()):
+    """Poll `condition` until it is true; fail after `timeout` seconds or when a worker dies."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        for process in alive:
+            if process.poll() is not None:
+                pytest.fail(f"worker {process.pid} exited ({process.returncode}) while waiting for {what}\n"
+                            f"{group.outputs() if group else ''}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}\n{group.outputs() if group else ''}")
+        time.sleep(0.01)
+
+
+# --- the database, on the real clock -----------------------------------------
+
+
+def queue_confirmations(count: int) -> list[str]:
+    """An event weeks ahead with `count` confirmed registrations; their confirmations are due now."""
+    db.session.rollback()
+    begin_write()  # on SQLite, take the write lock first: workers may be polling
+    starts = (utcnow() + timedelta(days=30)).replace(second=0, microsecond=0)
+    event = create_event(
+        slug="veel-aanmeldingen",
+        title="Bijeenkomst met veel aanmeldingen",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+        meeting_url="https://meet.example.org/geheim-123",
+        capacity=None,
+    )
+    addresses = [f"deelnemer{number:04d}@example.org" for number in range(count)]
+    for address in addresses:
+        register(event, details(address))
+    db.session.commit()
+    assert statuses() == {MailStatus.pending: count}
+    return addresses
+
+
+def details(address: str) -> Details:
+    return Details(
+        first_name="Deelnemer",
+        tussenvoegsel="",
+        last_name=address.split("@")[0],
+        email=address,
+        organisation="OBS De Linde",
+        role="Schoolleider",
+    )
+
+
+def statuses() -> dict[MailStatus, int]:
+    db.session.rollback()
+    rows = db.session.execute(select(OutgoingMail.status, func.count()).group_by(OutgoingMail.status))
+    return dict(rows.all())
+
+
+def outbox() -> list[OutgoingMail]:
+    db.session.rollback()
+    return list(db.session.scalars(select(OutgoingMail).order_by(OutgoingMail.id)))
+
+
+def all_sent(count: int):
+    return lambda: statuses().get(MailStatus.sent, 0) == count

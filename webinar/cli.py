@@ -13,6 +13,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from .database import begin_write, utcnow
 from .demo import seed_demo
@@ -20,10 +21,15 @@ from .dutch import AMSTERDAM, datetime_text, period
 from .events.services import cancel_event, create_event, get_event, move_event, set_schedule
 from .extensions import db
 from .links import external_url
-from .mailing.models import OutgoingMail
+from .mailing.models import MailStatus, OutgoingMail
 from .mailing.schedules import planned
 from .mailing.sink import start_sink
-from .mailing.worker import send_due
+from .mailing.worker import (
+    database_problem,
+    forget_transaction,
+    send_due,
+    wait_after_database_errors,
+)
 from .organiser.services import create_organiser
 from .privacy.commands import privacy_cli
 
@@ -34,7 +40,8 @@ MOMENT_LABELS = {
     "followup_joined": "nabericht deelnemers",
     "followup_missed": "nabericht afwezigen",
 }
-
+#: how many different reasons for failed mail `flask mail status` lists, most frequent first
+STATUS_REASONS = 20
 
 def _fail(message: str) -> None:
     db.session.rollback()
@@ -196,9 +203,14 @@ def _report(result) -> None:
 
 @mail_cli.command("send-due")
 def send_due_command():
-    """Send all due mail once; exit 1 when the mail server could not be reached."""
+    """Send all due mail once; exit 1 when the mail server or the database could not be reached."""
     socket.setdefaulttimeout(current_app.config.get("MAIL_TIMEOUT", 30))
-    result = send_due()
+    try:
+        result = send_due()
+    except DBAPIError as error:
+        forget_transaction()
+        click.echo(f"mail send-due: {database_problem(error)}", err=True)
+        sys.exit(1)
     _report(result)
     if result.connection_error:
         sys.exit(1)
@@ -213,17 +225,36 @@ def worker_command(interval):
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     click.echo(f"mail worker: every {interval:g} s")
+    failures = 0
     try:
         while not stopping:
-            result = send_due()
-            if result.claimed or result.scheduled:
-                _report(result)
-            deadline = clock.monotonic() + interval
+            problem = _worker_pass(recovering=failures > 0)
+            failures = failures + 1 if problem else 0
+            wait = wait_after_database_errors(interval, failures) if problem else interval
+            if problem:
+                click.echo(f"mail worker: {problem}; opnieuw over {wait:g} s", err=True)
+            deadline = clock.monotonic() + wait
             while not stopping and clock.monotonic() < deadline:
                 clock.sleep(0.2)
     except KeyboardInterrupt:
         pass
     click.echo("mail worker: stopped")
+
+
+def _worker_pass(recovering: bool) -> str:
+    """One pass of the worker; a database error comes back as one line instead of ending the loop."""
+    try:
+        result = send_due()
+    except DBAPIError as error:
+        # The database's trouble passes (a lock is released, a server comes
+        # back): keep the worker and try again later instead of exiting.
+        forget_transaction()
+        return database_problem(error)
+    if recovering:
+        click.echo("mail worker: database weer bereikbaar")
+    if result.claimed or result.scheduled:
+        _report(result)
+    return ""
 
 
 @mail_cli.command("status")
@@ -238,6 +269,17 @@ def status_command():
         click.echo("geen e-mail in de wachtrij")
     for kind, status, count in rows:
         click.echo(f"{kind:<14} {status.value:<8} {count}")
+    reasons = db.session.execute(
+        select(OutgoingMail.last_error, func.count())
+        .where(OutgoingMail.status == MailStatus.failed)
+        .group_by(OutgoingMail.last_error)
+        .order_by(func.count().desc(), OutgoingMail.last_error)
+        .limit(STATUS_REASONS)
+    ).all()
+    if reasons:
+        click.echo("mislukt, met reden:")
+    for reason, count in reasons:
+        click.echo(f"{count:>6}  {reason or '(geen reden bewaard)'}")
 
 
 @mail_cli.command("sink")

@@ -1,7 +1,9 @@
 """A rendered e-mail as the bytes that go over SMTP.
 
 Built with the standard library (`EmailMessage`, generated with `policy.SMTP`:
-CRLF line ends, RFC 2047 encoded words for non-ASCII headers). The worker
+CRLF line ends, RFC 2047 encoded words for non-ASCII headers; a message to an
+address whose local part is not ASCII is generated with UTF-8 headers, as
+`policy.SMTPUTF8` does, and goes only to a server that offers SMTPUTF8). The worker
 sends thousands of messages in one pass, so the costly parts of the email
 package are avoided where the result is the same:
 
@@ -29,6 +31,8 @@ from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid, parseaddr
 from functools import lru_cache
 
+from .addresses import envelope_address
+
 
 class _Headers(HeaderRegistry):
     """The standard header classes, each built once: the registry makes a new class per lookup."""
@@ -46,15 +50,18 @@ class _Policy(EmailPolicy):
     """
 
     def fold_binary(self, name, value):
-        return _fold(self.linesep, self.max_line_length, name, value)
+        return _fold(self.linesep, self.max_line_length, self.utf8, name, value)
 
 
 @lru_cache(maxsize=1024)
-def _fold(linesep: str, max_line_length: int, name: str, value) -> bytes:
-    return EmailPolicy.fold_binary(POLICY.clone(linesep=linesep, max_line_length=max_line_length), name, value)
+def _fold(linesep: str, max_line_length: int, utf8: bool, name: str, value) -> bytes:
+    policy = POLICY.clone(linesep=linesep, max_line_length=max_line_length, utf8=utf8)
+    return EmailPolicy.fold_binary(policy, name, value)
 
 
 POLICY = _Policy(linesep="\r\n", header_factory=_Headers())
+#: for a message sent with SMTPUTF8: headers in UTF-8 as they are, no encoded words
+UTF8_POLICY = POLICY.clone(utf8=True)
 #: in both boundaries; a 7bit part that contains it is sent as base64 instead
 BOUNDARY_MARK = "=_webinar_"
 ALTERNATIVE = BOUNDARY_MARK + "alternative_"
@@ -150,11 +157,18 @@ def _multipart(container: MIMEPart, subtype: str, boundary: str, parts: list[MIM
 
 
 def to_bytes(email: Email, *, sender: str, date: datetime) -> bytes:
-    """The whole message: headers, text and HTML alternatives, and the calendar file if any."""
-    message = EmailMessage(policy=POLICY)
+    """The whole message: headers, text and HTML alternatives, and the calendar file if any.
+
+    Raises Undeliverable when the recipient's address cannot be written for SMTP.
+    """
+    envelope = envelope_address(email.recipient)
+    # With SMTPUTF8 the To: header carries the address as it was given; without
+    # it, headers must be ASCII, so the domain goes as A-labels there too.
+    to = email.recipient if envelope.smtputf8 else envelope.address
+    message = EmailMessage(policy=UTF8_POLICY if envelope.smtputf8 else POLICY)
     message["Subject"] = _header("Subject", email.subject)
     message["From"] = _header("From", sender)
-    message["To"] = POLICY.header_factory("To", one_line(email.recipient))
+    message["To"] = POLICY.header_factory("To", one_line(to))
     message["Date"] = _header("Date", format_datetime(date.replace(microsecond=0)))
     message["Message-ID"] = POLICY.header_factory("Message-ID", email.message_id)
     message["Auto-Submitted"] = _header("Auto-Submitted", "auto-generated")

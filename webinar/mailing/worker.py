@@ -5,6 +5,12 @@ and carries a lease (`claimed_until`); rows of a worker that died are claimed
 again once the lease runs out, so nothing is lost. Temporary failures (4xx,
 connection trouble) are retried with backoff; permanent ones (5xx) fail at once.
 
+One row never stops a batch: an address that cannot be written for SMTP, or
+that needs SMTPUTF8 from a server without it, fails alone with a Dutch reason;
+any other error while rendering or sending one row is kept on that row, which
+is tried again on the backoff ladder. Database errors are not one row's: they
+end the pass (see `database_problem`) and the caller tries again later.
+
 Rows the server accepted are marked sent in groups (one UPDATE and one commit
 per `MAIL_MARK_GROUP` messages or `MAIL_MARK_SECONDS`, whichever comes first,
 and at the end of every batch): a commit per message cost more than sending
@@ -22,11 +28,13 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 
 from ..database import begin_write, is_sqlite, utcnow
 from ..extensions import db, mail
 from ..registration.services import store_tokens
+from .addresses import Undeliverable, envelope_address
 from .mime import address, has_line_break, to_bytes
 from .models import MailStatus, OutgoingMail
 from .rendering import Batch, Obsolete, render_mail
@@ -36,8 +44,15 @@ log = logging.getLogger(__name__)
 
 #: minutes to wait before the next try after the 1st, 2nd, ... temporary failure
 BACKOFF_MINUTES = (1, 5, 15, 60)
+#: the longest wait between passes while the database keeps failing
+DATABASE_WAIT_SECONDS = 60
 #: the error kept on a row whose address holds a line break
 LINE_BREAK = "niet verstuurd: regeleinde in adres of onderwerp"
+#: the error kept on a row whose local part is not ASCII, when the server lacks SMTPUTF8
+NO_SMTPUTF8 = (
+    "niet verstuurd: de mailserver kan geen e-mailadres met tekens als ë of ï vóór de @ "
+    "afleveren (SMTPUTF8 ontbreekt)"
+)
 
 
 @dataclass
@@ -140,23 +155,44 @@ class Ready:
 
     row_id: int
     attempts: int
+    #: for RCPT TO: the domain in IDNA A-labels
     recipient: str
+    #: the local part is not ASCII: sent with SMTPUTF8, or not at all
+    smtputf8: bool
     #: the whole message as it goes over SMTP
     data: bytes
 
 
-def _retry_or_fail(item: Ready, error: str, now: datetime, result: PassResult) -> None:
-    if item.attempts > len(BACKOFF_MINUTES):
-        _mark(item.row_id, status=MailStatus.failed, last_error=error)
+def _retry_or_fail(row_id: int, attempts: int, error: str, now: datetime, result: PassResult) -> None:
+    """Try the row again after the next wait on the ladder, or fail it once the ladder is done."""
+    if attempts > len(BACKOFF_MINUTES):
+        _mark(row_id, status=MailStatus.failed, last_error=error)
         result.failed += 1
         return
-    wait = timedelta(minutes=BACKOFF_MINUTES[item.attempts - 1])
-    _mark(item.row_id, status=MailStatus.pending, next_attempt_at=now + wait, last_error=error)
+    wait = timedelta(minutes=BACKOFF_MINUTES[attempts - 1])
+    _mark(row_id, status=MailStatus.pending, next_attempt_at=now + wait, last_error=error)
     result.retried += 1
 
 
+def _error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _render(row: OutgoingMail, now: datetime, batch: Batch, sender: str) -> tuple[Ready, dict]:
+    """The row as SMTP-ready bytes, and what to record on it; raises Obsolete or Undeliverable."""
+    email = render_mail(row, now, batch)
+    if has_line_break(email.recipient):
+        # The address goes into the SMTP envelope as it is: smtplib would
+        # refuse it and stop the whole batch, so this row fails alone.
+        raise Undeliverable(LINE_BREAK)
+    envelope = envelope_address(email.recipient)
+    data = to_bytes(email, sender=sender, date=utcnow())
+    ready = Ready(row.id, row.attempts, envelope.address, envelope.smtputf8, data)
+    return ready, {"id": row.id, "recipient": email.recipient, "message_id": email.message_id}
+
+
 def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
-    """Render the claimed rows into SMTP-ready bytes; mark the ones that no longer make sense.
+    """Render the claimed rows into SMTP-ready bytes; mark the ones that cannot or need not go.
 
     The whole batch is built before the first message goes out, so that the
     sending itself runs back to back, as fast as the server answers.
@@ -169,32 +205,42 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
         .where(OutgoingMail.id.in_(ids))
         .order_by(OutgoingMail.id)
     ).all()
-    ready, unsent, rendered, batch = [], {}, [], Batch()
+    ready, unsent, rendered, broken, batch = [], {}, [], [], Batch()
     for row in rows:
+        tokens = len(batch.tokens)
         try:
-            email = render_mail(row, now, batch)
+            item, values = _render(row, now, batch, sender)
         except Obsolete as reason:
             unsent.setdefault((MailStatus.skipped, f"niet verstuurd: {reason}"), []).append(row.id)
-            continue
-        if has_line_break(email.recipient):
-            # The address goes into the SMTP envelope as it is: smtplib would
-            # refuse it and stop the whole batch, so this row fails alone.
-            unsent.setdefault((MailStatus.failed, LINE_BREAK), []).append(row.id)
-            continue
-        rendered.append({"id": row.id, "recipient": email.recipient, "message_id": email.message_id})
-        data = to_bytes(email, sender=sender, date=utcnow())
-        ready.append(Ready(row.id, row.attempts, email.recipient, data))
+        except Undeliverable as reason:
+            unsent.setdefault((MailStatus.failed, str(reason)), []).append(row.id)
+        except DBAPIError:
+            raise  # the database's trouble, not this row's: the pass ends
+        except Exception as error:  # one row's bug must not stop the others
+            log.exception("mail %s (%s) could not be rendered", row.id, row.kind)
+            del batch.tokens[tokens:]  # its links were never sent
+            broken.append((row.id, row.attempts, _error_text(error)))
+        else:
+            ready.append(item)
+            rendered.append(values)
     store_tokens(batch.tokens)
     if rendered:  # one UPDATE by primary key for the batch
         db.session.execute(update(OutgoingMail), rendered)
     db.session.commit()
+    _mark_unsent(unsent, broken, now, result)
+    return ready
+
+
+def _mark_unsent(unsent: dict, broken: list, now: datetime, result: PassResult) -> None:
+    """Record the rows that will not go out in this batch: skipped, failed, or to be tried again."""
     for (status, reason), row_ids in unsent.items():
         _mark(row_ids, status=status, last_error=reason)
         if status == MailStatus.failed:
             result.failed += len(row_ids)
         else:
             result.skipped += len(row_ids)
-    return ready
+    for row_id, attempts, error in broken:
+        _retry_or_fail(row_id, attempts, error, now, result)
 
 
 def _smtp_reply(error: smtplib.SMTPException) -> tuple[int, str]:
@@ -214,28 +260,51 @@ def send_claimed(ids: list[int], now: datetime, result: PassResult) -> None:
     ready = _prepare(ids, now, result)
     pending = list(ready)
     marks = SentMarks(config["MAIL_MARK_GROUP"], config["MAIL_MARK_SECONDS"])
-    sender = address(config["MAIL_DEFAULT_SENDER"])
+    sender = envelope_address(address(config["MAIL_DEFAULT_SENDER"])).address
     try:
         with mail.connect() as connection:
+            host = connection.host  # None: MAIL_SUPPRESS_SEND
+            if host is not None and pending:
+                host.ehlo_or_helo_if_needed()  # to know whether the server offers SMTPUTF8
             while pending:
-                item = pending[0]
                 marks.write_if_old()
-                try:
-                    if connection.host is not None:  # None: MAIL_SUPPRESS_SEND
-                        connection.host.sendmail(sender, [item.recipient], item.data)
-                except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
-                    pending.pop(0)
-                    _refused(item, error, now, result)
-                    continue
+                clean = _send_one(host, sender, pending[0], now, result, marks)
                 pending.pop(0)
-                marks.add(item.row_id)
-                result.sent += 1
+                if not clean:  # the SMTP transaction may be half-way: start clean for the next row
+                    host.rset()
     except (OSError, smtplib.SMTPException) as error:
-        result.connection_error = f"{type(error).__name__}: {error}"
+        result.connection_error = _error_text(error)
         log.warning("mail server unreachable: %s", result.connection_error)
         for item in pending:
-            _retry_or_fail(item, result.connection_error, now, result)
+            _retry_or_fail(item.row_id, item.attempts, result.connection_error, now, result)
     marks.write()
+
+
+def _send_one(host, sender: str, item: Ready, now: datetime, result: PassResult, marks: SentMarks) -> bool:
+    """Send one message and record its outcome; False after an unexpected error in this row.
+
+    Trouble with the connection is raised: it concerns the rest of the batch too.
+    """
+    if item.smtputf8 and host is not None and not host.has_extn("smtputf8"):
+        _mark(item.row_id, status=MailStatus.failed, last_error=NO_SMTPUTF8)
+        result.failed += 1
+        return True
+    try:
+        if host is not None:
+            options = ["SMTPUTF8"] if item.smtputf8 else []
+            host.sendmail(sender, [item.recipient], item.data, mail_options=options)
+    except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
+        _refused(item, error, now, result)
+        return True
+    except (OSError, smtplib.SMTPException, DBAPIError):
+        raise
+    except Exception as error:  # one row's bug must not stop the others
+        log.exception("mail %s could not be sent", item.row_id)
+        _retry_or_fail(item.row_id, item.attempts, _error_text(error), now, result)
+        return False
+    marks.add(item.row_id)
+    result.sent += 1
+    return True
 
 
 def _refused(item: Ready, error: smtplib.SMTPException, now: datetime, result: PassResult) -> None:
@@ -247,7 +316,7 @@ def _refused(item: Ready, error: smtplib.SMTPException, now: datetime, result: P
         _mark(item.row_id, status=MailStatus.failed, last_error=text)
         result.failed += 1
     else:
-        _retry_or_fail(item, text, now, result)
+        _retry_or_fail(item.row_id, item.attempts, text, now, result)
 
 
 def send_due(now: datetime | None = None, limit: int | None = None) -> PassResult:
@@ -267,3 +336,24 @@ def send_due(now: datetime | None = None, limit: int | None = None) -> PassResul
         send_claimed(ids, moment, result)
         if result.connection_error:
             return result
+
+
+def database_problem(error: DBAPIError) -> str:
+    """One line about a database error: SQLite locked, PostgreSQL restarted, a connection killed."""
+    cause = error.orig if error.orig is not None else error
+    first_line = (str(cause).strip().splitlines() or [""])[0]
+    return f"databasefout: {type(cause).__name__}: {first_line}"
+
+
+def forget_transaction() -> None:
+    """Drop the failed pass's transaction and session; the next pass starts on a fresh connection."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        pass  # the connection is gone; the pool replaces it
+    db.session.remove()
+
+
+def wait_after_database_errors(interval: float, failures: int) -> float:
+    """Seconds to the next pass after `failures` failed passes in a row: doubling, capped."""
+    return max(interval, min(interval * 2 ** (failures - 1), DATABASE_WAIT_SECONDS))
