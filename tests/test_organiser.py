@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.routing.converters import NumberConverter
 
 from conftest import NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, post_registration
+from helpers import login
 from config import ProductionConfig
 from webinar import create_app
 from webinar.attendance.models import Attendance
@@ -54,10 +55,6 @@ def _organiser_rules(public: bool = False) -> list[tuple[str, str, str]]:
 
 
 ORGANISER_RULES = _organiser_rules()
-
-
-def login(client, email=ORGANISER_EMAIL, password=ORGANISER_PASSWORD):
-    return client.post("/organiser/login", data={"email": email, "password": password})
 
 
 def session_cookie(client) -> str:

@@ -16,8 +16,10 @@ from ..registration.forms import EmptyForm
 from .blueprint import bp, event_or_404, safe_next
 from .forms import AcceptInvitationForm, EventForm, InviteForm, LoginForm, PasswordForm
 from .models import AuditEntry
+from .passwords import WeakPassword
 from .services import (
     LoginRefused,
+    WrongPassword,
     accept_invitation,
     audit,
     authenticate,
@@ -69,8 +71,10 @@ def password():
     if form.validate_on_submit():
         try:
             change_password(current_user, form.current.data, form.new.data)
-        except ValueError as error:
+        except WrongPassword as error:
             form.current.errors.append(str(error))
+        except WeakPassword as error:
+            form.new.errors.append(str(error))
         else:
             audit(current_user, "account.password", "wachtwoord gewijzigd")
             db.session.commit()
