@@ -1,4 +1,5 @@
-"""The organiser login tells nothing: equal work for every failure, and no guessable passwords."""
+"""The organiser login tells nothing: equal work for every failure, no guessable passwords,
+and sessions that end."""
 
 from __future__ import annotations
 
@@ -144,3 +145,32 @@ def test_the_password_forms_explain_the_rule(app, organiser, organiser_client):
     token = mint_invitation_token(invite(organiser, NEWCOMER))
     db.session.commit()
     assert hint in app.test_client().get(f"/organiser/uitnodiging/{token}").get_data(as_text=True)
+
+
+# -- a session ends after ORGANISER_SESSION_HOURS, however active ----------------------
+
+EXPIRED = "U was langer dan 12 uur ingelogd en bent daarom uitgelogd. Log opnieuw in."
+
+
+def test_an_active_session_still_ends_after_twelve_hours(organiser_client, frozen):
+    for minutes in range(20, 12 * 60 + 1, 20):  # active every 20 minutes: never idle
+        frozen.move_to(NOW + timedelta(minutes=minutes))
+        assert organiser_client.get("/organiser/").status_code == 200, f"after {minutes} minutes"
+    frozen.move_to(NOW + timedelta(hours=12, minutes=20))
+    response = organiser_client.get("/organiser/audit")
+    assert response.headers["Location"] == "/organiser/login?next=/organiser/audit"
+    assert EXPIRED in organiser_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert organiser_client.get("/organiser/").status_code == 302
+    assert login(organiser_client).status_code == 302  # a new login starts a new twelve hours
+    assert organiser_client.get("/organiser/").status_code == 200
+
+
+def test_the_session_length_is_a_setting(app, organiser_client, frozen):
+    app.config["ORGANISER_SESSION_HOURS"] = 1
+    frozen.move_to(NOW + timedelta(minutes=25))
+    assert organiser_client.get("/organiser/").status_code == 200
+    frozen.move_to(NOW + timedelta(minutes=50))
+    assert organiser_client.get("/organiser/").status_code == 200
+    frozen.move_to(NOW + timedelta(minutes=75))
+    response = organiser_client.get("/organiser/", follow_redirects=True)
+    assert "U was langer dan 1 uur ingelogd" in response.get_data(as_text=True)
