@@ -157,15 +157,6 @@ def test_one_address_is_limited_across_accounts(client, organiser):
     assert GENERIC_ERROR in login(client).get_data(as_text=True)
 
 
-def test_next_never_leaves_the_organiser_area(client, organiser):
-    for target in ("https://evil.example.org/", "//evil.example.org/", "/events/x"):
-        response = client.post(f"/organiser/login?next={target}", data={"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD})
-        assert response.headers["Location"] == "/organiser/"
-        client.post("/organiser/logout")
-    response = client.post("/organiser/login?next=/organiser/audit", data={"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD})
-    assert response.headers["Location"] == "/organiser/audit"
-
-
 def test_logging_out_ends_every_session_of_that_organiser(app, organiser):
     laptop, phone = app.test_client(), app.test_client()
     login(laptop), login(phone)

@@ -1,8 +1,9 @@
 """The organiser login tells nothing: equal work for every failure, no guessable passwords,
-and sessions that end."""
+sessions that end, and a `next=` that stays inside the organiser area."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -174,3 +175,45 @@ def test_the_session_length_is_a_setting(app, organiser_client, frozen):
     frozen.move_to(NOW + timedelta(minutes=75))
     response = organiser_client.get("/organiser/", follow_redirects=True)
     assert "U was langer dan 1 uur ingelogd" in response.get_data(as_text=True)
+
+
+# -- next= never leads out of the organiser area ---------------------------------------
+
+NEXT_TARGETS = [
+    ("/organiser/audit", "/organiser/audit"),
+    ("/organiser/events/samen/../../audit", "/organiser/audit"),
+    ("/organiser/events/samen/", "/organiser/events/samen/"),
+    ("/organiser/audit?x=https://evil.example", "/organiser/audit"),
+    ("/organiser", "/organiser/"),
+    ("/organiser/../../x", "/organiser/"),
+    ("/organiser/../events/x", "/organiser/"),
+    ("/organiserx/audit", "/organiser/"),
+    ("/events/x", "/organiser/"),
+    ("//evil.example", "/organiser/"),
+    ("//evil.example/organiser/", "/organiser/"),
+    ("///evil.example/organiser/", "/organiser/"),
+    ("https://evil.example/organiser", "/organiser/"),
+    ("https:/organiser/audit", "/organiser/"),
+    ("javascript:alert(1)//organiser/", "/organiser/"),
+    ("/organiser%2F..%2F..", "/organiser/"),
+    ("/organiser/%2e%2e/%2e%2e/x", "/organiser/"),
+    ("/organiser/%252e%252e/%252e%252e/x", "/organiser/"),
+    ("%2F%2Fevil.example/organiser/", "/organiser/"),
+    ("/\\evil.example/organiser/", "/organiser/"),
+    ("\\\\evil.example/organiser/", "/organiser/"),
+    ("/organiser/\\..\\..\\x", "/organiser/"),
+    ("/organiser/%5c..%5c..%5cx", "/organiser/"),
+    ("/\t/evil.example/organiser/", "/organiser/"),
+    ("/organiser/\n/x", "/organiser/"),
+    (" //evil.example/organiser/", "/organiser/"),
+    ("/organiser@evil.example", "/organiser/"),
+    ("", "/organiser/"),
+]
+
+
+@pytest.mark.parametrize(("target", "location"), NEXT_TARGETS, ids=[repr(t) for t, _ in NEXT_TARGETS])
+def test_next_after_login_stays_in_the_organiser_area(client, organiser, target, location):
+    response = login(client, query_string={"next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == location
+    assert re.fullmatch(r"/organiser/[\w/-]*", response.headers["Location"])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import posixpath
+import re
 from datetime import timedelta
+from urllib.parse import quote, unquote, urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
@@ -86,7 +89,35 @@ def event_or_404(slug: str) -> Event:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path inside the organiser area: never an open redirect."""
-    if target and target.startswith("/organiser/") and not target.startswith("//"):
-        return target
-    return url_for("organiser.events")
+    """The normalised path of `target` if it lies inside the organiser area, else the start page.
+
+    Never an open redirect: escapes are undone first (also twice-encoded ones),
+    dot segments resolved, and anything with a scheme, a host, a backslash or a
+    control character is refused, since browsers read those as another site.
+    """
+    start = url_for("organiser.events")
+    path = _unescaped(target or "")
+    if path is None or _LOOKS_ELSEWHERE.search(path):
+        return start
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return start
+    normal = posixpath.normpath(parts.path)
+    if parts.path.endswith("/") and normal != "/":
+        normal += "/"
+    if normal.startswith("//") or not in_organiser_area(normal):
+        return start
+    return quote(normal) if normal != bp.url_prefix else start
+
+
+#: a backslash, whitespace or a control character: browsers drop or reinterpret them
+_LOOKS_ELSEWHERE = re.compile(r"[\\\s\x00-\x1f\x7f]")
+
+
+def _unescaped(target: str, rounds: int = 3) -> str | None:
+    """`target` with its %-escapes undone until none are left; None if they never end."""
+    for _ in range(rounds):
+        if "%" not in target:
+            return target
+        target = unquote(target)
+    return None if "%" in target else target
