@@ -74,6 +74,8 @@ class Config:
 
     #: minutes of inactivity after which an organiser must log in again
     ORGANISER_IDLE_MINUTES = int(os.environ.get("ORGANISER_IDLE_MINUTES", "30"))
+    #: hours after logging in that an organiser must log in again, however active
+    ORGANISER_SESSION_HOURS = int(os.environ.get("ORGANISER_SESSION_HOURS", "12"))
 
     #: who hears of each new support request (the programme's project lead)
     SUPPORT_PROJECT_LEAD_EMAIL = os.environ.get("SUPPORT_PROJECT_LEAD_EMAIL", "projectleider@example.org")

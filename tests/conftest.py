@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from config import database_url
-from helpers import Workers, free_port
+from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD, Workers, free_port
 from webinar import create_app
 from webinar.dutch import AMSTERDAM
 from webinar.events.services import create_event
@@ -218,8 +218,6 @@ def event(app):
     return event
 
 
-ORGANISER_EMAIL = "organisator@example.org"
-ORGANISER_PASSWORD = "een lang en geheim wachtwoord"
 
 
 @pytest.fixture

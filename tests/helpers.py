@@ -8,10 +8,12 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -29,6 +31,10 @@ from webinar.events.services import create_event
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.registration.services import Details, register
+
+#: the organiser account most tests log in with
+ORGANISER_EMAIL = "organisator@example.org"
+ORGANISER_PASSWORD = "een lang en geheim wachtwoord"
 
 #: the project's folder (package.json and node_modules/ live here)
 ROOT = Path(__file__).resolve().parent.parent
@@ -286,3 +292,24 @@ def outbox() -> list[OutgoingMail]:
 
 def all_sent(count: int):
     return lambda: statuses().get(MailStatus.sent, 0) == count
+
+def login(client, email: str | None = None, password: str | None = None, **kwargs):
+    """Post the organiser login form, by default with the `organiser` fixture's account."""
+    data = {"email": email or ORGANISER_EMAIL, "password": password or ORGANISER_PASSWORD}
+    return client.post("/organiser/login", data=data, **kwargs)
+
+
+def median_seconds(attempts: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """The median wall time of each attempt over `rounds`, taken in turns.
+
+    Each round runs every attempt once, starting with another one each time,
+    so a busy machine slows all of them alike and the medians stay comparable.
+    """
+    names = list(attempts)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for turn in range(rounds):
+        for name in names[turn % len(names):] + names[:turn % len(names)]:
+            started = time.perf_counter()  # time-machine leaves the performance counter alone
+            attempts[name]()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}

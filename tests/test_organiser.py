@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.routing.converters import NumberConverter
 
 from conftest import NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, post_registration
+from helpers import login
 from config import ProductionConfig
 from webinar import create_app
 from webinar.attendance.models import Attendance
@@ -54,10 +55,6 @@ def _organiser_rules(public: bool = False) -> list[tuple[str, str, str]]:
 
 
 ORGANISER_RULES = _organiser_rules()
-
-
-def login(client, email=ORGANISER_EMAIL, password=ORGANISER_PASSWORD):
-    return client.post("/organiser/login", data={"email": email, "password": password})
 
 
 def session_cookie(client) -> str:
@@ -158,15 +155,6 @@ def test_one_address_is_limited_across_accounts(client, organiser):
     for n in range(20):
         login(client, email=f"gok{n}@example.org")
     assert GENERIC_ERROR in login(client).get_data(as_text=True)
-
-
-def test_next_never_leaves_the_organiser_area(client, organiser):
-    for target in ("https://evil.example.org/", "//evil.example.org/", "/events/x"):
-        response = client.post(f"/organiser/login?next={target}", data={"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD})
-        assert response.headers["Location"] == "/organiser/"
-        client.post("/organiser/logout")
-    response = client.post("/organiser/login?next=/organiser/audit", data={"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD})
-    assert response.headers["Location"] == "/organiser/audit"
 
 
 def test_logging_out_ends_every_session_of_that_organiser(app, organiser):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import posixpath
+import re
 from datetime import timedelta
+from urllib.parse import quote, unquote, urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from ..database import utcnow
@@ -39,24 +42,43 @@ def in_organiser_area(path: str) -> bool:
 
 @bp.before_app_request
 def require_login():
-    """Refuse every page under /organiser to anyone not logged in; end idle sessions.
+    """Refuse every page under /organiser to anyone not logged in; end idle and old sessions.
 
     It runs for the whole app and decides by path, not by blueprint, so a page
     another package adds under /organiser is guarded as well.
     """
     if not in_organiser_area(request.path) or request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    now = utcnow().timestamp()
-    idle = timedelta(minutes=current_app.config["ORGANISER_IDLE_MINUTES"]).total_seconds()
-    if current_user.is_authenticated and now - session.get("organiser_seen", 0) > idle:
-        logout_user()
-        flash("U was een tijd niet actief en bent uitgelogd.", "error")
+    if current_user.is_authenticated:
+        end_expired_session()
     if not current_user.is_authenticated:
         if not session.get("_flashes"):
             flash("Log in om verder te gaan.", "error")
         return redirect(url_for("organiser.login", next=request.path))
-    session["organiser_seen"] = now
+    session["organiser_seen"] = utcnow().timestamp()
     return None
+
+
+def start_session(organiser: Organiser) -> None:
+    """Log the organiser in on a fresh session that remembers when it began."""
+    session.clear()
+    login_user(organiser)
+    session["organiser_since"] = session["organiser_seen"] = utcnow().timestamp()
+
+
+def end_expired_session() -> None:
+    """Log out a session that was idle too long or has lasted its maximum, with a notice why."""
+    now = utcnow().timestamp()
+    hours = current_app.config["ORGANISER_SESSION_HOURS"]
+    idle = timedelta(minutes=current_app.config["ORGANISER_IDLE_MINUTES"]).total_seconds()
+    # A session from before its start was recorded counts as expired: better one
+    # extra login than a session without an end.
+    if now - session.get("organiser_since", 0) > timedelta(hours=hours).total_seconds():
+        logout_user()
+        flash(f"U was langer dan {hours} uur ingelogd en bent daarom uitgelogd. Log opnieuw in.", "error")
+    elif now - session.get("organiser_seen", 0) > idle:
+        logout_user()
+        flash("U was een tijd niet actief en bent uitgelogd.", "error")
 
 
 def event_or_404(slug: str) -> Event:
@@ -67,7 +89,35 @@ def event_or_404(slug: str) -> Event:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path inside the organiser area: never an open redirect."""
-    if target and target.startswith("/organiser/") and not target.startswith("//"):
-        return target
-    return url_for("organiser.events")
+    """The normalised path of `target` if it lies inside the organiser area, else the start page.
+
+    Never an open redirect: escapes are undone first (also twice-encoded ones),
+    dot segments resolved, and anything with a scheme, a host, a backslash or a
+    control character is refused, since browsers read those as another site.
+    """
+    start = url_for("organiser.events")
+    path = _unescaped(target or "")
+    if path is None or _LOOKS_ELSEWHERE.search(path):
+        return start
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return start
+    normal = posixpath.normpath(parts.path)
+    if parts.path.endswith("/") and normal != "/":
+        normal += "/"
+    if normal.startswith("//") or not in_organiser_area(normal):
+        return start
+    return quote(normal) if normal != bp.url_prefix else start
+
+
+#: a backslash, whitespace or a control character: browsers drop or reinterpret them
+_LOOKS_ELSEWHERE = re.compile(r"[\\\s\x00-\x1f\x7f]")
+
+
+def _unescaped(target: str, rounds: int = 3) -> str | None:
+    """`target` with its %-escapes undone until none are left; None if they never end."""
+    for _ in range(rounds):
+        if "%" not in target:
+            return target
+        target = unquote(target)
+    return None if "%" in target else target

@@ -13,14 +13,11 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..registration.forms import single_line
-from .models import MIN_PASSWORD_LENGTH
+from .passwords import PASSWORD_HINT
 
 _EMAIL = [DataRequired("Vul een e-mailadres in."), Email("Dat is geen geldig e-mailadres."), single_line]
-_NEW_PASSWORD = [
-    DataRequired("Kies een wachtwoord."),
-    Length(min=MIN_PASSWORD_LENGTH, max=200,
-           message=f"Een wachtwoord heeft minstens {MIN_PASSWORD_LENGTH} tekens."),
-]
+#: length and strength are checked by the one password rule (passwords.check_new_password)
+_NEW_PASSWORD = [DataRequired("Kies een wachtwoord.")]
 
 
 class LoginForm(FlaskForm):
@@ -32,7 +29,8 @@ class LoginForm(FlaskForm):
 class PasswordForm(FlaskForm):
     current = PasswordField("Huidig wachtwoord", [DataRequired("Vul uw huidige wachtwoord in.")],
                             render_kw={"autocomplete": "current-password"})
-    new = PasswordField("Nieuw wachtwoord", _NEW_PASSWORD, render_kw={"autocomplete": "new-password"})
+    new = PasswordField("Nieuw wachtwoord", _NEW_PASSWORD, description=PASSWORD_HINT,
+                        render_kw={"autocomplete": "new-password"})
 
 
 class InviteForm(FlaskForm):
@@ -42,7 +40,8 @@ class InviteForm(FlaskForm):
 class AcceptInvitationForm(FlaskForm):
     name = StringField("Uw naam", [DataRequired("Vul uw naam in."), Length(max=200), single_line],
                        render_kw={"autocomplete": "name"})
-    password = PasswordField("Wachtwoord", _NEW_PASSWORD, render_kw={"autocomplete": "new-password"})
+    password = PasswordField("Wachtwoord", _NEW_PASSWORD, description=PASSWORD_HINT,
+                             render_kw={"autocomplete": "new-password"})
 
 
 _LOCAL = "%Y-%m-%dT%H:%M"

@@ -7,12 +7,10 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-
-MIN_PASSWORD_LENGTH = 12
+from . import passwords
 
 
 class Organiser(UserMixin, db.Model):
@@ -48,14 +46,13 @@ class Organiser(UserMixin, db.Model):
         return self.name or self.email
 
     def set_password(self, password: str) -> None:
-        """Hash and keep a new password."""
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise ValueError(f"Een wachtwoord heeft minstens {MIN_PASSWORD_LENGTH} tekens.")
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """Hash and keep a new password; WeakPassword (in Dutch) if it breaks the rule."""
+        passwords.check_new_password(password, email=self.email or "", name=self.name or "")
+        self.password_hash = passwords.hash_password(password)
 
     def check_password(self, password: str) -> bool:
         """Whether the password matches."""
-        return check_password_hash(self.password_hash, password)
+        return passwords.check_password(self.password_hash, password)
 
 
 class LoginAttempt(db.Model):

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..mailing.services import queue_mail
 from ..tokens import hash_token, new_token
 from .models import AuditEntry, Invitation, LoginAttempt, Organiser
+from .passwords import check_password
 
 #: failed logins in a row before an account is locked, and for how long
 MAX_FAILED_LOGINS = 5
@@ -24,6 +25,10 @@ INVITATION_VALID = timedelta(days=3)
 
 class LoginRefused(Exception):
     """Wrong address or password, or too many attempts: one answer for all."""
+
+
+class WrongPassword(ValueError):
+    """The current password, asked before a change, does not match."""
 
 
 def normalize_address(email: str) -> str:
@@ -51,7 +56,11 @@ def create_organiser(email: str, password: str, name: str = "") -> Organiser:
 
 
 def authenticate(email: str, password: str, address: str, now: datetime | None = None) -> Organiser:
-    """The organiser for these credentials, or LoginRefused. Counts every attempt."""
+    """The organiser for these credentials, or LoginRefused. Counts every attempt.
+
+    Every attempt costs one password check, also for an unknown, inactive or
+    locked account or a refused address, so the time taken tells nothing.
+    """
     now = now or utcnow()
     recent_failures = db.session.scalar(
         select(func.count(LoginAttempt.id)).where(
@@ -61,14 +70,14 @@ def authenticate(email: str, password: str, address: str, now: datetime | None =
         )
     )
     organiser = find_organiser(email)
+    matches = check_password(organiser.password_hash if organiser else None, password)
     attempt = LoginAttempt(address=address, created_at=now)
     db.session.add(attempt)
-    allowed = recent_failures < MAX_FAILED_PER_ADDRESS
-    if organiser is None or not organiser.active or not allowed:
+    if organiser is None or not organiser.active or recent_failures >= MAX_FAILED_PER_ADDRESS:
         raise LoginRefused()
     if organiser.locked_until and organiser.locked_until > now:
         raise LoginRefused()
-    if not organiser.check_password(password):
+    if not matches:
         organiser.failed_logins += 1
         if organiser.failed_logins >= MAX_FAILED_LOGINS:
             organiser.locked_until = now + LOCK_TIME
@@ -89,9 +98,12 @@ def end_sessions(organiser: Organiser) -> None:
 
 
 def change_password(organiser: Organiser, current: str, new: str) -> None:
-    """Set a new password and end all sessions. Raises ValueError in Dutch."""
+    """Set a new password and end all sessions.
+
+    Raises ValueError in Dutch: WrongPassword for the current one, WeakPassword for the new one.
+    """
     if not organiser.check_password(current):
-        raise ValueError("Uw huidige wachtwoord klopt niet.")
+        raise WrongPassword("Uw huidige wachtwoord klopt niet.")
     organiser.set_password(new)
     end_sessions(organiser)
 

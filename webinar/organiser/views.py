@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from sqlalchemy import select
 
-from ..database import utcnow
 from ..dutch import AMSTERDAM, local
 from ..events.editing import duplicate_event, update_event
 from ..events.models import OTHER_ROLE, Event
 from ..events.services import cancel_event, create_event, get_event
 from ..extensions import db
 from ..registration.forms import EmptyForm
-from .blueprint import bp, event_or_404, safe_next
+from .blueprint import bp, event_or_404, safe_next, start_session
 from .forms import AcceptInvitationForm, EventForm, InviteForm, LoginForm, PasswordForm
 from .models import AuditEntry
+from .passwords import WeakPassword
 from .services import (
     LoginRefused,
+    WrongPassword,
     accept_invitation,
     audit,
     authenticate,
@@ -43,9 +44,7 @@ def login():
             )
         else:
             db.session.commit()
-            session.clear()
-            login_user(organiser)
-            session["organiser_seen"] = utcnow().timestamp()
+            start_session(organiser)
             return redirect(safe_next(request.args.get("next")))
     return render_template("organiser/login.html", form=form)
 
@@ -69,8 +68,10 @@ def password():
     if form.validate_on_submit():
         try:
             change_password(current_user, form.current.data, form.new.data)
-        except ValueError as error:
+        except WrongPassword as error:
             form.current.errors.append(str(error))
+        except WeakPassword as error:
+            form.new.errors.append(str(error))
         else:
             audit(current_user, "account.password", "wachtwoord gewijzigd")
             db.session.commit()
