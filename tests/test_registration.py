@@ -117,6 +117,15 @@ def test_error_summary_links_to_the_fields(client, event):
     assert 'value="Berg"' in page
 
 
+def test_every_field_error_starts_with_a_hidden_fout_for_screen_readers(client, event):
+    page = post_registration(client, event, first_name="", role=None, privacy=None).get_data(as_text=True)
+    errors = re.findall(r'<p class="field-error" id="([a-z_]+)-error">(.*?)</p>', page)
+    assert {field for field, _ in errors} == {"first_name", "role", "privacy"}
+    for field, text in errors:
+        assert text.startswith('<span class="visually-hidden">Fout:</span> '), (field, text)
+    assert 'aria-describedby="privacy-error"' in page
+
+
 def test_other_role_keeps_its_description(client, event):
     post_registration(client, event, role="Anders", role_other="Intern begeleider")
     [registration] = registrations()
