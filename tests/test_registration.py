@@ -246,7 +246,12 @@ def test_registering_again_after_cancelling_reactivates(client, event, smtp):
 def test_download_my_data(client, event, smtp):
     post_registration(client, event, question="Hoe betrekken we de gemeente?")
     deliver()
-    response = client.get(f"{manage_link(smtp.messages[0])}/gegevens.json")
+    link = manage_link(smtp.messages[0])
+    page = client.get(link).get_data(as_text=True)
+    assert (f'<a href="{link}/gegevens.json" download aria-describedby="download-uitleg">'
+            "Mijn gegevens downloaden</a>") in page
+    assert "met alles wat we van u bewaren" in page
+    response = client.get(f"{link}/gegevens.json")
     assert response.headers["Content-Disposition"] == 'attachment; filename="mijn-gegevens.json"'
     data = json.loads(response.data)
     assert data["aanmelding"]["e-mailadres"] == "anna.vandenberg@example.org"

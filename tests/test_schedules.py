@@ -220,7 +220,8 @@ def test_moving_the_event_moves_every_message_and_updates_calendars(client, even
         "events", "move", "--slug", event.slug, "--starts", "2027-06-01 16:00", "--ends", "2027-06-01 17:15",
     ])
     assert result.exit_code == 0, result.output
-    assert "dinsdag 1 juni 2027, 16.00–17.15 uur" in result.output
+    assert result.output == ("Samen onderwijs versnellen: nu dinsdag 1 juni 2027, 16.00–17.15 uur; "
+                             "1 aangemelde krijgt bericht\n")
     deliver()
     update = smtp.to(ANNA)[-1]
     assert update["Subject"].strip() == "Gewijzigd tijdstip: Samen onderwijs versnellen"
@@ -256,9 +257,11 @@ def test_moving_after_a_reminder_was_queued_skips_the_stale_one(client, event, s
 
 def test_cancelling_the_event_tells_everyone_and_stops_all_planned_mail(client, event, smtp, frozen, runner):
     post_registration(client, event)
+    post_registration(client, event, email="piet.bakker@example.org")
     deliver()
     result = runner.invoke(args=["events", "cancel", "--slug", event.slug, "--yes"])
     assert result.exit_code == 0, result.output
+    assert result.output.endswith("Samen onderwijs versnellen geannuleerd; 2 aangemelden krijgen bericht\n")
     deliver()
     notice = smtp.to(ANNA)[-1]
     assert notice["Subject"].strip() == "Gaat niet door: Samen onderwijs versnellen"
