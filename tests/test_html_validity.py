@@ -15,12 +15,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from flask import g
 from sqlalchemy import select
 
 from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD, app_in_context, form_data, make_app
 from helpers import node_module, require_external
 from test_support import request_data
 from webinar.extensions import db
+from webinar.mailing.worker import send_due
 from webinar.organiser.previews import previews
 from webinar.registration.models import Registration, TokenPurpose
 from webinar.registration.services import issue_token
@@ -74,11 +76,22 @@ class Pages:
     def get(self, name: str, url: str, status: int = 200) -> str:
         return self.keep(name, self.client.get(url), status)
 
-    def post(self, name: str, url: str, data: dict, status: int = 200, token_from: str | None = None) -> str:
-        """POST with the CSRF token of the form page at `token_from` (default: `url`)."""
-        page = self.client.get(token_from or url).get_data(as_text=True)
-        data = dict(data, csrf_token=CSRF_FIELD.search(page).group(1))
-        return self.keep(name, self.client.post(url, data=data), status)
+    def submit(self, url: str, data: dict):
+        """POST the form at `url` with the CSRF token the form page carries."""
+        # The requests share the test's app context, so flask.g, where Flask-WTF keeps the token of the
+        # request; after the login cleared the session that token would be stale. Real requests start afresh.
+        g.pop("csrf_token", None)
+        page = self.client.get(url).get_data(as_text=True)
+        return self.client.post(url, data=dict(data, csrf_token=CSRF_FIELD.search(page).group(1)))
+
+    def post(self, name: str, url: str, data: dict, status: int = 200) -> str:
+        return self.keep(name, self.submit(url, data), status)
+
+    def submitted(self, url: str, data: dict) -> str:
+        """POST a form that succeeds; where it leads."""
+        response = self.submit(url, data)
+        assert response.status_code == 302, (url, re.findall(r"<h1>.*?</h1>|<p>.*?</p>", response.get_data(as_text=True)))
+        return response.headers["Location"]
 
 
 def personal_link(purpose: TokenPurpose) -> str:
@@ -94,9 +107,7 @@ def public_pages(pages: Pages, slug: str) -> None:
     event_url = f"/events/{slug}"
     pages.get("event", event_url)
     pages.post("event-errors", event_url, {"privacy": ""}, status=422)
-    pages.post("registered", event_url, form_data(), status=302)
-    pages.files.pop()  # the redirect itself
-    pages.get("registered", f"{event_url}/aangemeld")
+    pages.get("registered", pages.submitted(event_url, form_data()))
     pages.get("lost-link", f"{event_url}/link-kwijt")
     manage = f"/r/{personal_link(TokenPurpose.manage)}"
     pages.get("manage", manage)
@@ -112,16 +123,13 @@ def support_pages(pages: Pages) -> None:
     """The support request form with errors, its preview, and the request sent."""
     pages.post("support-errors", "/ondersteuning", {"actie": "versturen"}, status=422)
     pages.post("support-preview", "/ondersteuning", request_data(actie="controleren"))
-    pages.post("support-sent", "/ondersteuning", request_data(), status=302)
-    pages.files.pop()
+    pages.get("support-sent", pages.submitted("/ondersteuning", request_data()))
 
 
 def organiser_pages(pages: Pages, slug: str) -> None:
     """The organiser's pages, logged in through the form."""
     pages.get("organiser-login", "/organiser/login")
-    pages.post("organiser-logged-in", "/organiser/login",
-               {"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD}, status=302)
-    pages.files.pop()
+    pages.submitted("/organiser/login", {"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD})
     registration_id = db.session.scalars(select(Registration.id)).first()
     support_id = db.session.scalars(select(SupportRequest.id)).first()
     event = f"/organiser/events/{slug}"
@@ -133,15 +141,24 @@ def organiser_pages(pages: Pages, slug: str) -> None:
         ("organiser-emails", f"{event}/e-mails"),
         ("organiser-support", "/organiser/ondersteuning"),
         ("organiser-support-detail", f"/organiser/ondersteuning/{support_id}"),
-        ("organiser-audit", "/organiser/audit"),
+        ("organiser-audit", "/organiser/audit"), ("organiser-message-form", f"{event}/berichten/nieuw"),
     ]:
         pages.get(name, url)
+    draft = pages.submitted(f"{event}/berichten/nieuw", {"segment": "confirmed", "role": "",
+                                                         "subject": "Uitleg", "body": "Beste {voornaam},"})
+    pages.get("organiser-message-preview", draft)
 
 
-def mail_parts(pages: Pages, slug: str, event) -> None:
-    """The HTML part of every e-mail to registrants, as the organiser's preview serves it."""
+def mail_parts(pages: Pages, slug: str, event, smtp) -> None:
+    """The HTML part of every e-mail to registrants as the organiser's preview serves it, and of the mail sent."""
     for preview in previews(event):
         pages.get(f"mail-{preview.kind}", f"/organiser/events/{slug}/e-mails/{preview.kind}/opgemaakt")
+    send_due()
+    assert len(smtp.messages) >= 3  # the confirmation, and the support request's two
+    for number, message in enumerate(smtp.messages):
+        path = pages.folder / f"sent-{number}.html"
+        path.write_text(message.get_body(("html",)).get_content(), encoding="utf-8")
+        pages.files.append(path)
 
 
 def too_many_requests(pages: Pages, schema: str) -> None:
@@ -151,12 +168,12 @@ def too_many_requests(pages: Pages, schema: str) -> None:
     pages.keep("too-many-requests", limited.get("/r/onbekend"), status=429)
 
 
-def test_every_page_and_e_mail_is_valid_html(client, event, organiser, schema, tmp_path):
+def test_every_page_and_e_mail_is_valid_html(client, event, organiser, schema, smtp, tmp_path):
     pages = Pages(client, tmp_path)
     public_pages(pages, event.slug)
     support_pages(pages)
     organiser_pages(pages, event.slug)
-    mail_parts(pages, event.slug, event)
+    mail_parts(pages, event.slug, event, smtp)
     too_many_requests(pages, schema)
     errors = html_errors(pages.files)
     assert not errors, "\n".join(errors)
