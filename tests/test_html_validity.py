@@ -163,9 +163,13 @@ def mail_parts(pages: Pages, slug: str, event, smtp) -> None:
 
 def too_many_requests(pages: Pages, schema: str) -> None:
     """The page a client gets once it went over a rate limit."""
-    limited = make_app(schema, RATELIMIT_ENABLED=True, RATELIMIT_TOKEN="1 per minute").test_client()
-    limited.get("/r/onbekend")
-    pages.keep("too-many-requests", limited.get("/r/onbekend"), status=429)
+    limited = make_app(schema, RATELIMIT_ENABLED=True, RATELIMIT_TOKEN="1 per minute")
+    try:
+        limited.test_client().get("/r/onbekend")
+        pages.keep("too-many-requests", limited.test_client().get("/r/onbekend"), status=429)
+    finally:
+        with limited.app_context():
+            db.engine.dispose()  # its own connection pool, apart from the test's app
 
 
 def test_every_page_and_e_mail_is_valid_html(client, event, organiser, schema, smtp, tmp_path):
