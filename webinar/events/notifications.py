@@ -26,12 +26,9 @@ def notify_event_moved(event: Event, now: datetime, previous_starts_at: datetime
 
 
 def _time_last_told(column: str, before_this_move: datetime):
-    """Per registration: the time its earliest unsent new-time mail replaces, else the time before this move.
-
-    When the event moves twice before the first new-time mail went out, that
-    mail is never sent (it is stale), so the registrant still knows the time
-    from before the first move.
-    """
+    """Per registration: the time its earliest unsent new-time mail replaces, else the time before this move."""
+    # When the event moves twice before the first new-time mail went out, that mail is never sent (it is
+    # stale), so the registrant still knows the time from before the first move.
     unsent = aliased(OutgoingMail)
     earlier = (
         select(getattr(unsent, column))
