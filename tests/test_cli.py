@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 
 import pytest
@@ -42,6 +43,14 @@ def test_demo_seeds_the_meeting_and_an_organiser_once(runner, frozen):
     assert again.exit_code == 0
     assert "wachtwoord" not in again.output
     assert len(db.session.scalars(select(Event)).all()) == 1
+
+
+def test_the_demo_page_addresses_the_reader_as_u(runner, client, frozen):
+    frozen.move_to(datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc))
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    page = client.get(f"/events/{DEMO_SLUG}").get_data(as_text=True)
+    assert "waar zet u als school of bestuur op in" in page
+    assert not re.findall(r"\b(?:je|jij|jou|jouw|jezelf)\b", page, flags=re.IGNORECASE)
 
 
 def test_events_create_reads_amsterdam_time(runner):

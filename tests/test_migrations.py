@@ -2,8 +2,12 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, select
 
+from conftest import post_registration
 from webinar.extensions import db
+from webinar.mailing.models import OutgoingMail
 
 
 def test_models_and_migrations_agree(app):
@@ -16,4 +20,19 @@ def test_models_and_migrations_agree(app):
 def test_schema_is_at_the_latest_revision(app):
     with db.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    assert current == "0005_privacy"
+    assert current == "0006_moved_mail_previous_time"
+
+
+def outbox_columns() -> set[str]:
+    return {column["name"] for column in inspect(db.engine).get_columns("outgoing_mail")}
+
+
+def test_the_previous_time_columns_go_down_and_up_again_keeping_the_outbox(client, event):
+    post_registration(client, event)
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0005_privacy")
+    assert not outbox_columns() & {"previous_starts_at", "previous_ends_at"}
+    upgrade()
+    assert {"previous_starts_at", "previous_ends_at"} <= outbox_columns()
+    assert db.session.scalars(select(OutgoingMail.kind)).all() == ["confirmation"]

@@ -117,6 +117,15 @@ def test_error_summary_links_to_the_fields(client, event):
     assert 'value="Berg"' in page
 
 
+def test_every_field_error_starts_with_a_hidden_fout_for_screen_readers(client, event):
+    page = post_registration(client, event, first_name="", role=None, privacy=None).get_data(as_text=True)
+    errors = re.findall(r'<p class="field-error" id="([a-z_]+)-error">(.*?)</p>', page)
+    assert {field for field, _ in errors} == {"first_name", "role", "privacy"}
+    for field, text in errors:
+        assert text.startswith('<span class="visually-hidden">Fout:</span> '), (field, text)
+    assert 'aria-describedby="privacy-error"' in page
+
+
 def test_other_role_keeps_its_description(client, event):
     post_registration(client, event, role="Anders", role_other="Intern begeleider")
     [registration] = registrations()
@@ -237,7 +246,12 @@ def test_registering_again_after_cancelling_reactivates(client, event, smtp):
 def test_download_my_data(client, event, smtp):
     post_registration(client, event, question="Hoe betrekken we de gemeente?")
     deliver()
-    response = client.get(f"{manage_link(smtp.messages[0])}/gegevens.json")
+    link = manage_link(smtp.messages[0])
+    page = client.get(link).get_data(as_text=True)
+    assert (f'<a href="{link}/gegevens.json" download aria-describedby="download-uitleg">'
+            "Mijn gegevens downloaden</a>") in page
+    assert "met alles wat we van u bewaren" in page
+    response = client.get(f"{link}/gegevens.json")
     assert response.headers["Content-Disposition"] == 'attachment; filename="mijn-gegevens.json"'
     data = json.loads(response.data)
     assert data["aanmelding"]["e-mailadres"] == "anna.vandenberg@example.org"

@@ -220,7 +220,8 @@ def test_moving_the_event_moves_every_message_and_updates_calendars(client, even
         "events", "move", "--slug", event.slug, "--starts", "2027-06-01 16:00", "--ends", "2027-06-01 17:15",
     ])
     assert result.exit_code == 0, result.output
-    assert "dinsdag 1 juni 2027, 16.00–17.15 uur" in result.output
+    assert result.output == ("Samen onderwijs versnellen: nu dinsdag 1 juni 2027, 16.00–17.15 uur; "
+                             "1 aangemelde krijgt bericht\n")
     deliver()
     update = smtp.to(ANNA)[-1]
     assert update["Subject"].strip() == "Gewijzigd tijdstip: Samen onderwijs versnellen"
@@ -236,6 +237,55 @@ def test_moving_the_event_moves_every_message_and_updates_calendars(client, even
     frozen.move_to(datetime(2027, 5, 31, 10, 0, tzinfo=AMSTERDAM))
     assert deliver().sent == 1
     assert subjects(smtp, ANNA)[-1] == "Herinnering: Samen onderwijs versnellen morgen om 16.00 uur"
+
+
+def june(day: int, hour: int = 16, minute: int = 0) -> datetime:
+    """A moment in June 2027, Amsterdam time."""
+    return datetime(2027, 6, day, hour, minute, tzinfo=AMSTERDAM)
+
+
+def move(event, starts: datetime) -> None:
+    """Move the event to `starts`, keeping its length of 75 minutes."""
+    db.session.rollback()
+    move_event(event, starts, starts + timedelta(minutes=75))
+    db.session.commit()
+
+
+def moved_texts(smtp, address: str) -> list[str]:
+    """The text part of each new-time mail to `address`, with its lines joined."""
+    return [" ".join(m.get_body(("plain",)).get_content().split()) for m in smtp.to(address)
+            if m["Subject"].startswith("Gewijzigd tijdstip")]
+
+
+def test_the_new_time_mail_says_what_the_old_time_was(client, event, smtp):
+    post_registration(client, event)
+    deliver()
+    move(event, june(1))
+    deliver()
+    [text] = moved_texts(smtp, ANNA)
+    assert ('is verplaatst van dinsdag 25 mei 2027, 16.00–17.15 uur '
+            'naar dinsdag 1 juni 2027, 16.00–17.15 uur.') in text
+    html = smtp.to(ANNA)[-1].get_body(("html",)).get_content()
+    assert "is verplaatst van dinsdag 25 mei 2027, 16.00–17.15 uur naar:" in html
+
+
+def test_moved_twice_before_the_mail_went_out_each_mail_starts_from_the_time_last_known(client, event, smtp):
+    post_registration(client, event)
+    deliver()
+    move(event, june(1))  # Anna's mail about this move is not sent yet...
+    post_registration(client, event, email=BRAM, first_name="Bram")  # ...and Bram registers for 1 June
+    move(event, june(8))
+    deliver()
+    assert [row.status for row in rows("event_moved")] == [MailStatus.skipped, MailStatus.sent, MailStatus.sent]
+    [anna] = moved_texts(smtp, ANNA)
+    assert "van dinsdag 25 mei 2027, 16.00–17.15 uur naar dinsdag 8 juni 2027, 16.00–17.15 uur." in anna
+    [bram] = moved_texts(smtp, BRAM)
+    assert "van dinsdag 1 juni 2027, 16.00–17.15 uur naar dinsdag 8 juni 2027, 16.00–17.15 uur." in bram
+
+    move(event, june(15, 10))  # after the mail about 8 June went out
+    deliver()
+    assert "van dinsdag 8 juni 2027, 16.00–17.15 uur naar dinsdag 15 juni 2027, 10.00–11.15 uur." in (
+        moved_texts(smtp, ANNA)[-1])
 
 
 def test_moving_after_a_reminder_was_queued_skips_the_stale_one(client, event, smtp, frozen):
@@ -256,9 +306,11 @@ def test_moving_after_a_reminder_was_queued_skips_the_stale_one(client, event, s
 
 def test_cancelling_the_event_tells_everyone_and_stops_all_planned_mail(client, event, smtp, frozen, runner):
     post_registration(client, event)
+    post_registration(client, event, email="piet.bakker@example.org")
     deliver()
     result = runner.invoke(args=["events", "cancel", "--slug", event.slug, "--yes"])
     assert result.exit_code == 0, result.output
+    assert result.output.endswith("Samen onderwijs versnellen geannuleerd; 2 aangemelden krijgen bericht\n")
     deliver()
     notice = smtp.to(ANNA)[-1]
     assert notice["Subject"].strip() == "Gaat niet door: Samen onderwijs versnellen"

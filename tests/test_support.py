@@ -416,6 +416,7 @@ def test_exports_have_one_row_per_school_and_no_formulas(organiser_client):
 
     response = organiser_client.get("/organiser/ondersteuning.csv", query_string={"sector": "po"})
     assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Cache-Control"] == "no-store"
     data = response.get_data()
     assert data.startswith(b"\xef\xbb\xbf")

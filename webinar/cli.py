@@ -104,6 +104,11 @@ def _event(slug: str):
     return event
 
 
+def _told(count: int) -> str:
+    """'1 aangemelde krijgt bericht', '3 aangemelden krijgen bericht'."""
+    return "1 aangemelde krijgt bericht" if count == 1 else f"{count} aangemelden krijgen bericht"
+
+
 @events_cli.command("move")
 @click.option("--slug", required=True)
 @click.option("--starts", required=True, help='Local Amsterdam time, "YYYY-MM-DD HH:MM".')
@@ -117,7 +122,7 @@ def move_event_command(slug, starts, ends):
     except ValueError as error:
         _fail(str(error))
     db.session.commit()
-    click.echo(f"{event.title}: nu {period(event.starts_at, event.ends_at)}; {told} aangemelden krijgen bericht")
+    click.echo(f"{event.title}: nu {period(event.starts_at, event.ends_at)}; {_told(told)}")
 
 
 @events_cli.command("cancel")
@@ -129,7 +134,7 @@ def cancel_event_command(slug):
     event = _event(slug)
     told = cancel_event(event)
     db.session.commit()
-    click.echo(f"{event.title} geannuleerd; {told} aangemelden krijgen bericht")
+    click.echo(f"{event.title} geannuleerd; {_told(told)}")
 
 
 @events_cli.command("schedule")

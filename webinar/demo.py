@@ -21,11 +21,11 @@ SUMMARY = (
     "Een gratis online bijeenkomst voor het primair onderwijs over het slim en "
     "samen inzetten van de middelen uit het Nationaal Programma Onderwijs."
 )
-BODY = """Er is geld beschikbaar om de gevolgen van de coronajaren in het onderwijs in te halen. Maar waar zet je als school of bestuur op in, en welke aanpak werkt echt?
+BODY = """Er is geld beschikbaar om de gevolgen van de coronajaren in het onderwijs in te halen. Maar waar zet u als school of bestuur op in, en welke aanpak werkt echt?
 
-In deze bijeenkomst laten we een route en hulpmiddelen zien waarmee je zelf de analyse maakt van wat je leerlingen en je school nodig hebben, en daarna gerichte keuzes maakt uit bewezen interventies.
+In deze bijeenkomst laten we een route en hulpmiddelen zien waarmee u zelf de analyse maakt van wat uw leerlingen en uw school nodig hebben, en daarna gerichte keuzes maakt uit bewezen interventies.
 
-We bespreken ook hoe je dat samen oppakt: met andere scholen, met je bestuur en met de gemeente, en hoe je omgaat met de krapte op de arbeidsmarkt.
+We bespreken ook hoe u dat samen oppakt: met andere scholen, met uw bestuur en met de gemeente, en hoe u omgaat met de krapte op de arbeidsmarkt.
 
 De bijeenkomst wordt georganiseerd door de alliantie Samen onderwijs versnellen: het CAOP, Sardes en Kennisland."""
 AUDIENCE = (
@@ -35,7 +35,7 @@ AUDIENCE = (
 )
 PRACTICAL = (
     "De bijeenkomst is online en gratis. Na uw aanmelding krijgt u een bevestiging "
-    "met een agenda-bestand. Kort voor de start ontvangt u per e-mail uw persoonlijke "
+    "met een agendabestand. Kort voor de start ontvangt u per e-mail uw persoonlijke "
     "link om deel te nemen."
 )
 

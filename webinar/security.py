@@ -83,8 +83,12 @@ def register_headers(app: Flask) -> None:
         headers["Referrer-Policy"] = "same-origin"
         if request.is_secure:
             headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_SECONDS']}"
-        if request.url_rule and request.url_rule.rule.startswith(_NO_STORE):
+        rule = request.url_rule.rule if request.url_rule else ""
+        if rule.startswith(_NO_STORE):
             headers["Cache-Control"] = "no-store"
+        if rule.startswith(PERSONAL_LINKS):
+            # A personal link that leaked (a forwarded mail) must not end up in a search engine.
+            headers["X-Robots-Tag"] = "noindex"
         return response
 
 

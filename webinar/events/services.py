@@ -132,11 +132,12 @@ def move_event(event: Event, starts_at: datetime, ends_at: datetime, *, now: dat
     if (starts_at, ends_at) == (event.starts_at, event.ends_at):
         return 0
     lock_event(event)
+    previous = event.starts_at, event.ends_at
     event.starts_at, event.ends_at = starts_at, ends_at
     event.version += 1
     db.session.flush()
     skip_unsent_scheduled(event, "niet verstuurd: de bijeenkomst is verplaatst")
-    return notify_event_moved(event, now)
+    return notify_event_moved(event, now, *previous)
 
 
 def cancel_event(event: Event, *, now: datetime | None = None) -> int:

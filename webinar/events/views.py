@@ -84,3 +84,9 @@ def calendar(slug: str):
 def privacy():
     """What is stored about registrants, why, and for how long."""
     return render_template("privacy.html", dagen=current_app.config["PRIVACY_PURGE_DAYS"])
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The site's icon, where browsers look for it without being told."""
+    return current_app.send_static_file("favicon.ico")

@@ -53,6 +53,10 @@ class OutgoingMail(db.Model):
     )
     #: for scheduled mail: the event version it was planned for (stale after a move)
     event_version: Mapped[int | None] = mapped_column(Integer)
+    #: for a new-time mail: the start and end the registrant last knew (before this move, or before
+    #: an earlier move whose mail they never got)
+    previous_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    previous_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the address at queue time; a registration's current address wins at send time
     recipient: Mapped[str] = mapped_column(String(254))
     status: Mapped[MailStatus] = mapped_column(

@@ -152,19 +152,23 @@ def render_mail(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
     if KINDS[row.kind].join_link:
         join_url = external_url("attendance.join", token=batch.token(registration, TokenPurpose.join))
     return registrant_message(row.kind, registration.event, registration, now,
-                              manage_url=manage_url, join_url=join_url, events=batch.events)
+                              manage_url=manage_url, join_url=join_url, events=batch.events,
+                              previous=(row.previous_starts_at, row.previous_ends_at))
 
 
 def registrant_message(kind_name: str, event: Event, registration: Registration, now: datetime, *,
-                       manage_url: str, join_url: str, events: dict[int, dict] | None = None) -> Email:
+                       manage_url: str, join_url: str, events: dict[int, dict] | None = None,
+                       previous: tuple[datetime | None, datetime | None] = (None, None)) -> Email:
     """One registrant's e-mail of this kind with the links given: the same for sending and previews.
 
     `events` keeps what is the same for every registrant of an event (links,
-    calendar file) across the rows of one batch.
+    calendar file) across the rows of one batch; `previous` is the start and
+    end a new-time mail says the event moved from.
     """
     kind = KINDS[kind_name]
     per_event = _per_event(event, {} if events is None else events)
-    context = dict(per_event["context"], registration=registration, manage_url=manage_url)
+    context = dict(per_event["context"], registration=registration, manage_url=manage_url,
+                   previous_starts_at=previous[0], previous_ends_at=previous[1])
     if kind.join_link:
         context["join_url"] = join_url
     calendar = None

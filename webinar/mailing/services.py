@@ -53,16 +53,17 @@ def queue_mail(
     return db.session.execute(statement).scalar() is not None
 
 
-def queue_for_registrations(event: Event, kind: str, condition, *, due_at: datetime) -> int:
+def queue_for_registrations(event: Event, kind: str, condition, *, due_at: datetime, **columns) -> int:
     """Queue one `kind` mail for each of the event's registrations matching `condition`.
 
     The key carries the event version, so running it again queues nothing and
-    a moved event gets its messages anew. Returns how many rows were added.
+    a moved event gets its messages anew. `columns` are further values per row
+    (SQL expressions). Returns how many rows were added.
     """
     key = literal(f"{kind}:", String) + cast(Registration.id, String) + literal(f":v{event.version}", String)
     rows = select(Registration.id).where(Registration.event_id == event.id, condition)
     return queue_from_select(rows, kind=kind, key=key, event=event, due_at=due_at,
-                             event_version=literal(event.version))
+                             event_version=literal(event.version), **columns)
 
 
 def queue_from_select(rows: Select, *, kind: str, key, event: Event, due_at: datetime, **columns) -> int:

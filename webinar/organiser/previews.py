@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort, make_response, render_template
+from sqlalchemy import select
 
 from ..attendance.services import join_opens_at
 from ..database import utcnow
 from ..dutch import datetime_text
 from ..events.models import Event
+from ..extensions import db
 from ..links import external_url
 from ..mailing.mime import Email
+from ..mailing.models import OutgoingMail
 from ..mailing.rendering import registrant_message
 from ..mailing.schedules import followup_at, reminder_at
 from ..registration.models import Registration, RegistrationStatus
@@ -95,12 +98,25 @@ def _sent_at(event: Event, kind: str) -> datetime:
     return planned or utcnow()
 
 
+def _last_move(event: Event) -> tuple[datetime | None, datetime | None]:
+    """The time the event's latest new-time mail says it moved from (none before the first move)."""
+    row = db.session.execute(
+        select(OutgoingMail.previous_starts_at, OutgoingMail.previous_ends_at)
+        .where(OutgoingMail.event_id == event.id, OutgoingMail.kind == "event_moved",
+               OutgoingMail.previous_starts_at.is_not(None))
+        .order_by(OutgoingMail.id.desc())
+        .limit(1)
+    ).first()
+    return (row.previous_starts_at, row.previous_ends_at) if row else (None, None)
+
+
 def preview_message(event: Event, kind: str) -> Email:
     """The e-mail of this kind for a made-up registrant, with links that lead nowhere personal."""
     return registrant_message(
         kind, event, _sample_registrant(kind), _sent_at(event, kind),
         manage_url=external_url("registration.manage", token="voorbeeld"),
         join_url=external_url("attendance.join", token="voorbeeld"),
+        previous=_last_move(event) if kind == "event_moved" else (None, None),
     )
 
 

@@ -29,7 +29,8 @@ FORMULA_START = re.compile(r"[\x00-\x1f]|[\s\x00-\x1f]*[=+\-@\uff1d\uff0b\uff0d\
 MAX_CELL_TEXT = 32767
 BOLD = Font(bold=True)
 
-CSV_MIMETYPE = "text/csv; charset=utf-8"
+#: werkzeug adds "; charset=utf-8" to text types itself
+CSV_MIMETYPE = "text/csv"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

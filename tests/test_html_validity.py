@@ -1,0 +1,192 @@
+"""Every page and every e-mail is valid HTML, by the Nu Html Checker (vnu.jar).
+
+The pages are the ones the browser tests visit, fetched through the test
+client with CSRF protection on (so the hidden token fields are there, as in
+production). They are written to a folder and checked in one run of the
+checker, because starting the JVM is slow.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from flask import g
+from sqlalchemy import select
+
+from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD, app_in_context, form_data, make_app
+from helpers import node_module, require_external
+from test_support import request_data
+from webinar.extensions import db
+from webinar.mailing.worker import send_due
+from webinar.organiser.previews import previews
+from webinar.registration.models import Registration, TokenPurpose
+from webinar.registration.services import issue_token
+from webinar.support.models import SupportRequest
+
+pytestmark = pytest.mark.slow
+
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+@pytest.fixture
+def app(schema, smtp, frozen):
+    """conftest's app with CSRF protection on, as the real pages have it."""
+    with app_in_context(schema, MAIL_PORT=smtp.port, WTF_CSRF_ENABLED=True) as app:
+        yield app
+
+
+def nu_checker() -> list[str]:
+    """The command that runs the Nu Html Checker, or a skip when Java or vnu.jar is missing."""
+    java = shutil.which("java")
+    if java is None:
+        require_external("no java (install Debian's 'default-jre-headless')", "REQUIRE_JAVA")
+    jar = node_module("vnu-jar") / "build" / "dist" / "vnu.jar"
+    if not jar.is_file():
+        require_external(f"{jar} is missing (run 'npm ci')", "REQUIRE_JAVA")
+    return [java, "-jar", str(jar), "--format", "json", "--errors-only"]
+
+
+def html_errors(files: list[Path]) -> list[str]:
+    """'file:line: message' for each error the checker finds in the files."""
+    result = subprocess.run([*nu_checker(), *map(str, files)], capture_output=True, text=True, timeout=300)
+    messages = json.loads(result.stderr or result.stdout)["messages"]
+    return [f"{Path(m.get('url', '')).name}:{m.get('lastLine', '?')}: {m['message']}"
+            for m in messages if m["type"] == "error" or m.get("subType") == "fatal"]
+
+
+class Pages:
+    """Fetches pages with a test client and keeps each body as a file to check."""
+
+    def __init__(self, client, folder: Path):
+        self.client, self.folder, self.files = client, folder, []
+
+    def keep(self, name: str, response, status: int = 200) -> str:
+        body = response.get_data(as_text=True)
+        assert response.status_code == status, (name, response.status_code, body[:500])
+        path = self.folder / f"{name}.html"
+        path.write_text(body, encoding="utf-8")
+        self.files.append(path)
+        return body
+
+    def get(self, name: str, url: str, status: int = 200) -> str:
+        return self.keep(name, self.client.get(url), status)
+
+    def submit(self, url: str, data: dict):
+        """POST the form at `url` with the CSRF token the form page carries."""
+        # The requests share the test's app context, so flask.g, where Flask-WTF keeps the token of the
+        # request; after the login cleared the session that token would be stale. Real requests start afresh.
+        g.pop("csrf_token", None)
+        page = self.client.get(url).get_data(as_text=True)
+        return self.client.post(url, data=dict(data, csrf_token=CSRF_FIELD.search(page).group(1)))
+
+    def post(self, name: str, url: str, data: dict, status: int = 200) -> str:
+        return self.keep(name, self.submit(url, data), status)
+
+    def submitted(self, url: str, data: dict) -> str:
+        """POST a form that succeeds; where it leads."""
+        response = self.submit(url, data)
+        assert response.status_code == 302, (url, re.findall(r"<h1>.*?</h1>|<p>.*?</p>", response.get_data(as_text=True)))
+        return response.headers["Location"]
+
+
+def personal_link(purpose: TokenPurpose) -> str:
+    """A fresh token of the first registration."""
+    registration = db.session.scalars(select(Registration).order_by(Registration.id)).first()
+    token = issue_token(registration, purpose)
+    db.session.commit()
+    return token
+
+
+def public_pages(pages: Pages, slug: str) -> None:
+    """The registrant's pages, from the event page to the personal links."""
+    event_url = f"/events/{slug}"
+    pages.get("event", event_url)
+    pages.post("event-errors", event_url, {"privacy": ""}, status=422)
+    pages.get("registered", pages.submitted(event_url, form_data()))
+    pages.get("lost-link", f"{event_url}/link-kwijt")
+    manage = f"/r/{personal_link(TokenPurpose.manage)}"
+    pages.get("manage", manage)
+    pages.post("manage-errors", manage, form_data(email="geen adres"), status=422)
+    pages.get("cancel", f"{manage}/afmelden")
+    pages.get("erase", f"{manage}/verwijderen")
+    pages.get("join-before-window", f"/j/{personal_link(TokenPurpose.join)}")
+    pages.get("privacy", "/privacy")
+    pages.get("not-found", "/bestaat-niet", status=404)
+
+
+def support_pages(pages: Pages) -> None:
+    """The support request form with errors, its preview, and the request sent."""
+    pages.post("support-errors", "/ondersteuning", {"actie": "versturen"}, status=422)
+    pages.post("support-preview", "/ondersteuning", request_data(actie="controleren"))
+    pages.get("support-sent", pages.submitted("/ondersteuning", request_data()))
+
+
+def organiser_pages(pages: Pages, slug: str) -> None:
+    """The organiser's pages, logged in through the form."""
+    pages.get("organiser-login", "/organiser/login")
+    pages.submitted("/organiser/login", {"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD})
+    registration_id = db.session.scalars(select(Registration.id)).first()
+    support_id = db.session.scalars(select(SupportRequest.id)).first()
+    event = f"/organiser/events/{slug}"
+    for name, url in [
+        ("organiser-events", "/organiser/"), ("organiser-event-form", "/organiser/events/nieuw"),
+        ("organiser-dashboard", event), ("organiser-registrations", f"{event}/aanmeldingen"),
+        ("organiser-registration", f"{event}/aanmeldingen/{registration_id}"),
+        ("organiser-messages", f"{event}/berichten"), ("organiser-attendance", f"{event}/aanwezigheid"),
+        ("organiser-emails", f"{event}/e-mails"),
+        ("organiser-support", "/organiser/ondersteuning"),
+        ("organiser-support-detail", f"/organiser/ondersteuning/{support_id}"),
+        ("organiser-audit", "/organiser/audit"), ("organiser-message-form", f"{event}/berichten/nieuw"),
+    ]:
+        pages.get(name, url)
+    draft = pages.submitted(f"{event}/berichten/nieuw", {"segment": "confirmed", "role": "",
+                                                         "subject": "Uitleg", "body": "Beste {voornaam},"})
+    pages.get("organiser-message-preview", draft)
+
+
+def mail_parts(pages: Pages, slug: str, event, smtp) -> None:
+    """The HTML part of every e-mail to registrants as the organiser's preview serves it, and of the mail sent."""
+    for preview in previews(event):
+        pages.get(f"mail-{preview.kind}", f"/organiser/events/{slug}/e-mails/{preview.kind}/opgemaakt")
+    send_due()
+    assert len(smtp.messages) >= 3  # the confirmation, and the support request's two
+    for number, message in enumerate(smtp.messages):
+        path = pages.folder / f"sent-{number}.html"
+        path.write_text(message.get_body(("html",)).get_content(), encoding="utf-8")
+        pages.files.append(path)
+
+
+def too_many_requests(pages: Pages, schema: str) -> None:
+    """The page a client gets once it went over a rate limit."""
+    limited = make_app(schema, RATELIMIT_ENABLED=True, RATELIMIT_TOKEN="1 per minute")
+    try:
+        limited.test_client().get("/r/onbekend")
+        pages.keep("too-many-requests", limited.test_client().get("/r/onbekend"), status=429)
+    finally:
+        with limited.app_context():
+            db.engine.dispose()  # its own connection pool, apart from the test's app
+
+
+def test_every_page_and_e_mail_is_valid_html(client, event, organiser, schema, smtp, tmp_path):
+    pages = Pages(client, tmp_path)
+    public_pages(pages, event.slug)
+    support_pages(pages)
+    organiser_pages(pages, event.slug)
+    mail_parts(pages, event.slug, event, smtp)
+    too_many_requests(pages, schema)
+    errors = html_errors(pages.files)
+    assert not errors, "\n".join(errors)
+
+
+def test_the_checker_reports_a_duplicate_id(tmp_path):
+    """Negative control: a page with two elements of one id is reported."""
+    page = tmp_path / "duplicate.html"
+    page.write_text('<!doctype html><html lang="nl"><head><title>Proef</title></head><body>'
+                    '<input id="csrf_token" name="a"><input id="csrf_token" name="b"></body></html>')
+    errors = html_errors([page])
+    assert any("duplicate.html" in error and "Duplicate ID" in error for error in errors), errors
