@@ -218,8 +218,6 @@ def event(app):
     return event
 
 
-
-
 @pytest.fixture
 def organiser(app):
     """An organiser account (not logged in)."""

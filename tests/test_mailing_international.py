@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import smtplib
+import socket
 from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
@@ -10,10 +13,11 @@ from email.parser import BytesParser
 from sqlalchemy import select
 
 from conftest import NOW, deliver, post_registration
+from webinar import cli
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.mailing.services import queue_mail
-from webinar.mailing.worker import NO_SMTPUTF8
+from webinar.mailing.worker import NO_SMTPUTF8, send_due
 
 SENDER = "bijeenkomsten@example.org"
 ZOE = "zoë.de.wït@example.nl"
@@ -134,3 +138,30 @@ def test_an_unexpected_error_while_sending_one_row_leaves_the_others(client, eve
     frozen.move_to(NOW + timedelta(minutes=1))
     assert deliver().sent == 1
     assert sorted(rcpt for _, [rcpt] in smtp.envelopes) == ["a@example.org", "b@example.org", "c@example.org"]
+
+
+def test_a_fault_outside_any_one_row_ends_the_pass_not_the_worker(client, event, smtp, runner, monkeypatch):
+    """A pass that fails as a whole (a bug in the planning sweep, say) is logged; the next pass sends."""
+    post_registration(client, event)
+    passes = []
+
+    def failing_once():
+        passes.append(len(passes) + 1)
+        if len(passes) == 1:
+            raise RuntimeError("planning kapot")
+        result = send_due()
+        os.kill(os.getpid(), signal.SIGTERM)  # the worker's own handler ends the loop
+        return result
+
+    monkeypatch.setattr(cli, "send_due", failing_once)
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        result = runner.invoke(args=["mail", "worker", "--interval", "0.05"])
+    finally:
+        signal.signal(signal.SIGTERM, before)
+        socket.setdefaulttimeout(None)
+    assert result.exit_code == 0, result.output
+    assert "onverwachte fout: RuntimeError: planning kapot" in result.output
+    assert "mail worker: weer in orde" in result.output and "stopped" in result.output
+    assert passes == [1, 2]
+    assert [m["To"].addresses[0].addr_spec for m in smtp.messages] == ["anna.vandenberg@example.org"]

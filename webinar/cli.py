@@ -28,11 +28,12 @@ from .mailing.worker import (
     database_problem,
     forget_transaction,
     send_due,
-    wait_after_database_errors,
+    wait_after_failed_passes,
 )
 from .organiser.services import create_organiser
 from .privacy.commands import privacy_cli
 
+log = logging.getLogger(__name__)
 
 MOMENT_LABELS = {
     "reminder": "herinnering",
@@ -235,7 +236,7 @@ def worker_command(interval):
         while not stopping:
             problem = _worker_pass(recovering=failures > 0)
             failures = failures + 1 if problem else 0
-            wait = wait_after_database_errors(interval, failures) if problem else interval
+            wait = wait_after_failed_passes(interval, failures) if problem else interval
             if problem:
                 click.echo(f"mail worker: {problem}; opnieuw over {wait:g} s", err=True)
             deadline = clock.monotonic() + wait
@@ -247,7 +248,7 @@ def worker_command(interval):
 
 
 def _worker_pass(recovering: bool) -> str:
-    """One pass of the worker; a database error comes back as one line instead of ending the loop."""
+    """One pass of the worker; a failed pass comes back as one line instead of ending the loop."""
     try:
         result = send_due()
     except DBAPIError as error:
@@ -255,8 +256,14 @@ def _worker_pass(recovering: bool) -> str:
         # back): keep the worker and try again later instead of exiting.
         forget_transaction()
         return database_problem(error)
+    except Exception as error:
+        # A fault outside any one row (the planning sweep, a bug) must not stop
+        # every join link after it: keep the traceback in the log, try again later.
+        log.exception("mail worker: onverwachte fout in een ronde")
+        forget_transaction()
+        return f"onverwachte fout: {type(error).__name__}: {error}"
     if recovering:
-        click.echo("mail worker: database weer bereikbaar")
+        click.echo("mail worker: weer in orde")
     if result.claimed or result.scheduled:
         _report(result)
     return ""

@@ -44,8 +44,8 @@ log = logging.getLogger(__name__)
 
 #: minutes to wait before the next try after the 1st, 2nd, ... temporary failure
 BACKOFF_MINUTES = (1, 5, 15, 60)
-#: the longest wait between passes while the database keeps failing
-DATABASE_WAIT_SECONDS = 60
+#: the longest wait between passes while passes keep failing (database down, a fault)
+FAILED_PASS_WAIT_SECONDS = 60
 #: the error kept on a row whose address holds a line break
 LINE_BREAK = "niet verstuurd: regeleinde in adres of onderwerp"
 #: the error kept on a row whose local part is not ASCII, when the server lacks SMTPUTF8
@@ -354,6 +354,6 @@ def forget_transaction() -> None:
     db.session.remove()
 
 
-def wait_after_database_errors(interval: float, failures: int) -> float:
+def wait_after_failed_passes(interval: float, failures: int) -> float:
     """Seconds to the next pass after `failures` failed passes in a row: doubling, capped."""
-    return max(interval, min(interval * 2 ** (failures - 1), DATABASE_WAIT_SECONDS))
+    return max(interval, min(interval * 2 ** (failures - 1), FAILED_PASS_WAIT_SECONDS))
