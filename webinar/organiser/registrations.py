@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..database import restart_as_write, utcnow, writes_late
 from ..events.models import Event
 from ..extensions import db
 from ..registration.forms import DetailsForm, EmptyForm
@@ -18,7 +19,17 @@ from ..registration.services import (
 )
 from .blueprint import bp, event_or_404
 from .queries import Filters, registrations_query
-from .registrations_import import HEADERS, CsvProblem, ImportForm, import_rows, read_rows
+from .registrations_import import (
+    HEADERS,
+    Candidate,
+    CsvProblem,
+    ImportForm,
+    ImportReport,
+    check_rows,
+    chunks,
+    read_rows,
+    store_chunk,
+)
 from .registrations_services import (
     add_registration,
     attendance_of,
@@ -30,10 +41,13 @@ from .registrations_services import (
     roles_in_use,
 )
 from .services import audit
+from ..uploads import large_upload
 
 PER_PAGE = 50
 _TAKEN = "Dit e-mailadres is al aangemeld voor deze bijeenkomst."
 _FINISHED = "Deze bijeenkomst is voorbij of geannuleerd; aanmeldingen veranderen kan niet meer."
+_CLOSED_MEANWHILE = "Niet opgeslagen: de bijeenkomst is tijdens het importeren voorbij gegaan of geannuleerd"
+_NOT_STORED = "Niet opgeslagen door een storing; importeer het bestand opnieuw"
 
 
 def _lock() -> bool:
@@ -201,6 +215,8 @@ def _added_message(registration: Registration) -> str:
 
 
 @bp.route("/events/<slug>/aanmeldingen/importeren", methods=["GET", "POST"])
+@writes_late
+@large_upload
 def registrations_import(slug: str):
     """Import a CSV list; the answer is the report of rows taken and refused."""
     event = event_or_404(slug)
@@ -208,16 +224,17 @@ def registrations_import(slug: str):
     if form.validate_on_submit():
         try:
             rows, ignored = read_rows(form.file.data.read())
-            report = import_rows(event, rows, lock=_lock())
+            if not changes_allowed(event):
+                raise RegistrationClosed()
         except CsvProblem as problem:
             form.file.errors.append(str(problem))
         except RegistrationClosed:
             form.file.errors.append(_FINISHED)
         else:
+            report = _import(event, rows)
             report.ignored_columns = ignored
-            filename = form.file.data.filename or "bestand"
-            audit(current_user, "registration.import",
-                  f"{filename}: {len(report.taken)} overgenomen, {len(report.refused)} geweigerd", event)
+            restart_as_write(_lock())
+            audit(current_user, "registration.import", _import_summary(form.file.data.filename, report), event)
             db.session.commit()
             flash(f"Import klaar: {len(report.taken)} overgenomen, {len(report.refused)} geweigerd.", "success")
             # The report is the answer itself: refused rows are stored nowhere to show after a redirect.
@@ -225,3 +242,59 @@ def registrations_import(slug: str):
                                    report=report)
     status = 422 if form.errors else 200
     return render_template("organiser/registrations_import.html", event=event, form=form, report=None), status
+
+
+def _import(event: Event, rows: list) -> ImportReport:
+    """Check every row without a lock, then store the good ones group by group, each committed on its own.
+
+    So a public registration never waits for more than one group. When a group
+    fails, its rows are tried one by one: only the rows that fail are refused.
+    """
+    now, lock = utcnow(), _lock()
+    candidates, report = check_rows(event, rows)
+    db.session.rollback()  # end the read transaction before the writes
+    groups = chunks(candidates)
+    for index, group in enumerate(groups):
+        try:
+            taken, refused = _store(event, group, now, lock)
+        except RegistrationClosed:
+            report.refused += [(c.number, c.name, [_CLOSED_MEANWHILE]) for rest in groups[index:] for c in rest]
+            break
+        except Exception:  # noqa: BLE001 - logged; the organiser is told which rows were stored
+            current_app.logger.exception("import into %s: a group of %d rows failed", event.slug, len(group))
+            report.interrupted = True
+            taken, refused = _store_one_by_one(event, group, now, lock)
+        report.taken += taken
+        report.refused += refused
+    report.refused.sort(key=lambda row: row[0])
+    return report
+
+
+def _store(event: Event, group: list[Candidate], now, lock: bool):
+    """One group in its own write transaction: (taken, refused). Rolls back and re-raises on failure."""
+    restart_as_write(lock)
+    try:
+        result = store_chunk(event, group, now=now, lock=lock)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return result
+
+
+def _store_one_by_one(event: Event, group: list[Candidate], now, lock: bool):
+    taken, refused = [], []
+    for candidate in group:
+        try:
+            one_taken, one_refused = _store(event, [candidate], now, lock)
+        except Exception:  # noqa: BLE001 - this row alone is refused, and logged
+            current_app.logger.exception("import into %s: row %d not stored", event.slug, candidate.number)
+            one_taken, one_refused = [], [(candidate.number, candidate.name, [_NOT_STORED])]
+        taken += one_taken
+        refused += one_refused
+    return taken, refused
+
+
+def _import_summary(filename: str | None, report: ImportReport) -> str:
+    summary = f"{filename or 'bestand'}: {len(report.taken)} overgenomen, {len(report.refused)} geweigerd"
+    return summary + (" (opslaan deels mislukt)" if report.interrupted else "")
