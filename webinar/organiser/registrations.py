@@ -19,16 +19,16 @@ from ..registration.services import (
 )
 from .blueprint import bp, event_or_404
 from .queries import Filters, registrations_query
+from .imports import write_in_groups
 from .registrations_import import (
     HEADERS,
-    Candidate,
+    NOT_STORED,
     CsvProblem,
     ImportForm,
     ImportReport,
     check_rows,
-    chunks,
     read_rows,
-    store_chunk,
+    store_group,
 )
 from .registrations_services import (
     add_registration,
@@ -46,8 +46,6 @@ from ..uploads import large_upload
 PER_PAGE = 50
 _TAKEN = "Dit e-mailadres is al aangemeld voor deze bijeenkomst."
 _FINISHED = "Deze bijeenkomst is voorbij of geannuleerd; aanmeldingen veranderen kan niet meer."
-_CLOSED_MEANWHILE = "Niet opgeslagen: de bijeenkomst is tijdens het importeren voorbij gegaan of geannuleerd"
-_NOT_STORED = "Niet opgeslagen door een storing; importeer het bestand opnieuw"
 
 
 def _lock() -> bool:
@@ -245,54 +243,18 @@ def registrations_import(slug: str):
 
 
 def _import(event: Event, rows: list) -> ImportReport:
-    """Check every row without a lock, then store the good ones group by group, each committed on its own.
-
-    So a public registration never waits for more than one group. When a group
-    fails, its rows are tried one by one: only the rows that fail are refused.
-    """
+    """Check every row without a lock, then store the good ones in groups (see organiser/imports.py)."""
     now, lock = utcnow(), _lock()
     candidates, report = check_rows(event, rows)
-    db.session.rollback()  # end the read transaction before the writes
-    groups = chunks(candidates)
-    for index, group in enumerate(groups):
-        try:
-            taken, refused = _store(event, group, now, lock)
-        except RegistrationClosed:
-            report.refused += [(c.number, c.name, [_CLOSED_MEANWHILE]) for rest in groups[index:] for c in rest]
-            break
-        except Exception:  # noqa: BLE001 - logged; the organiser is told which rows were stored
-            current_app.logger.exception("import into %s: a group of %d rows failed", event.slug, len(group))
-            report.interrupted = True
-            taken, refused = _store_one_by_one(event, group, now, lock)
+    written = write_in_groups(candidates, lambda group: store_group(event, group, now=now, lock=lock), lock=lock)
+    for taken, refused in written.results:
         report.taken += taken
         report.refused += refused
+    report.refused += [(candidate.number, candidate.name, [NOT_STORED]) for candidate in written.failed]
+    report.taken.sort(key=lambda row: row[0])
     report.refused.sort(key=lambda row: row[0])
+    report.interrupted = written.retried
     return report
-
-
-def _store(event: Event, group: list[Candidate], now, lock: bool):
-    """One group in its own write transaction: (taken, refused). Rolls back and re-raises on failure."""
-    restart_as_write(lock)
-    try:
-        result = store_chunk(event, group, now=now, lock=lock)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return result
-
-
-def _store_one_by_one(event: Event, group: list[Candidate], now, lock: bool):
-    taken, refused = [], []
-    for candidate in group:
-        try:
-            one_taken, one_refused = _store(event, [candidate], now, lock)
-        except Exception:  # noqa: BLE001 - this row alone is refused, and logged
-            current_app.logger.exception("import into %s: row %d not stored", event.slug, candidate.number)
-            one_taken, one_refused = [], [(candidate.number, candidate.name, [_NOT_STORED])]
-        taken += one_taken
-        refused += one_refused
-    return taken, refused
 
 
 def _import_summary(filename: str | None, report: ImportReport) -> str:

@@ -17,7 +17,7 @@ from ..events.services import lock_event
 from ..extensions import db
 from ..registration.forms import DetailsForm
 from ..registration.models import ORGANISATION_TYPES, STATUS_LABELS, Registration, RegistrationStatus
-from ..registration.services import Details, RegistrationClosed, normalize_email, register_many
+from ..registration.services import Details, normalize_email, register_many
 from .registrations_services import changes_allowed
 
 #: DetailsForm field -> the column's name in the header (any case)
@@ -37,9 +37,6 @@ COLUMNS = {header: name for name, header in HEADERS.items()} | {
     "emailadres": "email", "e-mail": "email", "email": "email",
 }
 REQUIRED = ("first_name", "last_name", "email", "organisation", "role")
-#: rows stored per write transaction: the event's lock is held for one group at a time,
-#: so a public registration waits for at most one group (tens of milliseconds)
-CHUNK_ROWS = 500
 
 
 class ImportForm(FlaskForm):
@@ -63,6 +60,10 @@ class ImportReport:
     ignored_columns: list[str] = field(default_factory=list)
     #: whether storing went wrong for some rows (they are refused; the rest is stored)
     interrupted: bool = False
+
+
+CLOSED_MEANWHILE = "Niet opgeslagen: de bijeenkomst is tijdens het importeren voorbij gegaan of geannuleerd"
+NOT_STORED = "Niet opgeslagen door een storing; importeer het bestand opnieuw"
 
 
 def read_rows(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
@@ -166,7 +167,7 @@ def check_rows(event: Event, rows: list[tuple[int, dict[str, str]]]) -> tuple[li
     """Check every row as the public form would, and against the file and the stored registrations.
 
     Takes no lock: it only reads. Addresses registered while the rows are
-    stored are caught again by `store_chunk`, under the event's lock.
+    stored are caught again by `store_group`, under the event's lock.
     """
     report, seen, candidates = ImportReport(), {}, []
     registered = _registered_addresses(event)
@@ -199,31 +200,26 @@ def _already_registered(status: RegistrationStatus) -> str:
     return f"Staat al aangemeld ({STATUS_LABELS[status].lower()})"
 
 
-def chunks(candidates: list[Candidate], size: int = CHUNK_ROWS) -> list[list[Candidate]]:
-    """The candidates in groups of `size`, each stored in a transaction of its own."""
-    return [candidates[start:start + size] for start in range(0, len(candidates), size)]
-
-
-def store_chunk(
-    event: Event, chunk: list[Candidate], *, now: datetime, lock: bool = True
+def store_group(
+    event: Event, group: list[Candidate], *, now: datetime, lock: bool = True
 ) -> tuple[list[tuple[int, str, str, str]], list[tuple[int, str, list[str]]]]:
     """Register a group of checked rows under the event's lock: (taken, refused), as in ImportReport.
 
     Places are counted again for each group, so capacity holds across groups
-    and against public registrations in between. Raises RegistrationClosed
-    when the event is over or cancelled. Flushes, never commits.
+    and against public registrations in between. Once the event is over or
+    cancelled, the rows are refused. Flushes, never commits.
     """
     lock_event(event, lock)
     if not changes_allowed(event, now):
-        raise RegistrationClosed()
+        return [], [(candidate.number, candidate.name, [CLOSED_MEANWHILE]) for candidate in group]
     current = {
         registration.email_normalized: registration
         for registration in db.session.scalars(select(Registration).where(
             Registration.event_id == event.id,
-            Registration.email_normalized.in_([candidate.address for candidate in chunk])))
+            Registration.email_normalized.in_([candidate.address for candidate in group])))
     }
     refused, fresh = [], []
-    for candidate in chunk:
+    for candidate in group:
         known = current.get(candidate.address)
         if known is not None and known.status != RegistrationStatus.cancelled:
             refused.append((candidate.number, candidate.name, [_already_registered(known.status)]))
