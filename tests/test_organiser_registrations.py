@@ -456,7 +456,7 @@ def test_import_needs_a_file_and_refuses_large_ones(organiser_client, app, event
 def test_a_row_that_cannot_be_stored_is_refused_and_the_rest_is_stored(organiser_client, event, monkeypatch):
     event.capacity = None
     db.session.commit()
-    rows = "".join(f"Lid;Persoon {n};lid{n}@example.org;OBS De Linde;Schoolleider\n" for n in range(1, 1201))
+    rows = "".join(f"Lid;Persoon {n};lid{n}@example.org;OBS De Linde;Schoolleider\n" for n in range(1, 1201))  # 6 groups
     content = ("voornaam;achternaam;e-mailadres;organisatie;rol\n" + rows).encode()
     queue = registration_services.notify_registered_many
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, or_, select
+from sqlalchemy.orm import lazyload
 
 from ..database import dialect_insert
 from ..dutch import date as dutch_date
@@ -141,7 +142,9 @@ def match_report(event: Event, report: Report) -> ImportResult:
         )
     registrations = {
         registration.email_normalized: registration
-        for registration in db.session.scalars(select(Registration).where(Registration.event_id == event.id))
+        for registration in db.session.scalars(
+            # Not joined to the event for each row: all of them belong to this one.
+            select(Registration).where(Registration.event_id == event.id).options(lazyload(Registration.event)))
     }
     result = ImportResult()
     for row in report.rows:

@@ -9,17 +9,22 @@ the caller tells the organiser which ones.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from flask import current_app
 
-from ..database import restart_as_write
+from ..database import is_sqlite, restart_as_write
 from ..extensions import db
 
-#: rows per write transaction: tens of milliseconds of lock on this machine (docs/benchmarks.md)
-GROUP_ROWS = 500
+#: rows per write transaction: some tens of milliseconds of lock each on a 2-core machine (docs/benchmarks.md)
+GROUP_ROWS = 200
+#: seconds between groups on SQLite. Writers waiting there for the lock do not queue: they sleep
+#: and try again (1, 2, 5, ... up to 100 ms apart), so without a pause the import would take the
+#: lock again before any of them woke up. (PostgreSQL queues waiters on the event's row in order.)
+SQLITE_PAUSE = 0.05
 
 Item = TypeVar("Item")
 
@@ -38,6 +43,8 @@ def write_in_groups(items: list[Item], write: Callable[[list[Item]], object], *,
     """Call `write` for each group of items and commit it; a group that fails is tried again row by row."""
     written: Written[Item] = Written()
     for start in range(0, len(items), GROUP_ROWS):
+        if start and is_sqlite():
+            time.sleep(SQLITE_PAUSE)
         group = items[start:start + GROUP_ROWS]
         try:
             written.results.append(_committed(write, group, lock))

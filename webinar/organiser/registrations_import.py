@@ -171,9 +171,11 @@ def check_rows(event: Event, rows: list[tuple[int, dict[str, str]]]) -> tuple[li
     """
     report, seen, candidates = ImportReport(), {}, []
     registered = _registered_addresses(event)
+    # One form, filled again for each row: building a form costs as much as checking it.
+    form = DetailsForm(event, formdata=MultiDict(), meta={"csrf": False})
     for number, raw in rows:
         values = _prepared(event, raw)
-        form = DetailsForm(event, formdata=MultiDict(values), meta={"csrf": False})
+        form.process(MultiDict(values))
         reasons = [] if form.validate() else _reasons(form, values)
         address = normalize_email(form.email.data or "")
         if not reasons and address in seen:
