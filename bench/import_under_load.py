@@ -17,17 +17,19 @@ Then, in this order:
    token and cookie, then POST the form; the POST is timed) while the
    organiser uploads a CSV of ROWS new registrants to the same event; the
    clients stop when the import has answered;
-2. without import: the same clients make as many registrations again, with
-   nothing else going on;
-3. Teams and Zoom: the same as 1, while the organiser uploads a Teams report
-   (UTF-16, tabs) and then a Zoom export of ROWS participants to the second event.
+2. without import: right after, the same clients make as many registrations
+   again, with nothing else going on (so that both see the same load from the
+   rest of the machine);
+3. Teams and Zoom: the same as 1 and 2, while the organiser uploads a Teams
+   report (UTF-16, tabs), and then a Zoom export, of ROWS participants to the
+   second event.
 
 It prints each import's time and the registrations' p50/p99 next to those
 without an import, as a ratio, and checks the database: every registrant of
 the file and every public registration stored once with one confirmation in
 the outbox, and ROWS attendance rows per report. Targets: the registrant
-import under 60 s and without a 500; the registrations' p99 during it under
-twice the p99 without it. Every phase stops starting requests after
+import under 60 s and without a 500; the registrations' p99 during each
+import under twice the p99 without it. Every phase stops starting requests after
 --max-seconds; the script exits 1 when a target or a check fails.
 """
 
@@ -286,25 +288,24 @@ def parse_args():
 
 
 def measure(url: str, directory: Path, ids: dict[str, int], starts: datetime, args) -> tuple[bool, Registrants]:
-    """The three phases against one server; whether the timing targets are met."""
+    """Each import under load, then the same number of registrations without it; whether the targets are met."""
     env = server_env(url, directory / "instance")
     with gunicorn("wsgi:app", env, workers=args.workers, threads=1, extra=("--timeout", "30")) as base:
-        people, http = Registrants(base), logged_in(base)
+        people, http, ok = Registrants(base), logged_in(base), True
         register_until(people, args.clients, lambda: people.next >= 2 * args.clients,
                        time.monotonic() + args.max_seconds, "warm-up")
-        form = f"/organiser/events/{SLUG}/aanmeldingen/importeren"
-        registrants = Upload("registrant import", form, form, "file", registrants_csv(args.rows),
-                             f"Import klaar: {args.rows} overgenomen, 0 geweigerd.")
-        loaded = during(registrants, http, base, people, args)
-        quiet = alone(people, args, len(loaded.latencies) + len(loaded.errors))
-        ok = compare(registrants, loaded, quiet, args.rows)
-        ok = ok and registrants.ok and registrants.seconds < TARGET_IMPORT_SECONDS
-        page = f"/organiser/events/{REPORT_SLUG}/aanwezigheid"
-        for job in (Upload("Teams report", page, f"{page}/rapport", "report", teams_report(args.rows, starts),
+        form, page = f"/organiser/events/{SLUG}/aanmeldingen/importeren", f"/organiser/events/{REPORT_SLUG}/aanwezigheid"
+        for job in (Upload("registrant import", form, form, "file", registrants_csv(args.rows),
+                           f"Import klaar: {args.rows} overgenomen, 0 geweigerd."),
+                    Upload("Teams report", page, f"{page}/rapport", "report", teams_report(args.rows, starts),
                            f"Teams: {args.rows} personen gekoppeld, 0 niet gekoppeld"),
                     Upload("Zoom report", page, f"{page}/rapport", "report", zoom_report(args.rows, starts),
                            f"Zoom: {args.rows} personen gekoppeld, 0 niet gekoppeld")):
-            ok = compare(job, during(job, http, base, people, args), quiet, args.rows) and job.ok and ok
+            loaded = during(job, http, base, people, args)
+            # Right after, so that both see the same load from the rest of the machine.
+            quiet = alone(people, args, len(loaded.latencies) + len(loaded.errors))
+            fast = compare(job, loaded, quiet, args.rows)
+            ok = ok and job.ok and fast and (job.name != "registrant import" or job.seconds < TARGET_IMPORT_SECONDS)
         print(f"after: {load_average()}")
     return ok, people
 

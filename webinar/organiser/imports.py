@@ -16,15 +16,16 @@ from typing import Generic, TypeVar
 
 from flask import current_app
 
-from ..database import is_sqlite, restart_as_write
+from ..database import restart_as_write
 from ..extensions import db
 
 #: rows per write transaction: some tens of milliseconds of lock each on a 2-core machine (docs/benchmarks.md)
 GROUP_ROWS = 200
-#: seconds between groups on SQLite. Writers waiting there for the lock do not queue: they sleep
-#: and try again (1, 2, 5, ... up to 100 ms apart), so without a pause the import would take the
-#: lock again before any of them woke up. (PostgreSQL queues waiters on the event's row in order.)
-SQLITE_PAUSE = 0.05
+#: seconds between groups. On SQLite, writers waiting for the lock do not queue: they sleep and
+#: try again (1, 2, 5, ... up to 100 ms apart), so without a pause the import would take the lock
+#: again before any of them woke up. On PostgreSQL waiters on the event's row do queue, but the
+#: import would still keep a core busy; the pause leaves room to the requests that wait for one.
+PAUSE_SECONDS = 0.05
 
 Item = TypeVar("Item")
 
@@ -43,8 +44,8 @@ def write_in_groups(items: list[Item], write: Callable[[list[Item]], object], *,
     """Call `write` for each group of items and commit it; a group that fails is tried again row by row."""
     written: Written[Item] = Written()
     for start in range(0, len(items), GROUP_ROWS):
-        if start and is_sqlite():
-            time.sleep(SQLITE_PAUSE)
+        if start:
+            time.sleep(PAUSE_SECONDS)
         group = items[start:start + GROUP_ROWS]
         try:
             written.results.append(_committed(write, group, lock))
