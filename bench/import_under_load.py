@@ -36,11 +36,13 @@ import under twice the p99 without it. Every phase stops starting requests after
 from __future__ import annotations
 
 import argparse
+import io
+import statistics
 import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -238,6 +240,41 @@ def alone(people: Registrants, args, count: int) -> Run:
                           time.monotonic() + args.max_seconds, "without import")
 
 
+def transaction_times(url: str, rows: int) -> list[float]:
+    """Seconds from BEGIN to COMMIT of each group of a registrant import of ROWS rows, in this process."""
+    from webinar import create_app
+    from webinar.events.services import create_event
+    from webinar.extensions import db
+    from webinar.organiser import imports
+
+    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
+    times, committed = [], imports._committed
+
+    def timed(*args):
+        started = time.perf_counter()
+        try:
+            return committed(*args)
+        finally:
+            times.append(time.perf_counter() - started)
+
+    with app.app_context():
+        starts = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=30)
+        create_event(slug="stille-bijeenkomst", title="Stil", starts_at=starts, ends_at=starts + timedelta(hours=1))
+        db.session.commit()
+        client = app.test_client()
+        client.post("/organiser/login", data={"email": ORGANISER, "password": PASSWORD})
+        imports._committed = timed  # a timer around the one place that opens and commits a group
+        try:
+            client.post("/organiser/events/stille-bijeenkomst/aanmeldingen/importeren",
+                        data={"file": (io.BytesIO(registrants_csv(rows).replace(b"@import.", b"@stil.")), "l.csv")},
+                        content_type="multipart/form-data")
+        finally:
+            imports._committed = committed
+        db.session.remove()
+        db.engine.dispose()
+    return times
+
+
 # --- report and checks -------------------------------------------------------------------
 
 
@@ -318,6 +355,9 @@ def main() -> int:
               f"{args.clients} clients, gunicorn --workers {args.workers} --timeout 30")
         print(f"before: {load_average()}")
         ok, people = measure(url, directory, ids, starts, args)
+        times = sorted(transaction_times(url, args.rows))
+        print(f"write transactions of a {args.rows}-row registrant import on its own: {len(times)}, "
+              f"median {statistics.median(times) * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")
         problems = check(url, ids, args.rows, people)
     print("database check: " + ("PROBLEMS" if problems else
                                  "each row and registration stored once, one confirmation each, every report recorded"))
