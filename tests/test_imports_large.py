@@ -97,6 +97,7 @@ def test_a_report_of_10000_records_each_registrant_once(organiser_client, event,
     assert audit_summaries("attendance.import") == ["10000 gekoppeld, 0 niet gekoppeld"]
 
 
+@pytest.mark.slow
 def test_a_public_registration_goes_through_between_two_groups(organiser_client, event, live_server, monkeypatch):
     event.capacity = None
     db.session.commit()

@@ -17,9 +17,10 @@ from ..registration.services import (
     update_details,
     waiting_position,
 )
+from ..uploads import large_upload
 from .blueprint import bp, event_or_404
-from .queries import Filters, registrations_query
 from .imports import write_in_groups
+from .queries import Filters, registrations_query
 from .registrations_import import (
     HEADERS,
     NOT_STORED,
@@ -41,7 +42,6 @@ from .registrations_services import (
     roles_in_use,
 )
 from .services import audit
-from ..uploads import large_upload
 
 PER_PAGE = 50
 _TAKEN = "Dit e-mailadres is al aangemeld voor deze bijeenkomst."

@@ -40,7 +40,7 @@ REQUIRED = ("first_name", "last_name", "email", "organisation", "role")
 
 
 class ImportForm(FlaskForm):
-    """The upload; its size is limited by MAX_CONTENT_LENGTH."""
+    """The upload; its size is limited by IMPORT_MAX_BYTES (see webinar/uploads.py)."""
 
     file = FileField("CSV-bestand", [FileRequired("Kies een CSV-bestand.")])
 
