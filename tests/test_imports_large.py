@@ -11,6 +11,7 @@ from helpers import add_confirmed, registrant_csv, teams_participants, zoom_part
 from webinar.attendance.models import Attendance, AttendanceSource
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
+from webinar.organiser import attendance as attendance_views
 from webinar.organiser import imports
 from webinar.organiser.models import AuditEntry
 from webinar.registration.models import Registration, RegistrationStatus
@@ -122,3 +123,25 @@ def test_a_public_registration_goes_through_between_two_groups(organiser_client,
     stored = statuses()
     assert len(stored) == rows + 1 and "tussendoor@example.org" in stored
     assert len(mails_per_registration("confirmation")) == rows + 1
+
+
+def test_a_report_line_that_cannot_be_stored_is_listed_and_the_rest_recorded(organiser_client, event, monkeypatch):
+    addresses = add_confirmed(event.id, 3 * imports.GROUP_ROWS, NOW)
+    record = attendance_views.record_report_rows
+
+    def fails_for_one(event, lines):
+        if any(registration.email == addresses[250] for registration, _ in lines):
+            raise RuntimeError("de schijf is vol")
+        return record(event, lines)
+
+    monkeypatch.setattr(attendance_views, "record_report_rows", fails_for_one)
+    response = upload(organiser_client, REPORT, "report", zoom_participants(addresses))
+    assert response.status_code == 200
+    assert f"Zoom: {3 * imports.GROUP_ROWS - 1} personen gekoppeld, 0 niet gekoppeld." in page(response)
+    assert "Van 1 persoon is de aanwezigheid niet vastgelegd" in page(response)
+    assert f"Deelnemer Nummer 00250 ({addresses[250]})" in page(response).split('id="failed"')[1]
+    db.session.rollback()
+    recorded = set(db.session.scalars(select(Registration.email).join(Attendance.registration)))
+    assert recorded == set(addresses) - {addresses[250]}
+    assert audit_summaries("attendance.import") == [
+        f"{3 * imports.GROUP_ROWS - 1} gekoppeld, 0 niet gekoppeld, 1 niet vastgelegd door een storing"]
