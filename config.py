@@ -111,6 +111,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 1024 * 1024
+    #: the organiser's imports (registrants, attendance reports): a Teams report of
+    #: 10,000 people is about 3 MB in UTF-16
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))
 
 
 class DevelopmentConfig(Config):

@@ -101,6 +101,28 @@ def server_env(database: str, instance: Path) -> dict:
     }
 
 
+def add_load_arguments(parser, *, clients: int, max_clients: int, max_seconds: float) -> None:
+    """--clients, --max-seconds, --workers and --database-url, as the load benchmarks take them."""
+    parser.add_argument("--clients", type=int, default=clients, help=f"concurrent clients (at most {max_clients})")
+    parser.add_argument("--max-seconds", type=float, default=max_seconds, help="stop starting new requests after this")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL server (a database of its own is made)")
+
+
+def bound_load_arguments(args, *, max_clients: int) -> None:
+    """Keep --clients and --max-seconds within what a shared machine can take."""
+    args.clients = max(1, min(args.clients, max_clients))
+    args.max_seconds = max(1.0, min(args.max_seconds, 300.0))
+
+
+def verdict(ok: bool, problems: list[str]) -> int:
+    """Print the problems found and whether the targets are met; the exit status."""
+    for problem in problems:
+        print(f"  {problem}")
+    print(f"targets: {'met' if ok and not problems else 'NOT met'}")
+    return 0 if ok and not problems else 1
+
+
 def load_average() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 

@@ -36,12 +36,13 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import smtplib
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, timezone
 from email import policy
 from email.message import EmailMessage
@@ -201,6 +202,23 @@ def fresh_database(url: str | None, directory: Path):
         admin.dispose()
 
     return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+@contextmanager
+def throwaway_database(url: str | None, prefix: str):
+    """(folder, SQLAlchemy URL): a temporary folder holding the app's instance folder, and fresh_database's
+    database; both removed afterwards."""
+    sys.path.insert(0, str(ROOT))
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["WEBINAR_INSTANCE_DIR"] = str(directory / "instance")
+    try:
+        database, drop = fresh_database(url, directory)
+        try:
+            yield directory, database
+        finally:
+            drop()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def add_event_and_registrations(count: int, starts: datetime, registered: datetime) -> int:

@@ -28,21 +28,18 @@ Every phase stops starting requests after --max-seconds.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from http_load import (
-    ROOT, Run, gunicorn, load_average, open_form, phase, server_cpu, server_env, submit_form, visitors_for,
+    ROOT, Run, add_load_arguments, bound_load_arguments, gunicorn, load_average, open_form, phase, server_cpu,
+    server_env, submit_form, verdict, visitors_for,
 )
-from mail_throughput import fresh_database  # a SQLite file, or a PostgreSQL database of its own
+from mail_throughput import throwaway_database  # a SQLite file, or a PostgreSQL database of its own
 
 APP_SLUG = "drukke-bijeenkomst"
 BASELINE_SLUG = "nulmeting"
@@ -171,18 +168,14 @@ def report(side: Side, number: int) -> None:
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (at most 200)")
+    add_load_arguments(parser, clients=50, max_clients=200, max_seconds=60)
     parser.add_argument("--count", type=int, default=1000, help="registrations per side (at most 20000)")
-    parser.add_argument("--max-seconds", type=float, default=60, help="stop starting new registrations after this")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers, both sides")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker, both sides")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per side, alternating (at most 10)")
-    parser.add_argument("--database-url", default=None, help="PostgreSQL server (a database of its own is made)")
     args = parser.parse_args()
+    bound_load_arguments(args, max_clients=200)
     args.rounds = max(1, min(args.rounds, 10))
-    args.clients = max(1, min(args.clients, 200))
     args.count = max(1, min(args.count, 20000))
-    args.max_seconds = max(1.0, min(args.max_seconds, 300.0))
     return args
 
 
@@ -216,13 +209,7 @@ def summary(app: Side, baseline: Side) -> bool:
 
 def main() -> int:
     args = parse_args()
-    sys.path.insert(0, str(ROOT))
-    directory = Path(tempfile.mkdtemp(prefix="registration-load-"))
-    os.environ["WEBINAR_INSTANCE_DIR"] = str(directory / "instance")
-    with ExitStack() as cleanup:
-        cleanup.callback(shutil.rmtree, directory, ignore_errors=True)
-        url, drop = fresh_database(args.database_url, directory)
-        cleanup.callback(drop)
+    with throwaway_database(args.database_url, "registration-load-") as (directory, url):
         room = (args.count * args.rounds + args.clients) * 2
         ids = migrate_and_seed(url, {APP_SLUG: room, BASELINE_SLUG: room})
         env = server_env(url, directory / "instance")
@@ -237,10 +224,7 @@ def main() -> int:
     ok = summary(app, baseline)
     print(f"database check: {len(app.submitted)} + {len(baseline.submitted)} submitted; "
           f"{'each stored once, one confirmation each' if not problems else 'PROBLEMS'}")
-    for problem in problems:
-        print(f"  {problem}")
-    print(f"targets: {'met' if ok and not problems else 'NOT met'}")
-    return 0 if ok and not problems else 1
+    return verdict(ok, problems)
 
 
 if __name__ == "__main__":

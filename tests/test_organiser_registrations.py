@@ -435,39 +435,54 @@ def test_import_refuses_files_it_cannot_read(organiser_client, event, content, m
     assert db.session.scalar(select(func.count(Registration.id))) == 0
 
 
-def test_import_needs_a_file_and_refuses_large_ones(organiser_client, event):
+def test_import_needs_a_file_and_refuses_large_ones(organiser_client, app, event):
     response = organiser_client.post(f"{BASE}/importeren", data={}, content_type="multipart/form-data")
     assert response.status_code == 422 and "Kies een CSV-bestand." in text(response)
-    # Encoded by hand: the test client would spool a large upload to a file it never closes.
-    body = (b'--grens\r\nContent-Disposition: form-data; name="file"; filename="groot.csv"\r\n\r\n'
-            + b"x" * (1024 * 1024) + b"\r\n--grens--\r\n")
-    too_large = organiser_client.post(f"{BASE}/importeren", data=body,
+
+    def body(size: int) -> bytes:
+        # Encoded by hand: the test client would spool a large upload to a file it never closes.
+        return (b'--grens\r\nContent-Disposition: form-data; name="file"; filename="groot.csv"\r\n\r\n'
+                + b"x" * size + b"\r\n--grens--\r\n")
+
+    limit = app.config["IMPORT_MAX_BYTES"]
+    read = organiser_client.post(f"{BASE}/importeren", data=body(2 * 1024 * 1024),
+                                 content_type="multipart/form-data; boundary=grens")
+    assert read.status_code == 422 and "kon niet als CSV-bestand worden gelezen" in text(read)  # read, not refused
+    too_large = organiser_client.post(f"{BASE}/importeren", data=body(limit),
                                       content_type="multipart/form-data; boundary=grens")
     assert too_large.status_code == 413 and "Te veel gegevens" in text(too_large)
 
 
-def test_import_stores_nothing_when_it_breaks_halfway(organiser_client, event, monkeypatch):
+def test_a_row_that_cannot_be_stored_is_refused_and_the_rest_is_stored(organiser_client, event, monkeypatch):
     event.capacity = None
     db.session.commit()
-    rows = "".join(f"Lid;Persoon {n};lid{n}@example.org;OBS De Linde;Schoolleider\n" for n in range(1, 501))
+    rows = "".join(f"Lid;Persoon {n};lid{n}@example.org;OBS De Linde;Schoolleider\n" for n in range(1, 1201))  # 6 groups
     content = ("voornaam;achternaam;e-mailadres;organisatie;rol\n" + rows).encode()
-    calls = []
-    queue = registration_services.notify_registered
+    queue = registration_services.notify_registered_many
 
-    def breaks_at_400(registration):
-        calls.append(registration)
-        if len(calls) == 400:
+    def fails_for_lid_700(registrations):
+        if any(registration.email == "lid700@example.org" for registration in registrations):
             raise RuntimeError("de schijf is vol")
-        return queue(registration)
+        return queue(registrations)
 
-    monkeypatch.setattr(registration_services, "notify_registered", breaks_at_400)
-    with pytest.raises(RuntimeError):
-        upload(organiser_client, content)
-    db.session.rollback()
-    assert len(calls) == 400
-    assert db.session.scalar(select(func.count(Registration.id))) == 0
-    assert db.session.scalar(select(func.count(OutgoingMail.id))) == 0
-    assert audit_actions() == []
+    monkeypatch.setattr(registration_services, "notify_registered_many", fails_for_lid_700)
+    response = upload(organiser_client, content)
+    assert response.status_code == 200
+    assert "Import klaar: 1199 overgenomen, 1 geweigerd." in text(response)
+    assert "Bij het opslaan ging iets mis." in text(response)
+    assert report_rows(response, "geweigerd") == {
+        701: ["Lid Persoon 700", "Niet opgeslagen door een storing; importeer het bestand opnieuw"]}
+    stored = set(db.session.scalars(select(Registration.email)))
+    assert len(stored) == 1199 and "lid700@example.org" not in stored
+    per_address = dict(db.session.execute(
+        select(OutgoingMail.recipient, func.count(OutgoingMail.id)).group_by(OutgoingMail.recipient)).all())
+    assert per_address == {address: 1 for address in stored}
+    assert audit_actions() == ["registration.import"]
+
+    monkeypatch.undo()  # the fault is gone
+    again = upload(organiser_client, content)  # the organiser imports the same file again, as told
+    assert "Import klaar: 1 overgenomen, 1199 geweigerd." in text(again)
+    assert db.session.scalar(select(func.count(OutgoingMail.id))) == 1200
 
 
 # Only for organisers

@@ -31,6 +31,7 @@ from .registration.views import bp as registration_bp
 from .support import organiser as _support_organiser  # noqa: F401 - adds its routes to bp
 from .support.views import bp as support_bp
 from .security import register_security
+from .uploads import register_upload_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +69,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     mail.init_app(app)
+    register_upload_limits(app)  # before CSRF, which reads the form
     csrf.init_app(app)
     login.init_app(app)
     login.login_view = "organiser.login"

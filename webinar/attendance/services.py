@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, or_, select
+from sqlalchemy.orm import lazyload
 
 from ..database import dialect_insert
 from ..dutch import date as dutch_date
@@ -13,7 +14,7 @@ from ..events.models import Event
 from ..extensions import db
 from ..registration.models import Registration, RegistrationStatus
 from .models import Attendance, AttendanceSource
-from .reports import Report
+from .reports import Report, ReportRow
 
 
 def join_opens_at(event: Event) -> datetime:
@@ -49,35 +50,36 @@ def record_join(registration: Registration, now: datetime) -> None:
 #   which any report replaces.
 
 
-def record_report_row(
-    registration: Registration,
-    first_joined_at: datetime | None,
-    last_joined_at: datetime | None,
-    minutes: int | None,
-) -> None:
-    """Record a meeting report's line for a registrant (see the rules above)."""
-    first = first_joined_at or registration.event.starts_at
-    statement = dialect_insert(Attendance).values(
-        registration_id=registration.id,
-        first_joined_at=first,
-        last_joined_at=last_joined_at or first,
-        join_count=0,
-        minutes_present=minutes,
-        source=AttendanceSource.report,
-    )
+def record_report_rows(event: Event, lines: list[tuple[Registration, ReportRow]]) -> None:
+    """Record a meeting report's lines for registrants (see the rules above), a statement per kind of line."""
+    groups: dict[tuple[bool, bool], list[dict]] = {}
+    for registration, row in lines:
+        first = row.first_joined_at or event.starts_at
+        groups.setdefault((row.minutes is not None, row.first_joined_at is not None), []).append({
+            "registration_id": registration.id,
+            "first_joined_at": first,
+            "last_joined_at": row.last_joined_at or first,
+            "join_count": 0,
+            "minutes_present": row.minutes,
+            "source": AttendanceSource.report,
+        })
+    for (has_minutes, has_times), values in groups.items():
+        db.session.execute(_report_upsert(has_minutes, has_times), values)
+
+
+def _report_upsert(has_minutes: bool, has_times: bool):
+    statement = dialect_insert(Attendance.__table__)
     new = statement.excluded
     by_hand = Attendance.source == AttendanceSource.manual
     changes: dict = {"source": AttendanceSource.report}
-    if minutes is not None:
-        changes["minutes_present"] = minutes
-    if first_joined_at is not None:
+    if has_minutes:
+        changes["minutes_present"] = new.minutes_present
+    if has_times:
         earlier = or_(by_hand, new.first_joined_at < Attendance.first_joined_at)
         later = or_(by_hand, new.last_joined_at > Attendance.last_joined_at)
         changes["first_joined_at"] = case((earlier, new.first_joined_at), else_=Attendance.first_joined_at)
         changes["last_joined_at"] = case((later, new.last_joined_at), else_=Attendance.last_joined_at)
-    db.session.execute(
-        statement.on_conflict_do_update(index_elements=[Attendance.registration_id], set_=changes)
-    )
+    return statement.on_conflict_do_update(index_elements=[Attendance.registration_id], set_=changes)
 
 
 def set_attendance_by_hand(registration: Registration, present: bool) -> bool:
@@ -106,12 +108,14 @@ class ReportForOtherDay(ValueError):
 class ImportResult:
     """What importing a report did with each of its rows."""
 
-    #: recorded: (registration, report row)
+    #: to be recorded, and recorded: (registration, report row)
     matched: list = field(default_factory=list)
     #: the address belongs to a cancelled or waitlisted registration: not recorded
     not_confirmed: list = field(default_factory=list)
     #: no registration with this address (or no address at all)
     unknown: list = field(default_factory=list)
+    #: matched, but not recorded because storing failed: (registration, report row)
+    failed: list = field(default_factory=list)
 
     @property
     def unmatched_count(self) -> int:
@@ -125,8 +129,12 @@ def _on_event_day(event: Event, report: Report) -> bool:
     return not joins or any(window_start <= joined <= window_end for joined in joins)
 
 
-def import_report(event: Event, report: Report) -> ImportResult:
-    """Record the report's people who are confirmed for the event, matched on e-mail in any case."""
+def match_report(event: Event, report: Report) -> ImportResult:
+    """Match the report's people to the event's registrations on e-mail in any case, in one query.
+
+    Only reads: `record_report_rows` records the matched lines. Raises
+    ReportForOtherDay when the report's times are nowhere near the event.
+    """
     if not _on_event_day(event, report):
         raise ReportForOtherDay(
             f"De tijden in dit rapport vallen niet op de dag van de bijeenkomst ({dutch_date(event.starts_at)}). "
@@ -134,7 +142,9 @@ def import_report(event: Event, report: Report) -> ImportResult:
         )
     registrations = {
         registration.email_normalized: registration
-        for registration in db.session.scalars(select(Registration).where(Registration.event_id == event.id))
+        for registration in db.session.scalars(
+            # Not joined to the event for each row: all of them belong to this one.
+            select(Registration).where(Registration.event_id == event.id).options(lazyload(Registration.event)))
     }
     result = ImportResult()
     for row in report.rows:
@@ -144,6 +154,5 @@ def import_report(event: Event, report: Report) -> ImportResult:
         elif registration.status != RegistrationStatus.confirmed:
             result.not_confirmed.append((registration, row))
         else:
-            record_report_row(registration, row.first_joined_at, row.last_joined_at, row.minutes)
             result.matched.append((registration, row))
     return result

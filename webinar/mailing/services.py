@@ -53,6 +53,18 @@ def queue_mail(
     return db.session.execute(statement).scalar() is not None
 
 
+def queue_mails(mails: list[dict]) -> None:
+    """Queue many e-mails in one statement: each dict holds queue_mail's arguments (the same keys in each).
+
+    Keys already queued are skipped, as with queue_mail.
+    """
+    if not mails:
+        return
+    now = utcnow()
+    rows = [{"status": MailStatus.pending, "due_at": now} | mail for mail in mails]
+    db.session.execute(dialect_insert(OutgoingMail).on_conflict_do_nothing(), rows)
+
+
 def queue_for_registrations(event: Event, kind: str, condition, *, due_at: datetime, **columns) -> int:
     """Queue one `kind` mail for each of the event's registrations matching `condition`.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -10,13 +10,22 @@ from sqlalchemy import func, or_, select
 
 from ..attendance.models import Attendance
 from ..attendance.reports import parse_report
-from ..attendance.services import ReportForOtherDay, import_report, set_attendance_by_hand
+from ..attendance.services import (
+    ImportResult,
+    ReportForOtherDay,
+    match_report,
+    record_report_rows,
+    set_attendance_by_hand,
+)
+from ..database import restart_as_write, writes_late
 from ..dutch import local
 from ..events.models import Event
 from ..extensions import db
 from ..registration.forms import EmptyForm
 from ..registration.models import Registration, RegistrationStatus
+from ..uploads import large_upload
 from .blueprint import bp, event_or_404
+from .imports import write_in_groups
 from .services import audit
 
 
@@ -59,29 +68,46 @@ def attendance(slug: str):
 
 
 @bp.post("/events/<slug>/aanwezigheid/rapport")
+@writes_late
+@large_upload
 def import_attendance_report(slug: str):
-    """Read a Teams or Zoom report: record who is registered, list who is not. All or nothing."""
+    """Read a Teams or Zoom report: record who is registered, list who is not."""
     event = event_or_404(slug)
     form = ReportForm()
     if not form.validate_on_submit():
         return _page(event, form)
-    # The upload is at most MAX_CONTENT_LENGTH: Werkzeug refuses anything larger (413).
+    # The upload is at most IMPORT_MAX_BYTES: Werkzeug refuses anything larger (413).
     report = parse_report(form.report.data.read(), meeting_date=local(event.starts_at).date())
     error, result = report.error, None
     if not error:
         try:
-            result = import_report(event, report)
+            result = match_report(event, report)
         except ReportForOtherDay as refused:
             error = str(refused)
     if error:
         form.report.errors.append(error)
         return _page(event, form)
+    _record(event, result)
+    restart_as_write(current_app.config["REGISTRATION_LOCK"])
     audit(current_user, "attendance.import",
-          f"{len(result.matched)} gekoppeld, {result.unmatched_count} niet gekoppeld", event)
+          f"{len(result.matched)} gekoppeld, {result.unmatched_count} niet gekoppeld"
+          + (f", {len(result.failed)} niet vastgelegd door een storing" if result.failed else ""), event)
     db.session.commit()
     # Shown straight away rather than after a redirect: the unmatched rows are kept nowhere.
-    # Sending the same report again changes nothing (see record_report_row).
+    # Sending the same report again changes nothing (see record_report_rows).
     return render_template("organiser/attendance_import.html", event=event, report=report, result=result)
+
+
+def _record(event: Event, result: ImportResult) -> None:
+    """Record the matched lines in groups (see organiser/imports.py); lines that fail move to `failed`."""
+    for registration, _ in result.matched:
+        # Detached, so that the report page shows them without reading each again after the commits.
+        db.session.expunge(registration)
+    written = write_in_groups(result.matched, lambda group: record_report_rows(event, group),
+                              lock=current_app.config["REGISTRATION_LOCK"])
+    failed = {id(line) for line in written.failed}
+    result.failed = written.failed
+    result.matched = [line for line in result.matched if id(line) not in failed]
 
 
 @bp.post("/events/<slug>/aanwezigheid/<int:registration_id>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..database import restart_as_write, utcnow, writes_late
 from ..events.models import Event
 from ..extensions import db
 from ..registration.forms import DetailsForm, EmptyForm
@@ -16,9 +17,20 @@ from ..registration.services import (
     update_details,
     waiting_position,
 )
+from ..uploads import large_upload
 from .blueprint import bp, event_or_404
+from .imports import write_in_groups
 from .queries import Filters, registrations_query
-from .registrations_import import HEADERS, CsvProblem, ImportForm, import_rows, read_rows
+from .registrations_import import (
+    HEADERS,
+    NOT_STORED,
+    CsvProblem,
+    ImportForm,
+    ImportReport,
+    check_rows,
+    read_rows,
+    store_group,
+)
 from .registrations_services import (
     add_registration,
     attendance_of,
@@ -201,6 +213,8 @@ def _added_message(registration: Registration) -> str:
 
 
 @bp.route("/events/<slug>/aanmeldingen/importeren", methods=["GET", "POST"])
+@writes_late
+@large_upload
 def registrations_import(slug: str):
     """Import a CSV list; the answer is the report of rows taken and refused."""
     event = event_or_404(slug)
@@ -208,16 +222,17 @@ def registrations_import(slug: str):
     if form.validate_on_submit():
         try:
             rows, ignored = read_rows(form.file.data.read())
-            report = import_rows(event, rows, lock=_lock())
+            if not changes_allowed(event):
+                raise RegistrationClosed()
         except CsvProblem as problem:
             form.file.errors.append(str(problem))
         except RegistrationClosed:
             form.file.errors.append(_FINISHED)
         else:
+            report = _import(event, rows)
             report.ignored_columns = ignored
-            filename = form.file.data.filename or "bestand"
-            audit(current_user, "registration.import",
-                  f"{filename}: {len(report.taken)} overgenomen, {len(report.refused)} geweigerd", event)
+            restart_as_write(_lock())
+            audit(current_user, "registration.import", _import_summary(form.file.data.filename, report), event)
             db.session.commit()
             flash(f"Import klaar: {len(report.taken)} overgenomen, {len(report.refused)} geweigerd.", "success")
             # The report is the answer itself: refused rows are stored nowhere to show after a redirect.
@@ -225,3 +240,23 @@ def registrations_import(slug: str):
                                    report=report)
     status = 422 if form.errors else 200
     return render_template("organiser/registrations_import.html", event=event, form=form, report=None), status
+
+
+def _import(event: Event, rows: list) -> ImportReport:
+    """Check every row without a lock, then store the good ones in groups (see organiser/imports.py)."""
+    now, lock = utcnow(), _lock()
+    candidates, report = check_rows(event, rows)
+    written = write_in_groups(candidates, lambda group: store_group(event, group, now=now, lock=lock), lock=lock)
+    for taken, refused in written.results:
+        report.taken += taken
+        report.refused += refused
+    report.refused += [(candidate.number, candidate.name, [NOT_STORED]) for candidate in written.failed]
+    report.taken.sort(key=lambda row: row[0])
+    report.refused.sort(key=lambda row: row[0])
+    report.interrupted = written.retried
+    return report
+
+
+def _import_summary(filename: str | None, report: ImportReport) -> str:
+    summary = f"{filename or 'bestand'}: {len(report.taken)} overgenomen, {len(report.refused)} geweigerd"
+    return summary + (" (opslaan deels mislukt)" if report.interrupted else "")

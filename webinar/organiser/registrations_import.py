@@ -10,13 +10,15 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import MultiDict
 
-from ..database import utcnow
+from sqlalchemy import select
+
 from ..events.models import OTHER_ROLE, Event
 from ..events.services import lock_event
+from ..extensions import db
 from ..registration.forms import DetailsForm
-from ..registration.models import ORGANISATION_TYPES, STATUS_LABELS, RegistrationStatus
-from ..registration.services import EmailTaken, RegistrationClosed, find_registration, normalize_email
-from .registrations_services import add_registration, changes_allowed
+from ..registration.models import ORGANISATION_TYPES, STATUS_LABELS, Registration, RegistrationStatus
+from ..registration.services import Details, normalize_email, register_many
+from .registrations_services import changes_allowed
 
 #: DetailsForm field -> the column's name in the header (any case)
 HEADERS = {
@@ -38,7 +40,7 @@ REQUIRED = ("first_name", "last_name", "email", "organisation", "role")
 
 
 class ImportForm(FlaskForm):
-    """The upload; its size is limited by MAX_CONTENT_LENGTH."""
+    """The upload; its size is limited by IMPORT_MAX_BYTES (see webinar/uploads.py)."""
 
     file = FileField("CSV-bestand", [FileRequired("Kies een CSV-bestand.")])
 
@@ -56,6 +58,12 @@ class ImportReport:
     #: (row, name or e-mail as far as known, reasons)
     refused: list[tuple[int, str, list[str]]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    #: whether storing went wrong for some rows (they are refused; the rest is stored)
+    interrupted: bool = False
+
+
+CLOSED_MEANWHILE = "Niet opgeslagen: de bijeenkomst is tijdens het importeren voorbij gegaan of geannuleerd"
+NOT_STORED = "Niet opgeslagen door een storing; importeer het bestand opnieuw"
 
 
 def read_rows(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
@@ -144,43 +152,82 @@ def _name(values: dict[str, str]) -> str:
     return " ".join(part for part in parts if part) or values.get("email", "")
 
 
-def import_rows(
-    event: Event, rows: list[tuple[int, dict[str, str]]], *, now: datetime | None = None, lock: bool = True
-) -> ImportReport:
-    """Register every valid row (normal e-mails included); refuse the rest with reasons.
+@dataclass(frozen=True)
+class Candidate:
+    """A row that passed every check on its own, waiting to be stored."""
 
-    Everything happens in the caller's transaction: it commits all taken rows or none.
-    Raises RegistrationClosed when the event is over or cancelled.
+    number: int
+    name: str
+    details: Details
+    #: the normalised address
+    address: str
+
+
+def check_rows(event: Event, rows: list[tuple[int, dict[str, str]]]) -> tuple[list[Candidate], ImportReport]:
+    """Check every row as the public form would, and against the file and the stored registrations.
+
+    Takes no lock: it only reads. Addresses registered while the rows are
+    stored are caught again by `store_group`, under the event's lock.
     """
-    now = now or utcnow()
-    lock_event(event, lock)
-    if not changes_allowed(event, now):
-        raise RegistrationClosed()
-    report, seen = ImportReport(), {}
+    report, seen, candidates = ImportReport(), {}, []
+    registered = _registered_addresses(event)
+    # One form, filled again for each row: building a form costs as much as checking it.
+    form = DetailsForm(event, formdata=MultiDict(), meta={"csrf": False})
     for number, raw in rows:
         values = _prepared(event, raw)
-        form = DetailsForm(event, formdata=MultiDict(values), meta={"csrf": False})
+        form.process(MultiDict(values))
         reasons = [] if form.validate() else _reasons(form, values)
-        if not reasons:
-            reasons = _duplicate(event, form.email.data, seen, number)
+        address = normalize_email(form.email.data or "")
+        if not reasons and address in seen:
+            reasons = [f"Dit e-mailadres staat al in rij {seen[address]}"]
+        elif not reasons and address in registered:
+            reasons = [_already_registered(registered[address])]
         if reasons:
             report.refused.append((number, _name(values), reasons))
             continue
-        try:
-            registration = add_registration(event, form.details(), now=now, lock=False)
-        except EmailTaken:
-            report.refused.append((number, _name(values), ["Staat al aangemeld"]))
-            continue
-        report.taken.append((number, registration.full_name, registration.email, registration.status_label))
-    return report
+        seen[address] = number
+        candidates.append(Candidate(number, _name(values), form.details(), address))
+    return candidates, report
 
 
-def _duplicate(event: Event, email: str, seen: dict[str, int], number: int) -> list[str]:
-    address = normalize_email(email)
-    if address in seen:
-        return [f"Dit e-mailadres staat al in rij {seen[address]}"]
-    seen[address] = number
-    existing = find_registration(event, address)
-    if existing is not None and existing.status != RegistrationStatus.cancelled:
-        return [f"Staat al aangemeld ({STATUS_LABELS[existing.status].lower()})"]
-    return []
+def _registered_addresses(event: Event) -> dict[str, RegistrationStatus]:
+    """The event's registered and waiting people by normalised address, in one query."""
+    return dict(db.session.execute(
+        select(Registration.email_normalized, Registration.status).where(
+            Registration.event_id == event.id, Registration.status != RegistrationStatus.cancelled)
+    ).all())
+
+
+def _already_registered(status: RegistrationStatus) -> str:
+    return f"Staat al aangemeld ({STATUS_LABELS[status].lower()})"
+
+
+def store_group(
+    event: Event, group: list[Candidate], *, now: datetime, lock: bool = True
+) -> tuple[list[tuple[int, str, str, str]], list[tuple[int, str, list[str]]]]:
+    """Register a group of checked rows under the event's lock: (taken, refused), as in ImportReport.
+
+    Places are counted again for each group, so capacity holds across groups
+    and against public registrations in between. Once the event is over or
+    cancelled, the rows are refused. Flushes, never commits.
+    """
+    lock_event(event, lock)
+    if not changes_allowed(event, now):
+        return [], [(candidate.number, candidate.name, [CLOSED_MEANWHILE]) for candidate in group]
+    current = {
+        registration.email_normalized: registration
+        for registration in db.session.scalars(select(Registration).where(
+            Registration.event_id == event.id,
+            Registration.email_normalized.in_([candidate.address for candidate in group])))
+    }
+    refused, fresh = [], []
+    for candidate in group:
+        known = current.get(candidate.address)
+        if known is not None and known.status != RegistrationStatus.cancelled:
+            refused.append((candidate.number, candidate.name, [_already_registered(known.status)]))
+        else:
+            fresh.append(candidate)
+    stored = register_many(event, [candidate.details for candidate in fresh], now=now, reuse=current, lock=False)
+    taken = [(candidate.number, registration.full_name, registration.email, registration.status_label)
+             for candidate, registration in zip(fresh, stored)]
+    return taken, refused

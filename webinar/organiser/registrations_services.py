@@ -17,18 +17,15 @@ from ..events.services import Phase, confirmed_count, lock_event, registration_p
 from ..extensions import db
 from ..mailing.models import OutgoingMail
 from ..registration.models import Registration, RegistrationStatus
-from ..registration.notifications import notify_promoted, notify_registered
+from ..registration.notifications import notify_promoted
 from ..registration.services import (
     Details,
     EmailTaken,
     RegistrationClosed,
     find_registration,
-    register,
-    update_details,
+    register_many,
 )
 
-#: phases in which the public form takes registrations; register() itself is used then
-_PUBLIC_PHASES = (Phase.open, Phase.full)
 #: phases in which nothing about registrations should change any more
 _FINISHED_PHASES = (Phase.ended, Phase.cancelled)
 
@@ -47,33 +44,13 @@ def add_registration(event: Event, details: Details, *, now: datetime | None = N
     """
     now = now or utcnow()
     lock_event(event, lock)
-    phase = registration_phase(event, now)
-    if phase in _FINISHED_PHASES:
+    if not changes_allowed(event, now):
         raise RegistrationClosed()
     existing = find_registration(event, details.email)
     if existing is not None and existing.status != RegistrationStatus.cancelled:
         raise EmailTaken()
-    if phase in _PUBLIC_PHASES:
-        return register(event, details, now=now, lock=False).registration
-    return _register_outside_window(event, details, existing, now)
-
-
-def _register_outside_window(
-    event: Event, details: Details, existing: Registration | None, now: datetime
-) -> Registration:
-    # register() refuses outside the public window; this mirrors what it stores.
-    registration = existing or Registration(event=event, event_id=event.id, created_at=now, signups=0)
-    update_details(registration, details)
-    full = event.capacity is not None and confirmed_count(event) >= event.capacity
-    registration.status = RegistrationStatus.waitlisted if full else RegistrationStatus.confirmed
-    registration.signups += 1
-    registration.privacy_accepted_at = now
-    registration.registered_at = now
-    registration.cancelled_at = None
-    db.session.add(registration)
-    db.session.flush()
-    notify_registered(registration)
-    return registration
+    reuse = {existing.email_normalized: existing} if existing else {}
+    return register_many(event, [details], now=now, reuse=reuse, lock=False)[0]
 
 
 def promote(registration: Registration, *, lock: bool = True) -> bool:

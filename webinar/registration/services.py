@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, select
@@ -21,6 +21,7 @@ from .notifications import (
     notify_promoted,
     notify_registered,
     notify_registered_again,
+    notify_registered_many,
 )
 
 
@@ -96,25 +97,71 @@ def register(
     if existing is not None and existing.status != RegistrationStatus.cancelled:
         notify_registered_again(existing, now)
         return Outcome(status, existing, created=False)
-    registration = existing or Registration(event_id=event.id, created_at=now, signups=0)
-    _apply(registration, details)
-    registration.signups += 1
-    registration.status = status
-    registration.privacy_accepted_at = now
-    registration.registered_at = now
-    registration.cancelled_at = None
-    db.session.add(registration)
+    registration = _store(event, existing, details, status, now)
     db.session.flush()
     notify_registered(registration)
     return Outcome(status, registration, created=True)
 
 
+def register_many(
+    event: Event, people: list[Details], *, now: datetime, reuse: dict[str, Registration], lock: bool = True
+) -> list[Registration]:
+    """Register several people at once, in order, as `register` would: places first, then the waiting list.
+
+    For organisers, who also register outside the public window: the caller
+    checks the phase and that no address is registered already. `reuse` maps
+    normalised addresses to cancelled registrations, which are signed up again.
+    One INSERT for the registrations and one for their e-mails.
+    """
+    lock_event(event, lock)
+    free = places_left(event)  # counted once, under the lock
+    stored: list[Registration | None] = []
+    fresh: dict[int, dict] = {}  # position in `people` -> the new row
+    for index, details in enumerate(people):
+        status = RegistrationStatus.confirmed if free is None or index < free else RegistrationStatus.waitlisted
+        existing = reuse.get(normalize_email(details.email))
+        if existing is None:
+            fresh[index] = _detail_values(details) | _signup_values(status, now) | {
+                "event_id": event.id, "created_at": now, "signups": 1}
+        stored.append(existing and _store(event, existing, details, status, now))
+    if fresh:
+        # Matched back by address, unique per event: asking for the rows in order makes SQLite insert one at a time.
+        inserted = {registration.email_normalized: registration
+                    for registration in db.session.scalars(insert(Registration).returning(Registration), list(fresh.values()))}
+        for index, row in fresh.items():
+            stored[index] = inserted[row["email_normalized"]]
+    db.session.flush()
+    notify_registered_many(stored)
+    return stored
+
+
+def _store(
+    event: Event, existing: Registration | None, details: Details, status: RegistrationStatus, now: datetime
+) -> Registration:
+    registration = existing or Registration(event_id=event.id, created_at=now, signups=0)
+    _apply(registration, details)
+    registration.signups += 1
+    for name, value in _signup_values(status, now).items():
+        setattr(registration, name, value)
+    db.session.add(registration)
+    return registration
+
+
+def _signup_values(status: RegistrationStatus, now: datetime) -> dict:
+    return {"status": status, "privacy_accepted_at": now, "registered_at": now, "cancelled_at": None}
+
+
+def _detail_values(details: Details) -> dict:
+    values = {name: value.strip() for name, value in vars(details).items()}  # asdict() copies each value deeply
+    values["email_normalized"] = normalize_email(details.email)
+    if values["role"] != "Anders":
+        values["role_other"] = ""
+    return values
+
+
 def _apply(registration: Registration, details: Details) -> None:
-    for name, value in asdict(details).items():
-        setattr(registration, name, value.strip())
-    registration.email_normalized = normalize_email(details.email)
-    if registration.role != "Anders":
-        registration.role_other = ""
+    for name, value in _detail_values(details).items():
+        setattr(registration, name, value)
 
 
 def send_links_again(event: Event, email: str, *, now: datetime | None = None) -> None:
