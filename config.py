@@ -64,11 +64,6 @@ class Config:
     #: seconds the SMTP connection may take to answer
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))
 
-    #: take the event's write lock before counting places (only tests turn it off)
-    REGISTRATION_LOCK = True
-    #: seconds to wait between counting places and storing; tests widen races with it
-    REGISTRATION_HOLD_SECONDS = 0.0
-
     #: days after an event's end (or cancellation) that `flask privacy purge` removes registrants' data
     PRIVACY_PURGE_DAYS = int(os.environ.get("PRIVACY_PURGE_DAYS", "90"))
 

@@ -4,8 +4,9 @@ Many clients, each with its own session and CSRF token, post the form at once
 to a threaded server; afterwards exactly `CAPACITY` are confirmed and the rest
 wait. The same module runs on SQLite and on PostgreSQL (TEST_DATABASE_URL).
 
-The negative control runs the same race with REGISTRATION_LOCK off, to show the
-checker would notice a broken lock. What breaks differs per database:
+The negative control runs the same race with the lock patched away (no row
+lock on the event, no `BEGIN IMMEDIATE` on SQLite), to show the checker would
+notice a broken lock. What breaks differs per database:
 PostgreSQL (READ COMMITTED) really oversells, since every request counts
 before the others commit. SQLite cannot oversell that way: a deferred
 transaction that has read and then tries to write after another writer
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -30,6 +32,8 @@ from sqlalchemy import select
 from conftest import ENDS, NOW, STARTS, app_in_context, form_data, serving
 from webinar.events.services import create_event
 from webinar.extensions import db
+from webinar.registration import services as registration_services
+from webinar.registration import views as registration_views
 from webinar.mailing.models import OutgoingMail
 from webinar.registration.models import Registration, RegistrationStatus
 
@@ -57,8 +61,16 @@ class Answer:
 
 
 @pytest.fixture
-def serve(schema):
-    """Start apps with extra settings behind threaded HTTP servers, while time runs from NOW."""
+def serve(schema, monkeypatch):
+    """Start apps behind threaded HTTP servers, while time runs from NOW; counting places takes a while."""
+    count_places = registration_services.places_left
+
+    def places_left_slowly(event):
+        free = count_places(event)
+        time.sleep(HOLD_SECONDS)  # between counting and storing, so that requests overlap
+        return free
+
+    monkeypatch.setattr(registration_services, "places_left", places_left_slowly)
     with ExitStack() as stack:
         # Time must run (not stand still) so the server's clock moves like a real one.
         stack.enter_context(time_machine.travel(NOW, tick=True))
@@ -68,7 +80,6 @@ def serve(schema):
                 app_in_context(
                     schema,
                     WTF_CSRF_ENABLED=True,  # clients fetch the page for a token, as browsers do
-                    REGISTRATION_HOLD_SECONDS=HOLD_SECONDS,
                     **overrides,
                 )
             )
@@ -190,9 +201,16 @@ def test_concurrent_registrations_confirm_exactly_capacity(serve):
         assert check(event_id, answers) == []
 
 
-def test_negative_control_without_lock_is_caught(serve):
-    """With the lock off, the same race goes wrong and the checker says so."""
-    app, url = serve(REGISTRATION_LOCK=False)
+def start_deferred():
+    """What restart_as_write does without its lock: end the read transaction, begin a plain one."""
+    db.session.rollback()
+
+
+def test_negative_control_without_lock_is_caught(serve, monkeypatch):
+    """With the lock patched away, the same race goes wrong and the checker says so."""
+    monkeypatch.setattr(registration_services, "lock_event", lambda event: None)
+    monkeypatch.setattr(registration_views, "restart_as_write", start_deferred)
+    app, url = serve()
     event_id = add_event(app)
     answers = race(url)
     with app.app_context():

@@ -90,7 +90,7 @@ def register_write_transactions(app: Flask) -> None:
     def _begin_write():
         view = app.view_functions.get(request.endpoint)
         if request.method == "POST" and request.endpoint != "static" and not getattr(view, "writes_late", False):
-            begin_write(lock=app.config["REGISTRATION_LOCK"])
+            begin_write()
 
 
 def register_templates(app: Flask) -> None:

@@ -59,16 +59,15 @@ def dialect_insert(table):
     return sqlite_insert(table)
 
 
-def begin_write(lock: bool = True) -> None:
+def begin_write() -> None:
     """Start this request's transaction as a write transaction.
 
-    Must come before the first query of the transaction. With `lock=False`
-    (tests only) the transaction starts deferred, as plain code would.
+    Must come before the first query of the transaction.
     """
     session = db.session()
     if session.in_transaction():
         raise RuntimeError("begin_write() must start the transaction")
-    session.connection(execution_options={IMMEDIATE: lock})
+    session.connection(execution_options={IMMEDIATE: True})
 
 
 def writes_late(view):
@@ -77,7 +76,7 @@ def writes_late(view):
     return view
 
 
-def restart_as_write(lock: bool = True) -> None:
+def restart_as_write() -> None:
     """End the read transaction and start a write transaction.
 
     For views marked `writes_late`: on SQLite, BEGIN IMMEDIATE serialises every
@@ -89,7 +88,7 @@ def restart_as_write(lock: bool = True) -> None:
     if not is_sqlite():
         return
     db.session.rollback()
-    begin_write(lock)
+    begin_write()
 
 
 @event.listens_for(Engine, "connect")

@@ -65,13 +65,13 @@ def registration_phase(event: Event, now: datetime | None = None, free=COUNT) ->
     return Phase.open
 
 
-def lock_event(event: Event, lock: bool = True) -> None:
+def lock_event(event: Event) -> None:
     """Take the event's write lock: a row lock on PostgreSQL.
 
     On SQLite the lock is the `BEGIN IMMEDIATE` that `begin_write()` issued,
     so the query would only cost a round trip.
     """
-    if lock and not is_sqlite():
+    if not is_sqlite():
         db.session.execute(
             select(Event.id).where(Event.id == event.id).with_for_update()
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -88,7 +88,7 @@ def import_attendance_report(slug: str):
         form.report.errors.append(error)
         return _page(event, form)
     _record(event, result)
-    restart_as_write(current_app.config["REGISTRATION_LOCK"])
+    restart_as_write()
     audit(current_user, "attendance.import",
           f"{len(result.matched)} gekoppeld, {result.unmatched_count} niet gekoppeld"
           + (f", {len(result.failed)} niet vastgelegd door een storing" if result.failed else ""), event)
@@ -103,8 +103,7 @@ def _record(event: Event, result: ImportResult) -> None:
     for registration, _ in result.matched:
         # Detached, so that the report page shows them without reading each again after the commits.
         db.session.expunge(registration)
-    written = write_in_groups(result.matched, lambda group: record_report_rows(event, group),
-                              lock=current_app.config["REGISTRATION_LOCK"])
+    written = write_in_groups(result.matched, lambda group: record_report_rows(event, group))
     failed = {id(line) for line in written.failed}
     result.failed = written.failed
     result.matched = [line for line in result.matched if id(line) not in failed]

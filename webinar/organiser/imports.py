@@ -40,7 +40,7 @@ class Written(Generic[Item]):
     retried: bool = False
 
 
-def write_in_groups(items: list[Item], write: Callable[[list[Item]], object], *, lock: bool) -> Written[Item]:
+def write_in_groups(items: list[Item], write: Callable[[list[Item]], object]) -> Written[Item]:
     """Call `write` for each group of items and commit it; a group that fails is tried again row by row."""
     written: Written[Item] = Written()
     for start in range(0, len(items), GROUP_ROWS):
@@ -48,21 +48,21 @@ def write_in_groups(items: list[Item], write: Callable[[list[Item]], object], *,
             time.sleep(PAUSE_SECONDS)
         group = items[start:start + GROUP_ROWS]
         try:
-            written.results.append(_committed(write, group, lock))
+            written.results.append(_committed(write, group))
         except Exception:  # noqa: BLE001 - logged; the rows are tried one by one below
             current_app.logger.exception("import: a group of %d rows failed", len(group))
             written.retried = True
             for item in group:
                 try:
-                    written.results.append(_committed(write, [item], lock))
+                    written.results.append(_committed(write, [item]))
                 except Exception:  # noqa: BLE001 - logged; the caller reports the row as not stored
                     current_app.logger.exception("import: a row could not be stored")
                     written.failed.append(item)
     return written
 
 
-def _committed(write: Callable[[list[Item]], object], group: list[Item], lock: bool):
-    restart_as_write(lock)
+def _committed(write: Callable[[list[Item]], object], group: list[Item]):
+    restart_as_write()
     try:
         result = write(group)
         db.session.commit()

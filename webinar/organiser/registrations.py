@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..database import restart_as_write, utcnow, writes_late
@@ -46,10 +46,6 @@ from .services import audit
 PER_PAGE = 50
 _TAKEN = "Dit e-mailadres is al aangemeld voor deze bijeenkomst."
 _FINISHED = "Deze bijeenkomst is voorbij of geannuleerd; aanmeldingen veranderen kan niet meer."
-
-
-def _lock() -> bool:
-    return current_app.config["REGISTRATION_LOCK"]
 
 
 def _page_number() -> int:
@@ -148,7 +144,7 @@ def registration_cancel(slug: str, registration_id: int):
     if registration.status == RegistrationStatus.cancelled:
         flash(f"{registration.full_name} was al afgemeld.", "error")
         return back
-    promoted = cancel_registration(registration, lock=_lock())
+    promoted = cancel_registration(registration)
     audit(current_user, "registration.cancel",
           f"aanmelding {registration.id} ({registration.email}) afgemeld; {len(promoted)} van de wachtlijst", event)
     db.session.commit()
@@ -167,7 +163,7 @@ def registration_promote(slug: str, registration_id: int):
     if not changes_allowed(event):
         flash(_FINISHED, "error")
         return back
-    if not promote(registration, lock=_lock()):
+    if not promote(registration):
         flash(f"{registration.full_name} staat niet op de wachtlijst.", "error")
         return back
     over = places_over(event)
@@ -190,7 +186,7 @@ def registration_add(slug: str):
     form = DetailsForm(event)
     if form.validate_on_submit():
         try:
-            registration = add_registration(event, form.details(), lock=_lock())
+            registration = add_registration(event, form.details())
         except EmailTaken:
             form.email.errors.append(_TAKEN)
         except RegistrationClosed:
@@ -231,7 +227,7 @@ def registrations_import(slug: str):
         else:
             report = _import(event, rows)
             report.ignored_columns = ignored
-            restart_as_write(_lock())
+            restart_as_write()
             audit(current_user, "registration.import", _import_summary(form.file.data.filename, report), event)
             db.session.commit()
             flash(f"Import klaar: {len(report.taken)} overgenomen, {len(report.refused)} geweigerd.", "success")
@@ -244,9 +240,9 @@ def registrations_import(slug: str):
 
 def _import(event: Event, rows: list) -> ImportReport:
     """Check every row without a lock, then store the good ones in groups (see organiser/imports.py)."""
-    now, lock = utcnow(), _lock()
+    now = utcnow()
     candidates, report = check_rows(event, rows)
-    written = write_in_groups(candidates, lambda group: store_group(event, group, now=now, lock=lock), lock=lock)
+    written = write_in_groups(candidates, lambda group: store_group(event, group, now=now))
     for taken, refused in written.results:
         report.taken += taken
         report.refused += refused

@@ -203,7 +203,7 @@ def _already_registered(status: RegistrationStatus) -> str:
 
 
 def store_group(
-    event: Event, group: list[Candidate], *, now: datetime, lock: bool = True
+    event: Event, group: list[Candidate], *, now: datetime
 ) -> tuple[list[tuple[int, str, str, str]], list[tuple[int, str, list[str]]]]:
     """Register a group of checked rows under the event's lock: (taken, refused), as in ImportReport.
 
@@ -211,7 +211,7 @@ def store_group(
     and against public registrations in between. Once the event is over or
     cancelled, the rows are refused. Flushes, never commits.
     """
-    lock_event(event, lock)
+    lock_event(event)
     if not changes_allowed(event, now):
         return [], [(candidate.number, candidate.name, [CLOSED_MEANWHILE]) for candidate in group]
     current = {
@@ -227,7 +227,7 @@ def store_group(
             refused.append((candidate.number, candidate.name, [_already_registered(known.status)]))
         else:
             fresh.append(candidate)
-    stored = register_many(event, [candidate.details for candidate in fresh], now=now, reuse=current, lock=False)
+    stored = register_many(event, [candidate.details for candidate in fresh], now=now, reuse=current)
     taken = [(candidate.number, registration.full_name, registration.email, registration.status_label)
              for candidate, registration in zip(fresh, stored)]
     return taken, refused

@@ -35,7 +35,7 @@ def changes_allowed(event: Event, now: datetime | None = None) -> bool:
     return registration_phase(event, now or utcnow()) not in _FINISHED_PHASES
 
 
-def add_registration(event: Event, details: Details, *, now: datetime | None = None, lock: bool = True) -> Registration:
+def add_registration(event: Event, details: Details, *, now: datetime | None = None) -> Registration:
     """Register a person on an organiser's behalf, also before opening and after closing.
 
     Raises EmailTaken when the address is already registered (or waiting), and
@@ -43,19 +43,19 @@ def add_registration(event: Event, details: Details, *, now: datetime | None = N
     the person on the waiting list, as the public form would.
     """
     now = now or utcnow()
-    lock_event(event, lock)
+    lock_event(event)
     if not changes_allowed(event, now):
         raise RegistrationClosed()
     existing = find_registration(event, details.email)
     if existing is not None and existing.status != RegistrationStatus.cancelled:
         raise EmailTaken()
     reuse = {existing.email_normalized: existing} if existing else {}
-    return register_many(event, [details], now=now, reuse=reuse, lock=False)[0]
+    return register_many(event, [details], now=now, reuse=reuse)[0]
 
 
-def promote(registration: Registration, *, lock: bool = True) -> bool:
+def promote(registration: Registration) -> bool:
     """Give a waiting person a place, even when that goes past the limit. False if not waiting."""
-    lock_event(registration.event, lock)
+    lock_event(registration.event)
     db.session.refresh(registration)
     if registration.status != RegistrationStatus.waitlisted:
         return False

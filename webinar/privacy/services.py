@@ -77,9 +77,9 @@ def events_due(now: datetime, days: int) -> list[Event]:
     )
 
 
-def purge_event(event: Event, now: datetime | None = None, *, lock: bool = True) -> Erased:
+def purge_event(event: Event, now: datetime | None = None) -> Erased:
     """Keep the event's counts, then remove every registrant's personal data. Safe to repeat."""
-    lock_event(event, lock)
+    lock_event(event)
     keep_counts(event)
     erased = erase_registrations(event, Registration.event_id == event.id, whole_event=True)
     if event.personal_data_purged_at is None:
@@ -113,15 +113,14 @@ def keep_counts(event: Event) -> None:
     db.session.flush()
 
 
-def erase_own_registration(registration: Registration, *, now: datetime | None = None,
-                           lock: bool = True) -> list[Registration]:
+def erase_own_registration(registration: Registration, *, now: datetime | None = None) -> list[Registration]:
     """A registrant's own request: remove them everywhere; a freed place goes to the waiting list.
 
     Returns the people promoted.
     """
     now = now or utcnow()
     event = registration.event
-    lock_event(event, lock)
+    lock_event(event)
     erase_registrations(event, Registration.id == registration.id)
     if registration_phase(event, now) in (Phase.ended, Phase.cancelled) or now >= event.starts_at:
         return []

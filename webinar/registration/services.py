@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -77,8 +76,6 @@ def register(
     details: Details,
     *,
     now: datetime | None = None,
-    lock: bool = True,
-    hold_seconds: float = 0.0,
 ) -> Outcome:
     """Register a person, or put them on the waiting list when the event is full.
 
@@ -86,14 +83,12 @@ def register(
     a newcomer would get, so the answer reveals nothing about who registered.
     """
     now = now or utcnow()
-    lock_event(event, lock)
+    lock_event(event)
     free = places_left(event)  # counted once, under the lock
     if registration_phase(event, now, free) not in (Phase.open, Phase.full):
         raise RegistrationClosed()
     existing = find_registration(event, details.email)
     status = RegistrationStatus.confirmed if free is None or free > 0 else RegistrationStatus.waitlisted
-    if hold_seconds:
-        time.sleep(hold_seconds)
     if existing is not None and existing.status != RegistrationStatus.cancelled:
         notify_registered_again(existing, now)
         return Outcome(status, existing, created=False)
@@ -104,16 +99,15 @@ def register(
 
 
 def register_many(
-    event: Event, people: list[Details], *, now: datetime, reuse: dict[str, Registration], lock: bool = True
+    event: Event, people: list[Details], *, now: datetime, reuse: dict[str, Registration]
 ) -> list[Registration]:
     """Register several people at once, in order, as `register` would: places first, then the waiting list.
 
     For organisers, who also register outside the public window: the caller
     checks the phase and that no address is registered already. `reuse` maps
     normalised addresses to cancelled registrations, which are signed up again.
-    One INSERT for the registrations and one for their e-mails.
+    One INSERT for the registrations and one for their e-mails. Needs the event lock.
     """
-    lock_event(event, lock)
     free = places_left(event)  # counted once, under the lock
     stored: list[Registration | None] = []
     fresh: dict[int, dict] = {}  # position in `people` -> the new row
@@ -181,14 +175,14 @@ def update_details(registration: Registration, details: Details) -> None:
 
 
 def cancel_registration(
-    registration: Registration, *, now: datetime | None = None, lock: bool = True
+    registration: Registration, *, now: datetime | None = None
 ) -> list[Registration]:
     """Cancel a registration and promote waiting people into free places.
 
     Returns the people promoted.
     """
     now = now or utcnow()
-    lock_event(registration.event, lock)
+    lock_event(registration.event)
     db.session.refresh(registration)
     if registration.status == RegistrationStatus.cancelled:
         return []

@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -49,14 +48,9 @@ def submit(slug: str):
         return render_event_page(event, form, status=422)
     if form.is_bot():
         return redirect(url_for(".registered", slug=slug))
-    restart_as_write(lock=current_app.config["REGISTRATION_LOCK"])
+    restart_as_write()
     try:
-        outcome = register(
-            event,
-            form.details(),
-            lock=current_app.config["REGISTRATION_LOCK"],
-            hold_seconds=current_app.config["REGISTRATION_HOLD_SECONDS"],
-        )
+        outcome = register(event, form.details())
     except RegistrationClosed:
         db.session.rollback()
         flash("Aanmelden is voor deze bijeenkomst niet (meer) mogelijk.", "error")
@@ -146,7 +140,7 @@ def cancel(token: str):
     if registration.status == RegistrationStatus.cancelled or not _can_change(registration):
         return redirect(url_for(".manage", token=token))
     if request.method == "POST" and form.validate():
-        cancel_registration(registration, lock=current_app.config["REGISTRATION_LOCK"])
+        cancel_registration(registration)
         db.session.commit()
         flash("U bent afgemeld. U ontvangt hiervan een bevestiging per e-mail.", "success")
         return redirect(url_for(".manage", token=token))
@@ -162,7 +156,7 @@ def erase(token: str):
     form = EmptyForm()
     if request.method == "POST" and form.validate():
         slug = registration.event.slug
-        erase_own_registration(registration, lock=current_app.config["REGISTRATION_LOCK"])
+        erase_own_registration(registration)
         db.session.commit()
         flash("Uw aanmelding en al uw gegevens zijn verwijderd. Uw persoonlijke links werken niet meer.",
               "success")
