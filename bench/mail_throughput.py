@@ -271,7 +271,7 @@ def time_sweep(now: datetime) -> tuple[int, float]:
     """Run the sweep alone and roll it back: (rows it queued, seconds)."""
     from webinar.database import begin_write
     from webinar.extensions import db
-    from webinar.mailing.schedules import schedule_due
+    from webinar.attendance.schedules import schedule_due
 
     db.session.rollback()
     begin_write()
@@ -291,10 +291,10 @@ class Breakdown:
     """
 
     STAGES = (
-        ("webinar.mailing.worker", "schedule_due", "sweep (schedule_due)"),
+        ("webinar.mailing.worker", "run_sweeps", "sweeps (run_sweeps)"),
         ("webinar.mailing.worker", "claim_due", "claim (claim_due)"),
         ("webinar.mailing.worker", "_prepare", "load + render + build + commit (_prepare)"),
-        ("webinar.mailing.worker", "render_mail", "  of which render_mail"),
+        ("webinar.mailing.worker", "render", "  of which render (by kind)"),
         ("webinar.mailing.worker", "to_bytes", "  of which MIME build + serialize (to_bytes)"),
         ("smtplib", "SMTP.sendmail", "SMTP on the wire (smtplib sendmail)"),
         ("webinar.mailing.worker", "SentMarks.write", "mark sent, a commit per group (SentMarks.write)"),

@@ -36,7 +36,7 @@ STAGES = (
     ("webinar.registration.views", "register", "register (service)"),
     ("webinar.registration.services", "places_left", "  of which: places left (under the lock)"),
     ("webinar.registration.services", "find_registration", "  of which: look for an earlier sign-up"),
-    ("webinar.registration.services", "notify_registered", "  of which: queue the confirmation"),
+    ("webinar.registration.services", "notify_registered_many", "  of which: queue the confirmation"),
     ("sqlalchemy.orm.scoping", "scoped_session.commit", "commit"),
 )
 

@@ -18,7 +18,8 @@ from webinar.database import begin_write
 from webinar.extensions import db
 from webinar.organiser.services import create_organiser
 from webinar.registration.models import Registration, TokenPurpose
-from webinar.registration.services import Details, issue_token, register
+from webinar.registration.services import Details, register
+from webinar.registration.tokens import issue_token
 
 try:
     from axe_playwright_python.sync_playwright import Axe

@@ -17,7 +17,7 @@ from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
 from webinar.organiser.models import AuditEntry
 from webinar.registration.models import Registration, RegistrationStatus, TokenPurpose
-from webinar.registration.services import issue_token
+from webinar.registration.tokens import issue_token
 
 NOT_VALID = "De persoonlijke link is niet (meer) geldig."
 

@@ -17,7 +17,7 @@ from webinar.dutch import AMSTERDAM
 from webinar.extensions import db
 from webinar.organiser.models import AuditEntry
 from webinar.registration.models import Registration, RegistrationStatus, TokenPurpose
-from webinar.registration.services import issue_token
+from webinar.registration.tokens import issue_token
 
 ANNA = "anna.vandenberg@example.org"
 BRAM = "bram.smit@example.org"

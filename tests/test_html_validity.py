@@ -25,7 +25,7 @@ from webinar.extensions import db
 from webinar.mailing.worker import send_due
 from webinar.organiser.previews import previews
 from webinar.registration.models import Registration, TokenPurpose
-from webinar.registration.services import issue_token
+from webinar.registration.tokens import issue_token
 from webinar.support.models import SupportRequest
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from conftest import post_registration
 from webinar.extensions import db
 from webinar.registration.models import Registration, TokenPurpose
-from webinar.registration.services import issue_token
+from webinar.registration.tokens import issue_token
 
 DESCRIPTION = re.compile(r'<meta name="description" content="([^"]*)">')
 

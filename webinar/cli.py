@@ -21,8 +21,9 @@ from .dutch import AMSTERDAM, datetime_text, period
 from .events.services import cancel_event, create_event, get_event, move_event, set_schedule
 from .extensions import db
 from .links import external_url
+from .events.schedule import planned
+from .mailing.kinds import label
 from .mailing.models import MailStatus, OutgoingMail
-from .mailing.schedules import planned
 from .mailing.sink import start_sink
 from .mailing.worker import (
     database_problem,
@@ -35,12 +36,6 @@ from .privacy.commands import privacy_cli
 
 log = logging.getLogger(__name__)
 
-MOMENT_LABELS = {
-    "reminder": "herinnering",
-    "join_link": "deelnamelink",
-    "followup_joined": "nabericht deelnemers",
-    "followup_missed": "nabericht afwezigen",
-}
 #: how many different reasons for failed mail `flask mail status` lists, most frequent first
 STATUS_REASONS = 20
 
@@ -55,7 +50,7 @@ def demo_command():
     event, organiser, password = seed_demo(utcnow().astimezone(AMSTERDAM).date())
     db.session.commit()
     click.echo(f"Bijeenkomst: {event.title}, {period(event.starts_at, event.ends_at)}")
-    click.echo(f"  {external_url('events.show', slug=event.slug)}")
+    click.echo(f"  {external_url('registration.show', slug=event.slug)}")
     if password:
         click.echo(f"Organisator: {organiser.email}, wachtwoord: {password}")
 
@@ -95,7 +90,7 @@ def create_event_command(slug, title, starts, ends, join_url, capacity, summary)
         _fail(str(error))
     db.session.commit()
     click.echo(f"{event.title}, {period(event.starts_at, event.ends_at)}")
-    click.echo(external_url("events.show", slug=event.slug))
+    click.echo(external_url("registration.show", slug=event.slug))
 
 
 def _event(slug: str):
@@ -171,7 +166,7 @@ def schedule_command(slug, reminder_days, no_reminder, reminder_time, join_link_
         _fail(str(error))
     db.session.commit()
     for moment in planned(event):
-        click.echo(f"{MOMENT_LABELS[moment.kind]:<24} {datetime_text(moment.at)}")
+        click.echo(f"{label(moment.kind):<32} {datetime_text(moment.at)}")
 
 
 organisers_cli = AppGroup("organisers", help="Organiser accounts.")
@@ -280,7 +275,7 @@ def status_command():
     if not rows:
         click.echo("geen e-mail in de wachtrij")
     for kind, status, count in rows:
-        click.echo(f"{kind:<14} {status.value:<8} {count}")
+        click.echo(f"{kind:<14} {status.value:<8} {count:<7} {label(kind)}")
     reasons = db.session.execute(
         select(OutgoingMail.last_error, func.count())
         .where(OutgoingMail.status == MailStatus.failed)

@@ -1,1 +1,3 @@
-"""Attendance: the personal join link and who joined."""
+"""Joining through personal links, attendance records, meeting reports; the planned-mail sweep."""
+
+from . import schedules  # noqa: F401 - registers the planned-mail sweep with mailing

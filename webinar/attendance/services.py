@@ -17,11 +17,6 @@ from .models import Attendance, AttendanceSource
 from .reports import Report, ReportRow
 
 
-def join_opens_at(event: Event) -> datetime:
-    """When the join link starts to lead to the meeting: when its e-mail is due."""
-    return event.starts_at - timedelta(minutes=event.join_link_minutes_before)
-
-
 def record_join(registration: Registration, now: datetime) -> None:
     """Count a click on the join link; two clicks at once are both counted."""
     statement = dialect_insert(Attendance).values(

@@ -7,8 +7,8 @@ from flask import Blueprint, abort, redirect, render_template
 from ..database import utcnow
 from ..extensions import db
 from ..registration.models import RegistrationStatus, TokenPurpose
-from ..registration.services import registration_for_token
-from .services import join_opens_at, record_join
+from ..registration.tokens import registration_for_token
+from .services import record_join
 
 bp = Blueprint("attendance", __name__)
 
@@ -21,7 +21,7 @@ def join(token: str):
         abort(404, description="token")
     event = registration.event
     now = utcnow()
-    opens = join_opens_at(event)
+    opens = event.join_opens_at()
     state = None
     if event.cancelled_at is not None:
         state = "cancelled_event"

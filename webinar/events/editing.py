@@ -1,11 +1,10 @@
-"""Organisers editing events: changes that ripple into registrations and mail."""
+"""Organisers editing events: changes that ripple into registrations (through signals) and mail."""
 
 from __future__ import annotations
 
 from ..extensions import db
-from ..registration.services import promote_waitlisted
 from .models import Event
-from .services import SCHEDULE_FIELDS, create_event, move_event, set_schedule
+from .services import SCHEDULE_FIELDS, capacity_changed, create_event, move_event, set_schedule
 
 
 EVENT_TEXT_FIELDS = (
@@ -30,7 +29,7 @@ def update_event(event: Event, values: dict) -> list[str]:
     if "capacity" in values and values["capacity"] != event.capacity:
         event.capacity = values["capacity"]
         changed.append("capacity")
-        promote_waitlisted(event)
+        capacity_changed.send(event)  # registration fills the new places from the waiting list
     starts, ends = values.get("starts_at", event.starts_at), values.get("ends_at", event.ends_at)
     if (starts, ends) != (event.starts_at, event.ends_at):
         move_event(event, starts, ends)

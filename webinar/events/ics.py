@@ -32,7 +32,7 @@ def calendar_description(event: Event) -> str:
         "Online bijeenkomst. Kort voor de start ontvangt u per e-mail uw persoonlijke "
         "deelnamelink."
     )
-    parts.append(f"Meer informatie: {external_url('events.show', slug=event.slug)}")
+    parts.append(f"Meer informatie: {external_url('registration.show', slug=event.slug)}")
     return "\n\n".join(parts)
 
 
@@ -66,7 +66,7 @@ def build_calendar(event: Event, *, method: str = "PUBLISH", now: datetime | Non
     entry.add("summary", event.title)
     entry.add("description", calendar_description(event))
     entry.add("location", "Online")
-    entry.add("url", external_url("events.show", slug=event.slug))
+    entry.add("url", external_url("registration.show", slug=event.slug))
     entry.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     entry.add("transp", "OPAQUE")
     entry.add("organizer", organizer())

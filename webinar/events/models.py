@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
+from ..dutch import AMSTERDAM, local
 from ..extensions import db
 
 DEFAULT_ROLES = [
@@ -92,6 +93,23 @@ class Event(db.Model):
     def closes_at(self) -> datetime:
         """When registration closes."""
         return self.registration_closes_at or self.starts_at
+
+    def reminder_at(self) -> datetime | None:
+        """N days before the start at the reminder's local time, or None when off."""
+        if self.reminder_days_before is None:
+            return None
+        hour, minute = (int(part) for part in self.reminder_local_time.split(":"))
+        day = local(self.starts_at).date() - timedelta(days=self.reminder_days_before)
+        moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=AMSTERDAM)
+        return moment if moment < self.starts_at else None
+
+    def join_opens_at(self) -> datetime:
+        """When the join link starts to lead to the meeting: when its e-mail is due."""
+        return self.starts_at - timedelta(minutes=self.join_link_minutes_before)
+
+    def followup_at(self) -> datetime:
+        """When the follow-ups are due."""
+        return self.ends_at + timedelta(minutes=self.followup_minutes_after)
 
     def paragraphs(self, field: str) -> list[str]:
         """A text field split into paragraphs on blank lines."""

@@ -1,74 +1,34 @@
-"""Event state: whether registration is open, places left, creating events."""
+"""Events: creating, moving, cancelling, the mail schedule, and the event's write lock."""
 
 from __future__ import annotations
 
-import enum
 import re
 from datetime import datetime
 
+from blinker import Namespace
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..database import is_sqlite, utcnow
 from ..extensions import db
 from ..mailing.services import skip_unsent_scheduled
-from ..registration.models import Registration, RegistrationStatus
 from .models import DEFAULT_ROLES, Event
-from .notifications import notify_event_cancelled, notify_event_moved
 
-
-class Phase(enum.Enum):
-    """Where an event stands for someone who wants to register."""
-
-    not_open = "not_open"  # registration opens later
-    open = "open"
-    full = "full"  # open, but new registrations go on the waiting list
-    closed = "closed"  # registration closed, event not over
-    ended = "ended"
-    cancelled = "cancelled"
-
-
-def confirmed_count(event: Event) -> int:
-    """How many registrations for the event are confirmed."""
-    return db.session.scalar(
-        select(func.count(Registration.id)).where(
-            Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.confirmed,
-        )
-    )
-
-
-def places_left(event: Event) -> int | None:
-    """Free places, or None when the event has no limit."""
-    if event.capacity is None:
-        return None
-    return max(event.capacity - confirmed_count(event), 0)
-
-
-#: registration_phase's default for `free`: count the places itself
-COUNT = object()
-
-
-def registration_phase(event: Event, now: datetime | None = None, free=COUNT) -> Phase:
-    """The event's phase at `now`; `free` is places_left(event) when the caller has it already."""
-    now = now or utcnow()
-    if event.cancelled_at is not None:
-        return Phase.cancelled
-    if now >= event.ends_at:
-        return Phase.ended
-    if event.registration_opens_at and now < event.registration_opens_at:
-        return Phase.not_open
-    if now >= event.closes_at():
-        return Phase.closed
-    if (places_left(event) if free is COUNT else free) == 0:
-        return Phase.full
-    return Phase.open
+_signals = Namespace()
+#: sent after an event got a new time, with `now`, `previous_starts_at` and `previous_ends_at`;
+#: each receiver returns how many people it told (events know nobody: the registration domain listens)
+event_moved = _signals.signal("event-moved")
+#: sent after an event was cancelled, with `now`; each receiver returns how many people it told
+event_cancelled = _signals.signal("event-cancelled")
+#: sent after an organiser changed an event's number of places
+capacity_changed = _signals.signal("capacity-changed")
 
 
 def lock_event(event: Event) -> None:
     """Take the event's write lock: a row lock on PostgreSQL.
 
-    On SQLite the lock is the `BEGIN IMMEDIATE` that `begin_write()` issued,
+    Registering, cancelling and the waiting list count places under it; moving
+    and cancelling the event take it too. On SQLite the lock is the `BEGIN IMMEDIATE` that `begin_write()` issued,
     so the query would only cost a round trip.
     """
     if not is_sqlite():
@@ -136,8 +96,9 @@ def move_event(event: Event, starts_at: datetime, ends_at: datetime, *, now: dat
     event.starts_at, event.ends_at = starts_at, ends_at
     event.version += 1
     db.session.flush()
-    skip_unsent_scheduled(event, "niet verstuurd: de bijeenkomst is verplaatst")
-    return notify_event_moved(event, now, *previous)
+    skip_unsent_scheduled(event.id, "niet verstuurd: de bijeenkomst is verplaatst")
+    told = event_moved.send(event, now=now, previous_starts_at=previous[0], previous_ends_at=previous[1])
+    return sum(count for _, count in told)
 
 
 def cancel_event(event: Event, *, now: datetime | None = None) -> int:
@@ -149,8 +110,8 @@ def cancel_event(event: Event, *, now: datetime | None = None) -> int:
     event.cancelled_at = now
     event.version += 1
     db.session.flush()
-    skip_unsent_scheduled(event, "niet verstuurd: de bijeenkomst gaat niet door")
-    return notify_event_cancelled(event, now)
+    skip_unsent_scheduled(event.id, "niet verstuurd: de bijeenkomst gaat niet door")
+    return sum(count for _, count in event_cancelled.send(event, now=now))
 
 
 SCHEDULE_FIELDS = (

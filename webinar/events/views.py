@@ -1,4 +1,4 @@
-"""Public event pages: the list, one event with its form, the calendar file."""
+"""Public event pages: the list and the calendar file (one event's page is registration's)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..extensions import db
-from ..registration.forms import LostLinkForm, RegistrationForm
-from .ics import build_calendar, google_calendar_url, office_calendar_url, outlook_calendar_url
+from .ics import build_calendar
 from .models import Event
-from .services import Phase, get_event, places_left, registration_phase
+from .services import get_event
 
 bp = Blueprint("events", __name__)
 
@@ -23,34 +22,6 @@ def event_or_404(slug: str) -> Event:
     return event
 
 
-def render_event_page(
-    event: Event,
-    form: RegistrationForm | None = None,
-    status: int = 200,
-    lost_form: LostLinkForm | None = None,
-):
-    """The event page with its registration form (or why there is none)."""
-    free = places_left(event)
-    phase = registration_phase(event, utcnow(), free)
-    if form is None and phase in (Phase.open, Phase.full):
-        form = RegistrationForm(event)
-    if lost_form is None and phase not in (Phase.ended, Phase.cancelled):
-        lost_form = LostLinkForm()
-    page = render_template(
-        "events/show.html",
-        event=event,
-        phase=phase,
-        Phase=Phase,
-        places_left=free,
-        form=form,
-        lost_form=lost_form,
-        google_url=google_calendar_url(event),
-        outlook_url=outlook_calendar_url(event),
-        office_url=office_calendar_url(event),
-    )
-    return page, status
-
-
 @bp.get("/")
 def index():
     """Upcoming events."""
@@ -60,12 +31,6 @@ def index():
         .order_by(Event.starts_at)
     ).all()
     return render_template("events/index.html", events=events)
-
-
-@bp.get("/events/<slug>")
-def show(slug: str):
-    """One event: what, when, for whom, and the form."""
-    return render_event_page(event_or_404(slug))
 
 
 @bp.get("/events/<slug>.ics")

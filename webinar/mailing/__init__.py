@@ -1,1 +1,1 @@
-"""Outgoing mail: the outbox, rendering and the worker that delivers it."""
+"""The floor every domain stands on: the outbox, the registry of mail kinds, composing, and the worker."""

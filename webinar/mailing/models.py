@@ -9,11 +9,7 @@ from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..events.models import Event
 from ..extensions import db
-from ..organiser.models import Broadcast, Invitation
-from ..registration.models import Registration
-from ..support.models import SupportRequest
 
 
 class MailStatus(enum.Enum):
@@ -79,11 +75,12 @@ class OutgoingMail(db.Model):
     #: when it was marked sent, with its group: at most about MAIL_MARK_SECONDS after the server accepted it
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    event: Mapped[Event | None] = relationship()
-    registration: Mapped[Registration | None] = relationship()
-    invitation: Mapped[Invitation | None] = relationship()
-    broadcast: Mapped[Broadcast | None] = relationship()
-    support_request: Mapped[SupportRequest | None] = relationship()
+    # By class name: mailing knows no feature; each class is mapped by its own domain.
+    event = relationship("Event")
+    registration = relationship("Registration")
+    invitation = relationship("Invitation")
+    broadcast = relationship("Broadcast")
+    support_request = relationship("SupportRequest")
 
     def __repr__(self) -> str:
         return f"<OutgoingMail {self.id} {self.kind} {self.status.value}>"

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, String, cast, literal, select, update
+from sqlalchemy import update
 
-from ..database import UTCDateTime, dialect_insert, utcnow
-from ..events.models import Event
+from ..database import dialect_insert, utcnow
 from ..extensions import db
-from ..registration.models import Registration
+from .kinds import scheduled_kinds
 from .models import MailStatus, OutgoingMail
-
-#: kinds planned from the event's schedule; moving the event makes unsent ones stale
-SCHEDULED_KINDS = ("reminder", "join_link", "followup_joined", "followup_missed")
 
 
 def queue_mail(
@@ -65,51 +61,13 @@ def queue_mails(mails: list[dict]) -> None:
     db.session.execute(dialect_insert(OutgoingMail).on_conflict_do_nothing(), rows)
 
 
-def queue_for_registrations(event: Event, kind: str, condition, *, due_at: datetime, **columns) -> int:
-    """Queue one `kind` mail for each of the event's registrations matching `condition`.
-
-    The key carries the event version, so running it again queues nothing and
-    a moved event gets its messages anew. `columns` are further values per row
-    (SQL expressions). Returns how many rows were added.
-    """
-    key = literal(f"{kind}:", String) + cast(Registration.id, String) + literal(f":v{event.version}", String)
-    rows = select(Registration.id).where(Registration.event_id == event.id, condition)
-    return queue_from_select(rows, kind=kind, key=key, event=event, due_at=due_at,
-                             event_version=literal(event.version), **columns)
-
-
-def queue_from_select(rows: Select, *, kind: str, key, event: Event, due_at: datetime, **columns) -> int:
-    """One INSERT ... SELECT: an outbox row per registration in `rows`; keys already queued are skipped."""
-    values = {
-        "kind": literal(kind, String),
-        "dedupe_key": key,
-        "event_id": literal(event.id),
-        "registration_id": Registration.id,
-        "recipient": Registration.email,
-        "status": literal(MailStatus.pending, OutgoingMail.__table__.c.status.type),
-        "due_at": literal(due_at, UTCDateTime),
-        "attempts": literal(0),
-        "last_error": literal("", String),
-        "message_id": literal("", String),
-        "created_at": literal(utcnow(), UTCDateTime),
-        **columns,
-    }
-    statement = (
-        dialect_insert(OutgoingMail)
-        .from_select(list(values), rows.with_only_columns(*(value.label(name) for name, value in values.items())))
-        .on_conflict_do_nothing()
-        .returning(OutgoingMail.id)
-    )
-    return len(db.session.execute(statement).all())
-
-
-def skip_unsent_scheduled(event: Event, reason: str) -> int:
+def skip_unsent_scheduled(event_id: int, reason: str) -> int:
     """Mark the event's planned but unsent messages skipped (the event moved or was cancelled)."""
     result = db.session.execute(
         update(OutgoingMail)
         .where(
-            OutgoingMail.event_id == event.id,
-            OutgoingMail.kind.in_(SCHEDULED_KINDS),
+            OutgoingMail.event_id == event_id,
+            OutgoingMail.kind.in_(scheduled_kinds()),
             OutgoingMail.status == MailStatus.pending,
         )
         .values(status=MailStatus.skipped, last_error=reason)

@@ -33,12 +33,11 @@ from sqlalchemy.orm import joinedload
 
 from ..database import begin_write, is_sqlite, utcnow
 from ..extensions import db, mail
-from ..registration.services import store_tokens
 from .addresses import Undeliverable, envelope_address
+from .kinds import Batch, render, run_sweeps
+from .message import Obsolete
 from .mime import address, has_line_break, to_bytes
 from .models import MailStatus, OutgoingMail
-from .rendering import Batch, Obsolete, render_mail
-from .schedules import schedule_due
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +179,7 @@ def _error_text(error: BaseException) -> str:
 
 def _render(row: OutgoingMail, now: datetime, batch: Batch, sender: str) -> tuple[Ready, dict]:
     """The row as SMTP-ready bytes, and what to record on it; raises Obsolete or Undeliverable."""
-    email = render_mail(row, now, batch)
+    email = render(row, now, batch)
     if has_line_break(email.recipient):
         # The address goes into the SMTP envelope as it is: smtplib would
         # refuse it and stop the whole batch, so this row fails alone.
@@ -207,7 +206,7 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
     ).all()
     ready, unsent, rendered, broken, batch = [], {}, [], [], Batch()
     for row in rows:
-        tokens = len(batch.tokens)
+        mark = batch.mark()
         try:
             item, values = _render(row, now, batch, sender)
         except Obsolete as reason:
@@ -218,12 +217,12 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
             raise  # the database's trouble, not this row's: the pass ends
         except Exception as error:  # one row's bug must not stop the others
             log.exception("mail %s (%s) could not be rendered", row.id, row.kind)
-            del batch.tokens[tokens:]  # its links were never sent
+            batch.drop_since(mark)  # its links were never sent
             broken.append((row.id, row.attempts, _error_text(error)))
         else:
             ready.append(item)
             rendered.append(values)
-    store_tokens(batch.tokens)
+    batch.store()
     if rendered:  # one UPDATE by primary key for the batch
         db.session.execute(update(OutgoingMail), rendered)
     db.session.commit()
@@ -325,7 +324,7 @@ def send_due(now: datetime | None = None, limit: int | None = None) -> PassResul
     result = PassResult()
     db.session.rollback()
     begin_write()
-    result.scheduled = schedule_due(now or utcnow())
+    result.scheduled = run_sweeps(now or utcnow())
     db.session.commit()
     while True:
         moment = now or utcnow()

@@ -23,8 +23,9 @@ from ..events.models import Event
 from ..extensions import db
 from ..links import external_url
 from ..mailing.models import MailStatus, OutgoingMail
-from ..mailing.services import queue_from_select, queue_mail
+from ..mailing.services import queue_mail
 from ..registration.models import Registration, RegistrationStatus
+from ..registration.notifications import queue_from_select
 from .models import Broadcast, Organiser
 from .queries import Filters, registrations_query
 
@@ -151,7 +152,7 @@ def broadcast_mail(broadcast: Broadcast, event: Event, values: dict[str, str], *
         "body": body,
         "body_html": as_html(body),
         "manage_url": values["beheerlink"],
-        "event_url": external_url("events.show", slug=event.slug),
+        "event_url": external_url("registration.show", slug=event.slug),
         "waitlisted": broadcast.segment == "waitlisted",
         "test": test,
     }

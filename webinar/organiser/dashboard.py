@@ -7,13 +7,13 @@ from flask_login import current_user
 from sqlalchemy import update
 
 from ..extensions import db
+from ..mailing.kinds import labels
 from ..mailing.models import MailStatus, OutgoingMail
 from ..privacy.services import purge_after
 from ..registration.forms import EmptyForm
 from .blueprint import bp, event_or_404
 from .broadcasts import STATUS_LABELS
 from .charts import bars, cumulative_line
-from .previews import KIND_LABELS
 from .reports import event_stats, failed_mail
 from .services import audit
 
@@ -33,7 +33,7 @@ def dashboard(slug: str):
         failed=failed_mail(event),
         purge_at=purge_after(event, current_app.config["PRIVACY_PURGE_DAYS"]),
         form=EmptyForm(),
-        kind_labels=KIND_LABELS,
+        kind_labels=labels(),
         status_labels={status.value: label for status, label in STATUS_LABELS.items()},
     )
 

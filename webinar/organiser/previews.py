@@ -8,38 +8,18 @@ from datetime import datetime
 from flask import abort, make_response, render_template
 from sqlalchemy import select
 
-from ..attendance.services import join_opens_at
 from ..database import utcnow
 from ..dutch import datetime_text
 from ..events.models import Event
 from ..extensions import db
 from ..links import external_url
+from ..mailing.kinds import label
 from ..mailing.mime import Email
 from ..mailing.models import OutgoingMail
-from ..mailing.rendering import registrant_message
-from ..mailing.schedules import followup_at, reminder_at
 from ..registration.models import Registration, RegistrationStatus
+from ..registration.notifications import registrant_message
 from ..security import MAIL_PREVIEW_POLICY
 from .blueprint import bp, event_or_404
-
-#: what organisers call each kind of e-mail
-KIND_LABELS = {
-    "confirmation": "Bevestiging van de aanmelding",
-    "waitlisted": "Op de wachtlijst",
-    "promoted": "Plaats vrij",
-    "reminder": "Herinnering",
-    "join_link": "Persoonlijke deelnamelink",
-    "followup_joined": "Nabericht voor wie deelnam",
-    "followup_missed": "Nabericht voor wie niet deelnam",
-    "event_moved": "Nieuw tijdstip",
-    "event_cancelled": "De bijeenkomst gaat niet door",
-    "cancelled": "Afmelding bevestigd",
-    "manage_link": "Al aangemeld",
-    "lost_link": "Link kwijt?",
-    "broadcast": "Bericht van de organisatie",
-    "invitation": "Uitnodiging voor een organisator",
-}
-
 
 @dataclass(frozen=True)
 class Preview:
@@ -53,7 +33,7 @@ class Preview:
 
     @property
     def label(self) -> str:
-        return KIND_LABELS[self.kind]
+        return label(self.kind)
 
 
 def _moment(moment: datetime | None, off: str) -> tuple[str, str]:
@@ -62,15 +42,15 @@ def _moment(moment: datetime | None, off: str) -> tuple[str, str]:
 
 def previews(event: Event) -> list[Preview]:
     """The event's e-mails to registrants, in the order a registrant meets them."""
-    reminder, reminder_off = _moment(reminder_at(event), "Er is geen herinnering ingesteld.")
-    followup = datetime_text(followup_at(event))
+    reminder, reminder_off = _moment(event.reminder_at(), "Er is geen herinnering ingesteld.")
+    followup = datetime_text(event.followup_at())
     no_text = "Er is nog geen tekst; dit bericht gaat pas uit als u die invult bij Bewerken."
     return [
         Preview("confirmation", "direct na het aanmelden, met agendabestand"),
         Preview("waitlisted", "direct na het aanmelden als de bijeenkomst vol is"),
         Preview("promoted", "als iemand van de wachtlijst een plaats krijgt, met agendabestand"),
         Preview("reminder", reminder, reminder_off),
-        Preview("join_link", datetime_text(join_opens_at(event))),
+        Preview("join_link", datetime_text(event.join_opens_at())),
         Preview("followup_joined", followup,
                 "" if event.followup_joined_text.strip() else no_text),
         Preview("followup_missed", followup,
@@ -94,7 +74,7 @@ def _sample_registrant(kind: str) -> Registration:
 
 def _sent_at(event: Event, kind: str) -> datetime:
     """The moment the e-mail would be written: the subject of a reminder says 'morgen' or 'vandaag'."""
-    planned = {"reminder": reminder_at(event), "join_link": join_opens_at(event)}.get(kind)
+    planned = {"reminder": event.reminder_at(), "join_link": event.join_opens_at()}.get(kind)
     return planned or utcnow()
 
 

@@ -10,6 +10,7 @@ from ..events.models import Event
 from ..extensions import db
 from ..registration.forms import DetailsForm, EmptyForm
 from ..registration.models import Registration, RegistrationStatus
+from ..registration.notifications import mails_to
 from ..registration.services import (
     EmailTaken,
     RegistrationClosed,
@@ -36,7 +37,6 @@ from .registrations_services import (
     attendance_of,
     changes_allowed,
     joined_ids,
-    mails_to,
     places_over,
     promote,
     roles_in_use,

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from ..attendance.models import Attendance
 from ..database import utcnow
 from ..events.models import Event
-from ..events.services import Phase, confirmed_count, lock_event, registration_phase
+from ..events.services import lock_event
 from ..extensions import db
-from ..mailing.models import OutgoingMail
+from ..registration.capacity import Phase, confirmed_count, registration_phase
 from ..registration.models import Registration, RegistrationStatus
 from ..registration.notifications import notify_promoted
 from ..registration.services import (
@@ -75,15 +75,6 @@ def places_over(event: Event) -> int:
 def attendance_of(registration: Registration) -> Attendance | None:
     """The registrant's attendance, if they joined."""
     return db.session.scalar(select(Attendance).where(Attendance.registration_id == registration.id))
-
-
-def mails_to(registration: Registration) -> list[OutgoingMail]:
-    """Every e-mail queued for this registration, oldest first."""
-    return list(
-        db.session.scalars(
-            select(OutgoingMail).where(OutgoingMail.registration_id == registration.id).order_by(OutgoingMail.id)
-        )
-    )
 
 
 def joined_ids(registration_ids: list[int]) -> set[int]:

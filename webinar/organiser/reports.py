@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from ..attendance.models import Attendance
 from ..dutch import local
 from ..events.models import Event
-from ..events.services import places_left
+from ..registration.capacity import places_left
 from ..extensions import db
 from ..mailing.models import MailStatus, OutgoingMail
 from ..privacy.models import EventStatistic

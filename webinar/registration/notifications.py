@@ -1,11 +1,53 @@
-"""The e-mails a registration causes, queued in the outbox."""
+"""The e-mails to registrants: queued in the outbox, registered with mailing, rendered when sent."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Select, String, cast, func, literal, select
+from sqlalchemy.orm import aliased
+
+from ..database import UTCDateTime, dialect_insert, utcnow
+from ..dutch import date, local, time
+from ..events.ics import build_calendar, google_calendar_url, office_calendar_url, outlook_calendar_url
+from ..events.models import Event
+from ..events.schedule import useful_until
+from ..events.services import event_cancelled, event_moved
+from ..extensions import db
+from ..links import external_url
+from ..mailing.kinds import Batch, register_kind
+from ..mailing.message import Obsolete, compose
+from ..mailing.mime import Calendar, Email
+from ..mailing.models import MailStatus, OutgoingMail
 from ..mailing.services import queue_mail, queue_mails
-from .models import Registration
+from .models import Registration, RegistrationStatus, TokenPurpose
+from .tokens import issue_batch_token
+
+_CONFIRMED = (RegistrationStatus.confirmed,)
+_LIVE = (RegistrationStatus.confirmed, RegistrationStatus.waitlisted)
+_REGISTERED = Registration.status.in_(_LIVE)
+#: the registrant kinds: (name, label, subject, statuses for which it still makes sense, calendar METHOD)
+_KINDS = (
+    ("confirmation", "Bevestiging van de aanmelding", "Aanmelding bevestigd: {title}", _CONFIRMED, "PUBLISH"),
+    ("waitlisted", "Op de wachtlijst", "U staat op de wachtlijst: {title}", (RegistrationStatus.waitlisted,), None),
+    ("promoted", "Plaats vrij", "Er is een plaats vrij: u bent aangemeld voor {title}", _CONFIRMED, "PUBLISH"),
+    ("reminder", "Herinnering", "Herinnering: {title} {when}", _CONFIRMED, None),
+    ("join_link", "Persoonlijke deelnamelink", "Uw link om deel te nemen: {title}", _CONFIRMED, None),
+    ("followup_joined", "Nabericht voor wie deelnam", "Dank voor uw deelname: {title}", _CONFIRMED, None),
+    ("followup_missed", "Nabericht voor wie niet deelnam", "Gemist? {title}", _CONFIRMED, None),
+    ("event_moved", "Nieuw tijdstip", "Gewijzigd tijdstip: {title}", _LIVE, "PUBLISH"),
+    ("event_cancelled", "De bijeenkomst gaat niet door", "Gaat niet door: {title}", _LIVE, "CANCEL"),
+    ("cancelled", "Afmelding bevestigd", "Afmelding bevestigd: {title}", (RegistrationStatus.cancelled,), None),
+    ("manage_link", "Al aangemeld", "Uw aanmelding voor {title}", _LIVE, None),
+    ("lost_link", "Link kwijt?", "Uw persoonlijke links voor {title}", _LIVE, None),
+)
+#: kinds that carry the personal join link besides the manage link
+JOIN_LINK_KINDS = ("join_link", "lost_link")
+#: kinds planned from the event's schedule (queued by the sweep in attendance/schedules.py)
+SCHEDULED_KINDS = ("reminder", "join_link", "followup_joined", "followup_missed")
+_SUBJECTS = {name: subject for name, _, subject, _, _ in _KINDS}
+_STATUSES = {name: statuses for name, _, _, statuses, _ in _KINDS}
+_CALENDARS = {name: method for name, _, _, _, method in _KINDS}
 
 
 def _mail(kind: str, registration: Registration, key: str) -> dict:
@@ -27,13 +69,8 @@ def _registered_mail(registration: Registration) -> dict:
     return _mail(kind, registration, str(registration.signups))
 
 
-def notify_registered(registration: Registration) -> bool:
-    """Confirmation with calendar file, or the waiting-list notice."""
-    return queue_mail(**_registered_mail(registration))
-
-
 def notify_registered_many(registrations: list[Registration]) -> None:
-    """notify_registered for many registrations at once, in one statement."""
+    """The confirmation with calendar file, or the waiting-list notice, for each registration, in one statement."""
     queue_mails([_registered_mail(registration) for registration in registrations])
 
 
@@ -55,3 +92,172 @@ def notify_cancelled(registration: Registration) -> bool:
 def notify_links_requested(registration: Registration, now: datetime) -> bool:
     """Manage and join links again, asked for on the event page (once an hour at most)."""
     return _queue("lost_link", registration, now.strftime("%Y%m%dT%H"))
+
+
+def mails_to(registration: Registration) -> list[OutgoingMail]:
+    """Every e-mail queued for this registration, oldest first."""
+    return list(db.session.scalars(
+        select(OutgoingMail).where(OutgoingMail.registration_id == registration.id).order_by(OutgoingMail.id)
+    ))
+
+
+def queue_for_registrations(event: Event, kind: str, condition, *, due_at: datetime, **columns) -> int:
+    """Queue one `kind` mail for each of the event's registrations matching `condition`.
+
+    The key carries the event version, so running it again queues nothing and
+    a moved event gets its messages anew. `columns` are further values per row
+    (SQL expressions). Returns how many rows were added.
+    """
+    key = literal(f"{kind}:", String) + cast(Registration.id, String) + literal(f":v{event.version}", String)
+    rows = select(Registration.id).where(Registration.event_id == event.id, condition)
+    return queue_from_select(rows, kind=kind, key=key, event=event, due_at=due_at,
+                             event_version=literal(event.version), **columns)
+
+
+def queue_from_select(rows: Select, *, kind: str, key, event: Event, due_at: datetime, **columns) -> int:
+    """One INSERT ... SELECT: an outbox row per registration in `rows`; keys already queued are skipped."""
+    values = {
+        "kind": literal(kind, String),
+        "dedupe_key": key,
+        "event_id": literal(event.id),
+        "registration_id": Registration.id,
+        "recipient": Registration.email,
+        "status": literal(MailStatus.pending, OutgoingMail.__table__.c.status.type),
+        "due_at": literal(due_at, UTCDateTime),
+        "attempts": literal(0),
+        "last_error": literal("", String),
+        "message_id": literal("", String),
+        "created_at": literal(utcnow(), UTCDateTime),
+        **columns,
+    }
+    statement = (
+        dialect_insert(OutgoingMail)
+        .from_select(list(values), rows.with_only_columns(*(value.label(name) for name, value in values.items())))
+        .on_conflict_do_nothing()
+        .returning(OutgoingMail.id)
+    )
+    return len(db.session.execute(statement).all())
+
+
+def notify_event_moved(event: Event, now: datetime, previous_starts_at: datetime, previous_ends_at: datetime) -> int:
+    """The new time and the one it replaces, with a calendar file of the same UID and a higher SEQUENCE."""
+    return queue_for_registrations(
+        event, "event_moved", _REGISTERED, due_at=now,
+        previous_starts_at=_time_last_told("previous_starts_at", previous_starts_at),
+        previous_ends_at=_time_last_told("previous_ends_at", previous_ends_at),
+    )
+
+
+def _time_last_told(column: str, before_this_move: datetime):
+    """Per registration: the time its earliest unsent new-time mail replaces, else the time before this move."""
+    # When the event moves twice before the first new-time mail went out, that mail is never sent (it is
+    # stale), so the registrant still knows the time from before the first move.
+    unsent = aliased(OutgoingMail)
+    earlier = (
+        select(getattr(unsent, column))
+        .where(unsent.registration_id == Registration.id, unsent.kind == "event_moved",
+               unsent.status == MailStatus.pending, getattr(unsent, column).is_not(None))
+        .order_by(unsent.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(earlier, literal(before_this_move, UTCDateTime))
+
+
+def notify_event_cancelled(event: Event, now: datetime) -> int:
+    """The cancellation, with a METHOD:CANCEL calendar file."""
+    return queue_for_registrations(event, "event_cancelled", _REGISTERED, due_at=now)
+
+
+# Events know nobody: when one moves or is cancelled, this domain tells its registrants.
+event_moved.connect(lambda event, **moved: notify_event_moved(event, **moved), weak=False)
+event_cancelled.connect(lambda event, now: notify_event_cancelled(event, now), weak=False)
+
+
+def check_still_useful(row: OutgoingMail, now: datetime) -> Registration:
+    """The row's registration, or Obsolete when the message lost its use."""
+    registration = row.registration
+    if registration is None or registration.status not in _STATUSES[row.kind]:
+        raise Obsolete("de aanmelding heeft een andere status")
+    event = registration.event
+    if row.event_version is not None and row.event_version != event.version:
+        raise Obsolete("de bijeenkomst is sindsdien gewijzigd")
+    if row.kind == "event_cancelled":
+        return registration
+    if event.cancelled_at is not None:
+        raise Obsolete("de bijeenkomst gaat niet door")
+    if row.kind in SCHEDULED_KINDS:
+        until = useful_until(event, row.kind)
+        if until is None or now >= until:
+            raise Obsolete("het moment is voorbij")
+    elif row.kind in ("lost_link", "event_moved") and now >= event.ends_at:
+        raise Obsolete("de bijeenkomst is voorbij")
+    return registration
+
+
+def render_registrant_mail(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
+    """Build a registrant's message for an outbox row, minting the personal links it carries."""
+    registration = row.registration
+    manage_url = external_url("registration.manage", token=issue_batch_token(batch, registration, TokenPurpose.manage))
+    join_url = ""
+    if row.kind in JOIN_LINK_KINDS:
+        join_url = external_url("attendance.join", token=issue_batch_token(batch, registration, TokenPurpose.join))
+    return registrant_message(row.kind, registration.event, registration, now,
+                              manage_url=manage_url, join_url=join_url, events=batch.events,
+                              previous=(row.previous_starts_at, row.previous_ends_at))
+
+
+def registrant_message(kind_name: str, event: Event, registration: Registration, now: datetime, *,
+                       manage_url: str, join_url: str, events: dict[int, dict] | None = None,
+                       previous: tuple[datetime | None, datetime | None] = (None, None)) -> Email:
+    """One registrant's e-mail of this kind with the links given: the same for sending and previews.
+
+    `events` keeps what is the same for every registrant of an event (links,
+    calendar file) across the rows of one batch; `previous` is the start and
+    end a new-time mail says the event moved from.
+    """
+    per_event = _per_event(event, {} if events is None else events)
+    context = dict(per_event["context"], registration=registration, manage_url=manage_url,
+                   previous_starts_at=previous[0], previous_ends_at=previous[1])
+    if kind_name in JOIN_LINK_KINDS:
+        context["join_url"] = join_url
+    calendar = None
+    method = _CALENDARS[kind_name]
+    if method:
+        if method not in per_event:
+            per_event[method] = Calendar(method, build_calendar(event, method=method))
+        calendar = per_event[method]
+    subject = _SUBJECTS[kind_name].format(title=event.title, when=_when(event, now))
+    return compose(subject, registration.email, kind_name, calendar, **context)
+
+
+def _per_event(event: Event, events: dict[int, dict]) -> dict:
+    """The template values that are the same for every registrant of the event."""
+    if event.id not in events:
+        events[event.id] = {
+            "context": {
+                "event": event,
+                "event_url": external_url("registration.show", slug=event.slug),
+                "google_url": google_calendar_url(event),
+                "outlook_url": outlook_calendar_url(event),
+                "office_url": office_calendar_url(event),
+                "join_opens_at": event.join_opens_at(),
+                "followup_at": event.followup_at(),
+            }
+        }
+    return events[event.id]
+
+
+def _when(event: Event, now: datetime) -> str:
+    """'vandaag om 16.00 uur', 'morgen om 16.00 uur' or 'op dinsdag 25 mei 2027'."""
+    days = (local(event.starts_at).date() - local(now).date()).days
+    if days == 0:
+        return f"vandaag om {time(event.starts_at)} uur"
+    if days == 1:
+        return f"morgen om {time(event.starts_at)} uur"
+    return f"op {date(event.starts_at)}"
+
+
+for _name, _label, _, _, _method in _KINDS:
+    register_kind(_name, label=_label, recipient="aangemelde", render=render_registrant_mail,
+                  still_useful=check_still_useful, calendar=_method is not None, personal_links=True, scheduled=_name in SCHEDULED_KINDS)

@@ -9,16 +9,15 @@ from sqlalchemy import func, insert, select
 
 from ..database import utcnow
 from ..events.models import Event
-from ..events.services import Phase, confirmed_count, lock_event, places_left, registration_phase
+from ..events.services import capacity_changed, lock_event
 from ..extensions import db
-from ..mailing.models import OutgoingMail
-from ..tokens import hash_token, new_token
-from .models import AccessToken, Registration, RegistrationStatus, TokenPurpose
+from .capacity import Phase, confirmed_count, places_left, registration_phase
+from .models import Registration, RegistrationStatus
 from .notifications import (
+    mails_to,
     notify_cancelled,
     notify_links_requested,
     notify_promoted,
-    notify_registered,
     notify_registered_again,
     notify_registered_many,
 )
@@ -92,9 +91,8 @@ def register(
     if existing is not None and existing.status != RegistrationStatus.cancelled:
         notify_registered_again(existing, now)
         return Outcome(status, existing, created=False)
-    registration = _store(event, existing, details, status, now)
-    db.session.flush()
-    notify_registered(registration)
+    reuse = {existing.email_normalized: existing} if existing else {}
+    registration = _store_all(event, [details], now=now, reuse=reuse, free=free)[0]
     return Outcome(status, registration, created=True)
 
 
@@ -106,9 +104,18 @@ def register_many(
     For organisers, who also register outside the public window: the caller
     checks the phase and that no address is registered already. `reuse` maps
     normalised addresses to cancelled registrations, which are signed up again.
-    One INSERT for the registrations and one for their e-mails. Needs the event lock.
+    Needs the event lock.
     """
-    free = places_left(event)  # counted once, under the lock
+    return _store_all(event, people, now=now, reuse=reuse, free=places_left(event))
+
+
+def _store_all(
+    event: Event, people: list[Details], *, now: datetime, reuse: dict[str, Registration], free: int | None
+) -> list[Registration]:
+    """The store step of every registration: confirmed while `free` lasts, then waiting; their e-mails queued.
+
+    One INSERT for the new registrations and one for their e-mails.
+    """
     stored: list[Registration | None] = []
     fresh: dict[int, dict] = {}  # position in `people` -> the new row
     for index, details in enumerate(people):
@@ -237,47 +244,13 @@ def promote_waitlisted(event: Event) -> list[Registration]:
     return promoted
 
 
-def issue_token(registration: Registration, purpose: TokenPurpose, *, into: list[dict] | None = None) -> str:
-    """A new personal link token for the registration; only its hash is kept.
-
-    With `into`, the row is collected there for `store_tokens` (one INSERT for
-    a whole batch of e-mails) instead of added to the session.
-    """
-    token = new_token()
-    row = {"registration_id": registration.id, "purpose": purpose, "token_hash": hash_token(token)}
-    if into is None:
-        db.session.add(AccessToken(**row))
-    else:
-        into.append(row | {"created_at": utcnow()})
-    return token
-
-
-def store_tokens(rows: list[dict]) -> None:
-    """Store the tokens collected by `issue_token(..., into=rows)`, in one statement."""
-    if rows:
-        db.session.execute(insert(AccessToken), rows)
-
-
-def registration_for_token(token: str, purpose: TokenPurpose) -> Registration | None:
-    """The registration a personal link points at, or None."""
-    if not token or len(token) > 100:
-        return None
-    access = db.session.scalar(
-        select(AccessToken).where(
-            AccessToken.token_hash == hash_token(token),
-            AccessToken.purpose == purpose,
-        )
-    )
-    return access.registration if access else None
+# Events know nobody: when an organiser changes the places, this domain fills them from the waiting list.
+capacity_changed.connect(lambda event: promote_waitlisted(event), weak=False)
 
 
 def personal_data(registration: Registration) -> dict:
     """Everything stored about the registrant, for the 'download my data' button."""
-    mails = db.session.scalars(
-        select(OutgoingMail)
-        .where(OutgoingMail.registration_id == registration.id)
-        .order_by(OutgoingMail.id)
-    )
+    mails = mails_to(registration)
 
     def iso(moment: datetime | None) -> str | None:
         return moment.isoformat() if moment else None

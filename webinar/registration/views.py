@@ -1,4 +1,4 @@
-"""Registering on the event page, and managing a registration through /r/<token>."""
+"""The event page with its form (GET shows, POST registers), and managing a registration through /r/<token>."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from flask import (
     url_for,
 )
 
-from ..attendance.services import join_opens_at
 from ..database import restart_as_write, utcnow, writes_late
-from ..events.services import Phase, registration_phase
-from ..events.views import event_or_404, render_event_page
+from ..events.ics import google_calendar_url, office_calendar_url, outlook_calendar_url
+from ..events.models import Event
+from ..events.views import event_or_404
 from ..extensions import db
 from ..privacy.services import erase_own_registration
+from .capacity import Phase, places_left, registration_phase
 from .forms import DetailsForm, EmptyForm, LostLinkForm, RegistrationForm
 from .models import Registration, RegistrationStatus, TokenPurpose
 from .services import (
@@ -29,13 +30,47 @@ from .services import (
     cancel_registration,
     personal_data,
     register,
-    registration_for_token,
     send_links_again,
     update_details,
     waiting_position,
 )
+from .tokens import registration_for_token
 
 bp = Blueprint("registration", __name__)
+
+
+def render_event_page(
+    event: Event,
+    form: RegistrationForm | None = None,
+    status: int = 200,
+    lost_form: LostLinkForm | None = None,
+):
+    """The event page with its registration form (or why there is none)."""
+    free = places_left(event)
+    phase = registration_phase(event, utcnow(), free)
+    if form is None and phase in (Phase.open, Phase.full):
+        form = RegistrationForm(event)
+    if lost_form is None and phase not in (Phase.ended, Phase.cancelled):
+        lost_form = LostLinkForm()
+    page = render_template(
+        "events/show.html",
+        event=event,
+        phase=phase,
+        Phase=Phase,
+        places_left=free,
+        form=form,
+        lost_form=lost_form,
+        google_url=google_calendar_url(event),
+        outlook_url=outlook_calendar_url(event),
+        office_url=office_calendar_url(event),
+    )
+    return page, status
+
+
+@bp.get("/events/<slug>")
+def show(slug: str):
+    """One event: what, when, for whom, and the form."""
+    return render_event_page(event_or_404(slug))
 
 
 @bp.post("/events/<slug>")
@@ -128,7 +163,7 @@ def manage(token: str):
         token=token,
         changeable=changeable,
         position=waiting_position(registration),
-        join_opens_at=join_opens_at(registration.event),
+        join_opens_at=registration.event.join_opens_at(),
     ), status
 
 
@@ -160,7 +195,7 @@ def erase(token: str):
         db.session.commit()
         flash("Uw aanmelding en al uw gegevens zijn verwijderd. Uw persoonlijke links werken niet meer.",
               "success")
-        return redirect(url_for("events.show", slug=slug))
+        return redirect(url_for("registration.show", slug=slug))
     return render_template(
         "registration/erase.html", registration=registration, event=registration.event, form=form,
         token=token,

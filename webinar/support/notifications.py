@@ -7,12 +7,11 @@ from datetime import datetime
 from flask import current_app
 
 from ..links import external_url
+from ..mailing.kinds import Batch, register_kind
 from ..mailing.message import Obsolete, compose
 from ..mailing.mime import Email
 from ..mailing.services import queue_mail
 from .models import SupportRequest
-
-SUPPORT_KINDS = ("support_confirmation", "support_new", "support_status")
 
 
 def _queue(kind: str, request: SupportRequest, recipient: str, key: str) -> bool:
@@ -44,11 +43,15 @@ def _subject(row_kind: str, request: SupportRequest) -> str:
     return f"Uw aanvraag voor ondersteuning: {request.status_label.lower()}"
 
 
-def render_support_mail(row, now: datetime) -> Email:
+def support_still_useful(row, now: datetime) -> None:
+    """Obsolete once the request is gone."""
+    if row.support_request is None:
+        raise Obsolete("de aanvraag bestaat niet meer")
+
+
+def render_support_mail(row, now: datetime, batch: Batch) -> Email:
     """Build a support e-mail from the request as it is now."""
     request = row.support_request
-    if request is None:
-        raise Obsolete("de aanvraag bestaat niet meer")
     recipient = row.recipient if row.kind == "support_new" else request.requester_email
     context = {
         "request": request,
@@ -56,3 +59,11 @@ def render_support_mail(row, now: datetime) -> Email:
         "organiser_url": external_url("organiser.support_detail", request_id=request.id),
     }
     return compose(_subject(row.kind, request), recipient, row.kind, **context)
+
+
+register_kind("support_confirmation", label="Ontvangstbevestiging van een aanvraag", recipient="aanvrager",
+              render=render_support_mail, still_useful=support_still_useful)
+register_kind("support_new", label="Nieuwe aanvraag voor de projectleider", recipient="projectleider",
+              render=render_support_mail, still_useful=support_still_useful)
+register_kind("support_status", label="Nieuwe status van een aanvraag", recipient="aanvrager",
+              render=render_support_mail, still_useful=support_still_useful)

@@ -1,0 +1,70 @@
+"""The organiser's mail kinds: invitations to new organisers, and messages to a group of registrants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..links import external_url
+from ..mailing.kinds import Batch, register_kind
+from ..mailing.message import Obsolete, compose
+from ..mailing.mime import Email
+from ..mailing.models import OutgoingMail
+from ..registration.models import TokenPurpose
+from ..registration.tokens import issue_batch_token
+from .broadcasts import broadcast_mail, placeholder_values, sample_values, segment_status, uses_placeholder
+from .services import mint_invitation_token
+
+
+def invitation_still_useful(row: OutgoingMail, now: datetime) -> None:
+    """Obsolete once the invitation is used, expired or gone."""
+    invitation = row.invitation
+    if invitation is None or invitation.accepted_at or invitation.expires_at <= now:
+        raise Obsolete("de uitnodiging is gebruikt of verlopen")
+
+
+def render_invitation(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
+    """An invitation to become an organiser, with a fresh single-use link."""
+    invitation = row.invitation
+    url = external_url("organiser.accept_invitation", token=mint_invitation_token(invitation))
+    inviter = invitation.invited_by.label if invitation.invited_by else "Een organisator"
+    return compose(
+        "Uitnodiging: organisator van bijeenkomsten", invitation.email, "invitation",
+        url=url, inviter=inviter, expires_at=invitation.expires_at,
+    )
+
+
+def broadcast_still_useful(row: OutgoingMail, now: datetime) -> None:
+    """Obsolete when the message is gone, the registrant left its group, or the event was cancelled since."""
+    if row.broadcast is None:
+        raise Obsolete("het bericht bestaat niet meer")
+    if row.registration_id is None:
+        return  # a test message
+    registration = row.registration
+    if registration is None or registration.status != segment_status(row.broadcast.segment):
+        raise Obsolete("de aanmelding heeft een andere status")
+    event = registration.event
+    if event.cancelled_at is not None and event.cancelled_at > row.created_at:
+        raise Obsolete("de bijeenkomst gaat niet door")
+
+
+def render_broadcast(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
+    """An organiser's message to one registrant; a test (no registration) gets sample values."""
+    broadcast = row.broadcast
+    if row.registration_id is None:
+        subject, context = broadcast_mail(broadcast, row.event, sample_values(row.event), test=True)
+        return compose(subject, row.recipient, "broadcast", **context)
+    registration, event = row.registration, row.registration.event
+    join_url = ""
+    if uses_placeholder("deelnamelink", broadcast.subject, broadcast.body):
+        join_url = external_url("attendance.join", token=issue_batch_token(batch, registration, TokenPurpose.join))
+    manage_url = external_url("registration.manage",
+                              token=issue_batch_token(batch, registration, TokenPurpose.manage))
+    values = placeholder_values(event, registration.first_name, join_url=join_url, manage_url=manage_url)
+    subject, context = broadcast_mail(broadcast, event, values)
+    return compose(subject, registration.email, "broadcast", **context)
+
+
+register_kind("invitation", label="Uitnodiging voor een organisator", recipient="nieuwe organisator",
+              render=render_invitation, still_useful=invitation_still_useful, personal_links=True)
+register_kind("broadcast", label="Bericht van de organisatie", recipient="aangemelde", render=render_broadcast,
+              still_useful=broadcast_still_useful, personal_links=True)
