@@ -18,7 +18,7 @@ from .cli import register_commands
 from .database import begin_write
 from .events.views import bp as events_bp
 from .extensions import csrf, db, login, mail, migrate
-from .form_errors import error_links
+from .forms import error_links
 from .organiser import attendance as _organiser_attendance  # noqa: F401
 from .organiser import dashboard as _organiser_dashboard  # noqa: F401 - adds its routes to bp
 from .organiser import messages as _organiser_messages  # noqa: F401

@@ -21,7 +21,7 @@ from ..database import restart_as_write, writes_late
 from ..dutch import local
 from ..events.models import Event
 from ..extensions import db
-from ..registration.forms import EmptyForm
+from ..forms import EmptyForm
 from ..registration.models import Registration, RegistrationStatus
 from ..uploads import large_upload
 from .blueprint import bp, event_or_404

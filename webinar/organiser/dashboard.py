@@ -9,7 +9,7 @@ from sqlalchemy import update
 from ..extensions import db
 from ..mailing.models import MailStatus, OutgoingMail
 from ..privacy.services import purge_after
-from ..registration.forms import EmptyForm
+from ..forms import EmptyForm
 from .blueprint import bp, event_or_404
 from .broadcasts import STATUS_LABELS
 from .charts import bars, cumulative_line

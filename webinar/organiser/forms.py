@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
-from ..registration.forms import single_line
+from ..forms import single_line
 from .passwords import PASSWORD_HINT
 
 _EMAIL = [DataRequired("Vul een e-mailadres in."), Email("Dat is geen geldig e-mailadres."), single_line]

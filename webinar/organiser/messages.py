@@ -16,7 +16,7 @@ from ..database import utcnow
 from ..dutch import AMSTERDAM, datetime_text, period
 from ..events.models import Event
 from ..extensions import db
-from ..registration.forms import EmptyForm, plain_text, single_line
+from ..forms import EmptyForm, plain_text, single_line
 from .blueprint import bp, event_or_404
 from .broadcasts import (
     PLACEHOLDERS,

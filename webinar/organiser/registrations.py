@@ -8,7 +8,8 @@ from flask_login import current_user
 from ..database import restart_as_write, utcnow, writes_late
 from ..events.models import Event
 from ..extensions import db
-from ..registration.forms import DetailsForm, EmptyForm
+from ..forms import EmptyForm
+from ..registration.forms import DetailsForm
 from ..registration.models import Registration, RegistrationStatus
 from ..registration.services import (
     EmailTaken,

@@ -11,7 +11,7 @@ from ..events.editing import duplicate_event, update_event
 from ..events.models import OTHER_ROLE, Event
 from ..events.services import cancel_event, create_event, get_event
 from ..extensions import db
-from ..registration.forms import EmptyForm
+from ..forms import EmptyForm
 from .blueprint import bp, event_or_404, safe_next, start_session
 from .forms import AcceptInvitationForm, EventForm, InviteForm, LoginForm, PasswordForm
 from .models import AuditEntry

@@ -21,8 +21,9 @@ from ..database import restart_as_write, utcnow, writes_late
 from ..events.services import Phase, registration_phase
 from ..events.views import event_or_404, render_event_page
 from ..extensions import db
+from ..forms import EmptyForm
 from ..privacy.services import erase_own_registration
-from .forms import DetailsForm, EmptyForm, LostLinkForm, RegistrationForm
+from .forms import DetailsForm, LostLinkForm, RegistrationForm
 from .models import Registration, RegistrationStatus, TokenPurpose
 from .services import (
     EmailTaken,
