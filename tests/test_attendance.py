@@ -13,9 +13,9 @@ from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD, post_registration
 from webinar.attendance.models import Attendance, AttendanceSource
 from webinar.attendance.services import set_attendance_by_hand
 from webinar.attendance.reports import EXCEL_FILE, NO_PEOPLE, NOT_RECOGNISED, duration_seconds, parse_report
+from webinar.audit import AuditEntry
 from webinar.dutch import AMSTERDAM
 from webinar.extensions import db
-from webinar.organiser.models import AuditEntry
 from webinar.registration.models import Registration, RegistrationStatus, TokenPurpose
 from webinar.registration.services import issue_token
 

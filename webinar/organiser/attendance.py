@@ -17,6 +17,7 @@ from ..attendance.services import (
     record_report_rows,
     set_attendance_by_hand,
 )
+from ..audit import audit
 from ..database import restart_as_write, writes_late
 from ..dutch import local
 from ..events.models import Event
@@ -26,7 +27,6 @@ from ..registration.models import Registration, RegistrationStatus
 from ..uploads import large_upload
 from .blueprint import bp, event_or_404
 from .imports import write_in_groups
-from .services import audit
 
 
 class ReportForm(FlaskForm):

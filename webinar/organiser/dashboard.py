@@ -6,6 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import update
 
+from ..audit import audit
 from ..extensions import db
 from ..mailing.models import MailStatus, OutgoingMail
 from ..privacy.services import purge_after
@@ -15,7 +16,6 @@ from .broadcasts import STATUS_LABELS
 from .charts import bars, cumulative_line
 from .previews import KIND_LABELS
 from .reports import event_stats, failed_mail
-from .services import audit
 
 
 @bp.get("/events/<slug>")

@@ -14,6 +14,7 @@ from sqlalchemy import Row, Select
 from sqlalchemy.orm import aliased
 
 from ..attendance.models import Attendance, AttendanceSource
+from ..audit import audit
 from ..database import utcnow
 from ..dutch import local
 from ..events.models import Event
@@ -22,7 +23,6 @@ from ..registration.models import STATUS_LABELS, Registration, RegistrationStatu
 from .blueprint import bp, event_or_404
 from .queries import Filters, registrations_query
 from .reports import kept_counts
-from .services import audit
 from .spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, write_csv, write_xlsx
 
 REGISTRATION_COLUMNS = [

@@ -12,6 +12,7 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from ..audit import audit
 from ..database import utcnow
 from ..dutch import AMSTERDAM, datetime_text, period
 from ..events.models import Event
@@ -39,7 +40,6 @@ from .broadcasts import (
 )
 from .models import Broadcast
 from .previews import framed_mail
-from .services import audit
 
 _LOCAL = "%Y-%m-%dT%H:%M"
 

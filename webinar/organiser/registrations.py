@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..audit import audit
 from ..database import restart_as_write, utcnow, writes_late
 from ..events.models import Event
 from ..extensions import db
@@ -42,7 +43,6 @@ from .registrations_services import (
     promote,
     roles_in_use,
 )
-from .services import audit
 
 PER_PAGE = 50
 _TAKEN = "Dit e-mailadres is al aangemeld voor deze bijeenkomst."

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 
+from ..audit import AuditEntry, audit
 from ..dutch import AMSTERDAM, local
 from ..events.editing import duplicate_event, update_event
 from ..events.models import OTHER_ROLE, Event
@@ -14,13 +15,11 @@ from ..extensions import db
 from ..forms import EmptyForm
 from .blueprint import bp, event_or_404, safe_next, start_session
 from .forms import AcceptInvitationForm, EventForm, InviteForm, LoginForm, PasswordForm
-from .models import AuditEntry
 from .passwords import WeakPassword
 from .services import (
     LoginRefused,
     WrongPassword,
     accept_invitation,
-    audit,
     authenticate,
     change_password,
     end_sessions,

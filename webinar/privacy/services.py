@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, func, or_, select
 
 from ..attendance.models import Attendance
+from ..audit import AuditEntry
 from ..database import utcnow
 from ..events.models import Event
 from ..events.services import Phase, lock_event, registration_phase
 from ..extensions import db
 from ..mailing.models import OutgoingMail
-from ..organiser.models import AuditEntry
 from ..registration.models import AccessToken, Registration
 from ..registration.services import promote_waitlisted
 from .models import EventStatistic

@@ -10,13 +10,13 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 from sqlalchemy.orm import selectinload
 
+from ..audit import audit
 from ..database import utcnow
 from ..dutch import local
 from ..extensions import db
 from ..mailing.models import OutgoingMail
 from ..organiser.blueprint import bp
 from ..organiser.exports import DELIMITERS, moment_text
-from ..organiser.services import audit
 from ..organiser.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, write_csv, write_xlsx
 from .forms import SupportUpdateForm
 from .models import REASONS, SECTORS, STATUS_LABELS, SupportRequest, SupportStatus
