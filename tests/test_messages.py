@@ -14,7 +14,7 @@ from webinar.dutch import AMSTERDAM
 from webinar.events.services import cancel_event, create_event
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
-from webinar.organiser.broadcasts import as_html, fill, save_draft, unknown_placeholders
+from webinar.organiser.broadcast_services import as_html, fill, save_draft, unknown_placeholders
 from webinar.organiser.models import Broadcast
 from webinar.registration.models import AccessToken, Registration, TokenPurpose
 from webinar.registration.services import cancel_registration

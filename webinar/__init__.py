@@ -21,7 +21,7 @@ from .extensions import csrf, db, login, mail, migrate
 from .forms import error_links
 from .organiser import attendance as _organiser_attendance  # noqa: F401
 from .organiser import dashboard as _organiser_dashboard  # noqa: F401 - adds its routes to bp
-from .organiser import messages as _organiser_messages  # noqa: F401
+from .organiser import broadcast_views as _organiser_broadcast_views  # noqa: F401
 from .organiser import previews as _organiser_previews  # noqa: F401
 from .organiser import registrations as _organiser_registrations  # noqa: F401
 from .organiser import exports as _organiser_exports  # noqa: F401 - adds its routes to bp

@@ -10,7 +10,7 @@ from ..dutch import date, local, time
 from ..events.ics import build_calendar, google_calendar_url, office_calendar_url, outlook_calendar_url
 from ..events.models import Event
 from ..links import external_url
-from ..organiser.broadcasts import (
+from ..organiser.broadcast_services import (
     broadcast_mail,
     placeholder_values,
     sample_values,

@@ -9,7 +9,7 @@ from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, or_, select
 
 from ..attendance.models import Attendance
-from ..attendance.reports import parse_report
+from ..attendance.report_files import parse_report
 from ..attendance.services import (
     ImportResult,
     ReportForOtherDay,

@@ -8,14 +8,14 @@ from sqlalchemy import update
 
 from ..audit import audit
 from ..extensions import db
+from ..forms import EmptyForm
 from ..mailing.models import MailStatus, OutgoingMail
 from ..privacy.services import purge_after
-from ..forms import EmptyForm
 from .blueprint import bp, event_or_404
-from .broadcasts import STATUS_LABELS
+from .broadcast_services import STATUS_LABELS
 from .charts import bars, cumulative_line
+from .figures import event_stats, failed_mail
 from .previews import KIND_LABELS
-from .reports import event_stats, failed_mail
 
 
 @bp.get("/events/<slug>")

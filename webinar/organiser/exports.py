@@ -21,8 +21,8 @@ from ..events.models import Event
 from ..extensions import db
 from ..registration.models import STATUS_LABELS, Registration, RegistrationStatus
 from .blueprint import bp, event_or_404
+from .figures import kept_counts
 from .queries import Filters, registrations_query
-from .reports import kept_counts
 from .spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, write_csv, write_xlsx
 
 REGISTRATION_COLUMNS = [

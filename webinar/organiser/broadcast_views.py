@@ -19,7 +19,7 @@ from ..events.models import Event
 from ..extensions import db
 from ..forms import EmptyForm, plain_text, single_line
 from .blueprint import bp, event_or_404
-from .broadcasts import (
+from .broadcast_services import (
     PLACEHOLDERS,
     SEGMENTS,
     STATUS_LABELS,
