@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, or_, select
 
 from ..attendance.models import Attendance
@@ -26,17 +24,8 @@ from ..forms import EmptyForm
 from ..registration.models import Registration, RegistrationStatus
 from ..uploads import large_upload
 from .blueprint import bp, event_or_404
+from .forms import ReportForm
 from .imports import write_in_groups
-
-
-class ReportForm(FlaskForm):
-    """One uploaded report file; what kind of report it is, the parser finds out."""
-
-    report = FileField(
-        "Aanwezigheidsrapport (CSV-bestand van Teams of Zoom)",
-        [FileRequired("Kies het aanwezigheidsrapport dat u wilt inlezen.")],
-        render_kw={"accept": ".csv,.txt,text/csv,text/plain"},
-    )
 
 
 def attendance_rows(event: Event) -> list[tuple[Registration, Attendance | None]]:

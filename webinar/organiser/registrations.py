@@ -21,13 +21,13 @@ from ..registration.services import (
 )
 from ..uploads import large_upload
 from .blueprint import bp, event_or_404
+from .forms import ImportForm
 from .imports import write_in_groups
 from .queries import Filters, registrations_query
 from .registrations_import import (
     HEADERS,
     NOT_STORED,
     CsvProblem,
-    ImportForm,
     ImportReport,
     check_rows,
     read_rows,
