@@ -19,7 +19,7 @@ from webinar.database import utcnow
 from webinar.events.models import Event
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
-from webinar.organiser.blueprint import PUBLIC_ENDPOINTS
+from webinar.organiser.access import PUBLIC_ENDPOINTS
 from webinar.organiser.models import Organiser
 from webinar.registration.models import Registration, RegistrationStatus
 from webinar.registration.services import cancel_registration

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template
 from sqlalchemy import select
 
 from ..database import utcnow
 from ..extensions import db
 from ..registration.forms import LostLinkForm, RegistrationForm
 from .ics import build_calendar, google_calendar_url, office_calendar_url, outlook_calendar_url
+from .lookup import event_or_404
 from .models import Event
-from .services import Phase, get_event, places_left, registration_phase
+from .services import Phase, places_left, registration_phase
 
 bp = Blueprint("events", __name__)
-
-
-def event_or_404(slug: str) -> Event:
-    """The event, or the 404 page."""
-    event = get_event(slug)
-    if event is None:
-        abort(404)
-    return event
 
 
 def render_event_page(

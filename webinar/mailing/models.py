@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,9 +12,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, utcnow
 from ..events.models import Event
 from ..extensions import db
-from ..organiser.models import Broadcast, Invitation
 from ..registration.models import Registration
-from ..support.models import SupportRequest
+
+# SQLAlchemy finds these relationships' classes by name in the model registry.
+# Importing them here would start the organiser and support packages, which
+# wire their pages (and so import this module) when they load.
+if TYPE_CHECKING:
+    from ..organiser.models import Broadcast, Invitation
+    from ..support.models import SupportRequest
 
 
 class MailStatus(enum.Enum):

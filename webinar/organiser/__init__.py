@@ -1,1 +1,10 @@
-"""The organiser area and organiser accounts."""
+"""The organiser area and organiser accounts: its blueprint, and the modules that add its pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("organiser", __name__, url_prefix="/organiser")
+
+# Last, as microblog's packages do: each module adds its routes to bp when it is
+# imported, so a page module that is not listed here has no URL
+# (tests/test_organiser_wiring.py checks that none is left out).
+from . import access, attendance, broadcast_views, dashboard, exports, previews, registrations, views  # noqa: E402, F401

@@ -18,12 +18,13 @@ from ..attendance.services import (
 from ..audit import audit
 from ..database import restart_as_write, writes_late
 from ..dutch import local
+from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
 from ..forms import EmptyForm
 from ..registration.models import Registration, RegistrationStatus
 from ..uploads import large_upload
-from .blueprint import bp, event_or_404
+from . import bp
 from .forms import ReportForm
 from .imports import write_in_groups
 

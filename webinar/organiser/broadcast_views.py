@@ -9,10 +9,11 @@ from sqlalchemy import select
 from ..audit import audit
 from ..database import utcnow
 from ..dutch import datetime_text, period
+from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
 from ..forms import EmptyForm
-from .blueprint import bp, event_or_404
+from . import bp
 from .broadcast_services import (
     PLACEHOLDERS,
     STATUS_LABELS,

@@ -7,11 +7,12 @@ from flask_login import current_user
 from sqlalchemy import update
 
 from ..audit import audit
+from ..events.lookup import event_or_404
 from ..extensions import db
 from ..forms import EmptyForm
 from ..mailing.models import MailStatus, OutgoingMail
 from ..privacy.services import purge_after
-from .blueprint import bp, event_or_404
+from . import bp
 from .broadcast_services import STATUS_LABELS
 from .charts import bars, cumulative_line
 from .figures import event_stats, failed_mail

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..attendance.services import join_opens_at
 from ..database import utcnow
 from ..dutch import datetime_text
+from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
 from ..links import external_url
@@ -20,7 +21,7 @@ from ..mailing.rendering import registrant_message
 from ..mailing.schedules import followup_at, reminder_at
 from ..registration.models import Registration, RegistrationStatus
 from ..security import MAIL_PREVIEW_POLICY
-from .blueprint import bp, event_or_404
+from . import bp
 
 #: what organisers call each kind of e-mail
 KIND_LABELS = {

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from ..audit import audit
 from ..database import restart_as_write, utcnow, writes_late
+from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
 from ..forms import EmptyForm
@@ -20,7 +21,7 @@ from ..registration.services import (
     waiting_position,
 )
 from ..uploads import large_upload
-from .blueprint import bp, event_or_404
+from . import bp
 from .forms import ImportForm
 from .imports import write_in_groups
 from .queries import Filters, registrations_query

@@ -9,11 +9,13 @@ from sqlalchemy import select
 from ..audit import AuditEntry, audit
 from ..dutch import AMSTERDAM, local
 from ..events.editing import duplicate_event, update_event
+from ..events.lookup import event_or_404
 from ..events.models import OTHER_ROLE, Event
 from ..events.services import cancel_event, create_event, get_event
 from ..extensions import db
 from ..forms import EmptyForm
-from .blueprint import bp, event_or_404, safe_next, start_session
+from . import bp
+from .access import safe_next, start_session
 from .forms import AcceptInvitationForm, EventForm, InviteForm, LoginForm, PasswordForm
 from .passwords import WeakPassword
 from .services import (

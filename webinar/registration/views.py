@@ -19,7 +19,8 @@ from flask import (
 from ..attendance.services import join_opens_at
 from ..database import restart_as_write, utcnow, writes_late
 from ..events.services import Phase, registration_phase
-from ..events.views import event_or_404, render_event_page
+from ..events.lookup import event_or_404
+from ..events.views import render_event_page
 from ..extensions import db
 from ..forms import EmptyForm
 from ..privacy.services import erase_own_registration

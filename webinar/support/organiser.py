@@ -15,9 +15,9 @@ from ..database import utcnow
 from ..dutch import local
 from ..extensions import db
 from ..mailing.models import OutgoingMail
-from ..organiser.blueprint import bp
 from ..organiser.exports import DELIMITERS, moment_text
 from ..organiser.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, write_csv, write_xlsx
+from . import organiser_bp as bp
 from .forms import SupportUpdateForm
 from .models import REASONS, SECTORS, STATUS_LABELS, SupportRequest, SupportStatus
 from .services import SupportFilters, requests_query, update_request
