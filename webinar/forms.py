@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from email_validator import EmailNotValidError, validate_email
+from flask import abort
 from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.validators import ValidationError
@@ -17,6 +18,12 @@ _LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85]")
 
 class EmptyForm(FlaskForm):
     """A POST-only button: just the CSRF token."""
+
+
+def button_or_400() -> None:
+    """Refuse (400) the POST of a button whose form does not validate, i.e. whose CSRF token is wrong."""
+    if not EmptyForm().validate():
+        abort(400)
 
 
 def strip(value):

@@ -21,12 +21,13 @@ from ..dutch import local
 from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, button_or_400
 from ..registration.models import Registration, RegistrationStatus
 from ..uploads import large_upload
 from . import bp
 from .forms import ReportForm
 from .imports import write_in_groups
+from .queries import event_registration_or_404
 
 
 def attendance_rows(event: Event) -> list[tuple[Registration, Attendance | None]]:
@@ -105,11 +106,10 @@ def set_attendance(slug: str, registration_id: int):
     """Mark one registrant present or absent by hand (form field aanwezig=ja|nee)."""
     event = event_or_404(slug)
     present = {"ja": True, "nee": False}.get(request.form.get("aanwezig", ""))
-    if not EmptyForm().validate() or present is None:
+    button_or_400()
+    if present is None:
         abort(400)
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.event_id != event.id:
-        abort(404)
+    registration = event_registration_or_404(event, registration_id)
     if present and registration.status != RegistrationStatus.confirmed:
         abort(409)
     state = "aanwezig" if present else "niet aanwezig"

@@ -12,7 +12,7 @@ from ..dutch import datetime_text, period
 from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, button_or_400
 from . import bp
 from .broadcast_services import (
     PLACEHOLDERS,
@@ -36,10 +36,7 @@ from .previews import framed_mail
 
 def _broadcast_or_404(event: Event, broadcast_id: int, *, lock: bool = False) -> Broadcast:
     query = select(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.event_id == event.id)
-    broadcast = db.session.scalar(query.with_for_update() if lock else query)
-    if broadcast is None:
-        abort(404)
-    return broadcast
+    return db.first_or_404(query.with_for_update() if lock else query)
 
 
 @bp.get("/events/<slug>/berichten")
@@ -120,8 +117,7 @@ def test_message(slug: str, broadcast_id: int):
     """Send the message to the organiser, with sample values."""
     event = event_or_404(slug)
     broadcast = _broadcast_or_404(event, broadcast_id)
-    if not EmptyForm().validate():
-        abort(400)
+    button_or_400()
     if queue_test(broadcast, current_user.email):
         audit(current_user, "message.test", f'test van "{broadcast.subject}" aan {current_user.email}', event)
         flash(f"Er gaat een test naar {current_user.email}. Die komt binnen enkele minuten aan.", "success")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import update
 
 from ..audit import audit
 from ..events.lookup import event_or_404
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, button_or_400
 from ..mailing.models import MailStatus, OutgoingMail
 from ..privacy.services import purge_after
 from . import bp
@@ -43,8 +43,7 @@ def dashboard(slug: str):
 def retry_failed_mail(slug: str):
     """Put the event's failed e-mails back in the queue."""
     event = event_or_404(slug)
-    if not EmptyForm().validate():
-        abort(400)
+    button_or_400()
     count = db.session.execute(
         update(OutgoingMail)
         .where(OutgoingMail.event_id == event.id, OutgoingMail.status == MailStatus.failed)

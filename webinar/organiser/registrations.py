@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..audit import audit
@@ -10,7 +10,7 @@ from ..database import restart_as_write, utcnow, writes_late
 from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, button_or_400
 from ..registration.forms import DetailsForm
 from ..registration.models import Registration, RegistrationStatus
 from ..registration.services import (
@@ -24,7 +24,7 @@ from ..uploads import large_upload
 from . import bp
 from .forms import ImportForm
 from .imports import write_in_groups
-from .queries import Filters, registrations_query
+from .queries import Filters, event_registration_or_404, registrations_query
 from .registrations_import import (
     HEADERS,
     NOT_STORED,
@@ -59,19 +59,6 @@ def _page_number() -> int:
         return max(int(request.args.get("pagina", "1")), 1)
     except ValueError:
         return 1
-
-
-def _registration_or_404(slug: str, registration_id: int) -> tuple[Event, Registration]:
-    event = event_or_404(slug)
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.event_id != event.id:
-        abort(404)
-    return event, registration
-
-
-def _require_csrf() -> None:
-    if not EmptyForm().validate():
-        abort(400)
 
 
 @bp.get("/events/<slug>/aanmeldingen")
@@ -133,10 +120,16 @@ def registration_edit(slug: str, registration_id: int):
                            registration=registration), status
 
 
+def _registration_or_404(slug: str, registration_id: int) -> tuple[Event, Registration]:
+    """The event and its registration named in the URL, or the 404 page."""
+    event = event_or_404(slug)
+    return event, event_registration_or_404(event, registration_id)
+
+
 def _change_request(slug: str, registration_id: int):
     """A POST that changes one registration: (event, registration, the redirect back to its page)."""
     event, registration = _registration_or_404(slug, registration_id)
-    _require_csrf()
+    button_or_400()
     return event, registration, redirect(url_for(".registration_detail", slug=slug, registration_id=registration.id))
 
 

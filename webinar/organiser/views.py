@@ -13,7 +13,7 @@ from ..events.lookup import event_or_404
 from ..events.models import OTHER_ROLE, Event
 from ..events.services import cancel_event, create_event, get_event
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, button_or_400
 from . import bp
 from .access import safe_next, start_session
 from .forms import AcceptInvitationForm, EventForm, InviteForm, LoginForm, PasswordForm
@@ -201,8 +201,7 @@ def edit_event(slug: str):
 def copy_event(slug: str):
     """Copy an event (without registrations) under a new name."""
     event = event_or_404(slug)
-    if not EmptyForm().validate():
-        abort(400)
+    button_or_400()
     number = 2
     while get_event(f"{event.slug}-{number}"):
         number += 1

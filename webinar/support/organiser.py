@@ -32,13 +32,6 @@ EXPORT_COLUMNS = [
 EXPORT_WIDTHS = [10, 17, 18, 14, 20, 24, 20, 30, 14, 28, 28, 8, 10, 30, 13, 40, 9, 14, 10, 14, 50, 50, 40]
 
 
-def _request_or_404(request_id: int) -> SupportRequest:
-    found = db.session.get(SupportRequest, request_id)
-    if found is None:
-        abort(404)
-    return found
-
-
 def _page_number() -> int:
     value = request.args.get("pagina", "1")
     return max(int(value), 1) if value.isdigit() else 1
@@ -65,7 +58,7 @@ def _update_form(found: SupportRequest) -> SupportUpdateForm:
 @bp.route("/ondersteuning/<int:request_id>", methods=["GET", "POST"])
 def support_detail(request_id: int):
     """One request: everything filled in, the estimate, the e-mails, and the organiser's changes."""
-    found = _request_or_404(request_id)
+    found = db.get_or_404(SupportRequest, request_id)
     form = _update_form(found)
     if form.validate_on_submit():
         if form.status.data not in {status.value for status in SupportStatus}:
