@@ -13,9 +13,9 @@ from test_messages import compose, draft_id
 from test_registration import manage_link
 from test_support import make_request
 from webinar.attendance.models import Attendance
+from webinar.audit import AuditEntry
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
-from webinar.organiser.models import AuditEntry
 from webinar.registration.models import Registration, RegistrationStatus, TokenPurpose
 from webinar.registration.tokens import issue_token
 

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD, post_registration
 from webinar.attendance.models import Attendance, AttendanceSource
+from webinar.attendance.report_files import EXCEL_FILE, NO_PEOPLE, NOT_RECOGNISED, duration_seconds, parse_report
 from webinar.attendance.services import set_attendance_by_hand
-from webinar.attendance.reports import EXCEL_FILE, NO_PEOPLE, NOT_RECOGNISED, duration_seconds, parse_report
+from webinar.audit import AuditEntry
 from webinar.dutch import AMSTERDAM
 from webinar.extensions import db
-from webinar.organiser.models import AuditEntry
 from webinar.registration.models import Registration, RegistrationStatus, TokenPurpose
 from webinar.registration.tokens import issue_token
 

@@ -7,7 +7,7 @@ import pytest
 from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver
 from test_browser import MANAGE_LINK, app, browser, event_url, page, text_body  # noqa: F401 - fixtures
 from webinar.extensions import db
-from webinar.organiser.broadcasts import save_draft
+from webinar.organiser.broadcast_services import save_draft
 from webinar.registration.services import Details, register
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

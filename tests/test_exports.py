@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from webinar.attendance.models import Attendance, AttendanceSource
+from webinar.audit import AuditEntry
 from webinar.dutch import AMSTERDAM
 from webinar.extensions import db
 from webinar.organiser.exports import ATTENDANCE_COLUMNS, REGISTRATION_COLUMNS
-from webinar.organiser.models import AuditEntry
 from webinar.organiser.spreadsheets import clean_text, csv_text, xlsx_text
 from webinar.registration.models import Registration, RegistrationStatus
 

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from conftest import NOW, form_data
 from helpers import add_confirmed, registrant_csv, teams_participants, zoom_participants
 from webinar.attendance.models import Attendance, AttendanceSource
+from webinar.audit import AuditEntry
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
 from webinar.organiser import attendance as attendance_views
 from webinar.organiser import imports
-from webinar.organiser.models import AuditEntry
 from webinar.registration.models import Registration, RegistrationStatus
 
 IMPORT = "/organiser/events/samen-onderwijs-versnellen/aanmeldingen/importeren"

@@ -16,7 +16,7 @@ from webinar.mailing.mime import Calendar, Email, to_bytes
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.mailing.services import queue_mail
 from webinar.mailing.worker import claim_due
-from webinar.organiser.broadcasts import save_draft, send_broadcast
+from webinar.organiser.broadcast_services import save_draft, send_broadcast
 from webinar.registration.services import cancel_registration
 
 

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import ENDS, NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, STARTS, deliver, post_registration
+from webinar.audit import AuditEntry
 from webinar.dutch import AMSTERDAM
 from webinar.events.services import cancel_event, create_event
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
-from webinar.organiser.broadcasts import as_html, fill, save_draft, unknown_placeholders
-from webinar.organiser.models import AuditEntry, Broadcast
+from webinar.organiser.broadcast_services import as_html, fill, save_draft, unknown_placeholders
+from webinar.organiser.models import Broadcast
 from webinar.registration.models import AccessToken, Registration, TokenPurpose
 from webinar.registration.services import cancel_registration
 

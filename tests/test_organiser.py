@@ -14,12 +14,13 @@ from helpers import login
 from config import ProductionConfig
 from webinar import create_app
 from webinar.attendance.models import Attendance
+from webinar.audit import AuditEntry
 from webinar.database import utcnow
 from webinar.events.models import Event
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
-from webinar.organiser.blueprint import PUBLIC_ENDPOINTS
-from webinar.organiser.models import AuditEntry, Organiser
+from webinar.organiser.access import PUBLIC_ENDPOINTS
+from webinar.organiser.models import Organiser
 from webinar.registration.models import Registration, RegistrationStatus
 from webinar.registration.services import cancel_registration
 

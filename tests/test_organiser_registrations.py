@@ -13,9 +13,9 @@ from sqlalchemy import func, insert, select
 
 from conftest import ENDS, NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, form_data, post_registration
 from webinar.attendance.models import Attendance
+from webinar.audit import AuditEntry
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
-from webinar.organiser.models import AuditEntry
 from webinar.registration import services as registration_services
 from webinar.registration.models import Registration, RegistrationStatus
 from webinar.registration.services import Details, register

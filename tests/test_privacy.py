@@ -11,10 +11,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from conftest import ENDS, NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, post_registration
+from webinar.audit import AuditEntry
 from webinar.events.services import create_event
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
-from webinar.organiser.models import AuditEntry
 from webinar.privacy import steps
 from webinar.registration.models import AccessToken, Registration, RegistrationStatus
 from webinar.support.models import SupportStatus

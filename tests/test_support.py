@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import NOW, ORGANISER_EMAIL, deliver
+from webinar.audit import AuditEntry
 from webinar.dutch import euro
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
-from webinar.organiser.models import AuditEntry
 from webinar.support.costs import MAX_HALF_DAYS, estimate, school_cost, vat_cents
 from webinar.support.forms import normalize_brin
 from webinar.support.models import SupportRequest, SupportSchool, SupportStatus

@@ -18,19 +18,12 @@ from .cli import register_commands
 from .database import begin_write
 from .events.views import bp as events_bp
 from .extensions import csrf, db, login, mail, migrate
-from .form_errors import error_links
-from .organiser import attendance as _organiser_attendance  # noqa: F401
-from .organiser import dashboard as _organiser_dashboard  # noqa: F401 - adds its routes to bp
-from .organiser import messages as _organiser_messages  # noqa: F401
-from .organiser import previews as _organiser_previews  # noqa: F401
-from .organiser import registrations as _organiser_registrations  # noqa: F401
-from .organiser import exports as _organiser_exports  # noqa: F401 - adds its routes to bp
-from .organiser import views as _organiser_views  # noqa: F401 - adds its routes to bp
-from .organiser.blueprint import bp as organiser_bp
+from .forms import error_links
+from .organiser import bp as organiser_bp
 from .registration.views import bp as registration_bp
-from .support import organiser as _support_organiser  # noqa: F401 - adds its routes to bp
-from .support.views import bp as support_bp
 from .security import register_security
+from .support import bp as support_bp
+from .support import organiser_bp as support_organiser_bp
 from .uploads import register_upload_limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(attendance_bp)
     app.register_blueprint(organiser_bp)
     app.register_blueprint(support_bp)
+    app.register_blueprint(support_organiser_bp)
 
 
 def register_write_transactions(app: Flask) -> None:

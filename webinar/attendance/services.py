@@ -14,7 +14,7 @@ from ..events.models import Event
 from ..extensions import db
 from ..registration.models import Registration, RegistrationStatus
 from .models import Attendance, AttendanceSource
-from .reports import Report, ReportRow
+from .report_files import Report, ReportRow
 
 
 def record_join(registration: Registration, now: datetime) -> None:

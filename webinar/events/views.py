@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template
 from sqlalchemy import select
 
 from ..database import utcnow
 from ..extensions import db
 from .ics import build_calendar
+from .lookup import event_or_404
 from .models import Event
-from .services import get_event
 
 bp = Blueprint("events", __name__)
-
-
-def event_or_404(slug: str) -> Event:
-    """The event, or the 404 page."""
-    event = get_event(slug)
-    if event is None:
-        abort(404)
-    return event
 
 
 @bp.get("/")

@@ -1,3 +1,21 @@
-"""The organiser area and organiser accounts."""
+"""The organiser area and organiser accounts: its blueprint, and the modules that add its pages."""
 
-from . import notifications  # noqa: F401 - registers the invitation and broadcast mail kinds with mailing
+from flask import Blueprint
+
+bp = Blueprint("organiser", __name__, url_prefix="/organiser")
+
+# Last, as microblog's packages do: each module adds its routes to bp when it is
+# imported, so a page module that is not listed here has no URL
+# (tests/test_organiser_wiring.py checks that none is left out).
+# notifications registers the invitation and broadcast mail kinds with mailing.
+from . import (  # noqa: E402, F401
+    access,
+    attendance,
+    broadcast_views,
+    dashboard,
+    exports,
+    notifications,
+    previews,
+    registrations,
+    views,
+)

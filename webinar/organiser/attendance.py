@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, or_, select
 
 from ..attendance.models import Attendance
-from ..attendance.reports import parse_report
+from ..attendance.report_files import parse_report
 from ..attendance.services import (
     ImportResult,
     ReportForOtherDay,
@@ -17,26 +15,19 @@ from ..attendance.services import (
     record_report_rows,
     set_attendance_by_hand,
 )
+from ..audit import audit
 from ..database import restart_as_write, writes_late
 from ..dutch import local
+from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
-from ..registration.forms import EmptyForm
+from ..forms import EmptyForm, button_or_400
 from ..registration.models import Registration, RegistrationStatus
 from ..uploads import large_upload
-from .blueprint import bp, event_or_404
+from . import bp
+from .forms import ReportForm
 from .imports import write_in_groups
-from .services import audit
-
-
-class ReportForm(FlaskForm):
-    """One uploaded report file; what kind of report it is, the parser finds out."""
-
-    report = FileField(
-        "Aanwezigheidsrapport (CSV-bestand van Teams of Zoom)",
-        [FileRequired("Kies het aanwezigheidsrapport dat u wilt inlezen.")],
-        render_kw={"accept": ".csv,.txt,text/csv,text/plain"},
-    )
+from .queries import event_registration_or_404
 
 
 def attendance_rows(event: Event) -> list[tuple[Registration, Attendance | None]]:
@@ -114,11 +105,10 @@ def set_attendance(slug: str, registration_id: int):
     """Mark one registrant present or absent by hand (form field aanwezig=ja|nee)."""
     event = event_or_404(slug)
     present = {"ja": True, "nee": False}.get(request.form.get("aanwezig", ""))
-    if not EmptyForm().validate() or present is None:
+    button_or_400()
+    if present is None:
         abort(400)
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.event_id != event.id:
-        abort(404)
+    registration = event_registration_or_404(event, registration_id)
     if present and registration.status != RegistrationStatus.confirmed:
         abort(409)
     state = "aanwezig" if present else "niet aanwezig"

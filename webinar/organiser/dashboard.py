@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import update
 
+from ..audit import audit
+from ..events.lookup import event_or_404
 from ..extensions import db
+from ..forms import EmptyForm, button_or_400
 from ..mailing.kinds import labels
 from ..mailing.models import MailStatus, OutgoingMail
 from ..privacy.services import purge_after
-from ..registration.forms import EmptyForm
-from .blueprint import bp, event_or_404
-from .broadcasts import STATUS_LABELS
+from . import bp
+from .broadcast_services import STATUS_LABELS
 from .charts import bars, cumulative_line
-from .reports import event_stats, failed_mail
-from .services import audit
+from .figures import event_stats, failed_mail
 
 
 @bp.get("/events/<slug>")
@@ -42,8 +43,7 @@ def dashboard(slug: str):
 def retry_failed_mail(slug: str):
     """Put the event's failed e-mails back in the queue."""
     event = event_or_404(slug)
-    if not EmptyForm().validate():
-        abort(400)
+    button_or_400()
     count = db.session.execute(
         update(OutgoingMail)
         .where(OutgoingMail.event_id == event.id, OutgoingMail.status == MailStatus.failed)

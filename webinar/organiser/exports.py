@@ -14,15 +14,16 @@ from sqlalchemy import Row, Select
 from sqlalchemy.orm import aliased
 
 from ..attendance.models import Attendance, AttendanceSource
+from ..audit import audit
 from ..database import utcnow
 from ..dutch import local
+from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
 from ..registration.models import STATUS_LABELS, Registration, RegistrationStatus
-from .blueprint import bp, event_or_404
+from . import bp
+from .figures import kept_counts
 from .queries import Filters, registrations_query
-from .reports import kept_counts
-from .services import audit
 from .spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, write_csv, write_xlsx
 
 REGISTRATION_COLUMNS = [

@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateTimeLocalField,
     IntegerField,
     PasswordField,
+    RadioField,
+    SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
-from ..registration.forms import single_line
+from ..database import utcnow
+from ..dutch import AMSTERDAM
+from ..events.models import Event
+from ..forms import plain_text, single_line, strip
+from .broadcast_services import PLACEHOLDERS, SEGMENTS, unknown_placeholders, uses_placeholder
 from .passwords import PASSWORD_HINT
 
 _EMAIL = [DataRequired("Vul een e-mailadres in."), Email("Dat is geen geldig e-mailadres."), single_line]
@@ -89,3 +109,102 @@ class EventForm(FlaskForm):
         InputRequired("Vul een aantal minuten in."), NumberRange(min=0, max=20160, message="Kies 0 tot 20160 minuten (14 dagen).")])
     followup_joined_text = TextAreaField("Nabericht voor wie deelnam (leeg: geen)", [Length(max=10000)])
     followup_missed_text = TextAreaField("Nabericht voor wie niet deelnam (leeg: geen)", [Length(max=10000)])
+
+
+class MessageForm(FlaskForm):
+    """Who a message goes to, and what it says."""
+
+    segment = RadioField("Aan wie?", choices=[SelectChoice(name, s.label) for name, s in SEGMENTS.items()],
+                         validate_choice=False)
+    role = SelectField("Rol (bij 'Aangemelden met een bepaalde rol')", validate_choice=False)
+    subject = StringField("Onderwerp", [
+        DataRequired("Vul een onderwerp in."),
+        Length(max=200, message="Het onderwerp mag hoogstens 200 tekens hebben."),
+        single_line,
+    ], filters=[strip])
+    body = TextAreaField("Bericht", [
+        DataRequired("Schrijf een bericht."),
+        Length(max=20000, message="Het bericht mag hoogstens 20.000 tekens hebben."),
+        plain_text,
+    ], filters=[strip], render_kw={"rows": 14})
+
+    def __init__(self, event: Event, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.event = event
+        roles = [SelectChoice(role) for role in event.role_choices()]
+        self.role.choices = [SelectChoice("", "Kies een rol"), *roles]
+
+    def validate_segment(self, field):
+        if field.data not in SEGMENTS:  # RadioField's own check speaks English
+            raise ValidationError("Kies aan wie het bericht gaat.")
+
+    def validate_role(self, field):
+        if self.segment.data == "role" and field.data not in self.event.role_choices():
+            raise ValidationError("Kies de rol van de ontvangers.")
+
+    def validate_subject(self, field):
+        _check_placeholders(field.data)
+
+    def validate_body(self, field):
+        _check_placeholders(field.data)
+        if self.segment.data == "waitlisted" and uses_placeholder("deelnamelink", field.data):
+            raise ValidationError("Wie op de wachtlijst staat kan nog niet deelnemen: "
+                                  "gebruik {deelnamelink} hier niet.")
+
+    def values(self) -> dict[str, str]:
+        """The message as entered."""
+        role = self.role.data if self.segment.data == "role" else ""
+        return {"segment": self.segment.data, "role": role or "",
+                "subject": self.subject.data, "body": self.body.data}
+
+
+def _check_placeholders(text: str | None) -> None:
+    unknown = unknown_placeholders(text or "")
+    if unknown:
+        known = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+        noun = "Onbekende plaatshouders" if len(unknown) > 1 else "Onbekende plaatshouder"
+        raise ValidationError(f"{noun}: {', '.join(unknown)}. U kunt gebruiken: {known}.")
+
+
+class SendForm(FlaskForm):
+    """Send now or at a later moment (Amsterdam time)."""
+
+    when = RadioField("Wanneer versturen?", default="nu", validate_choice=False,
+                      choices=[SelectChoice("nu", "Nu"), SelectChoice("later", "Op een later moment")])
+    send_at = StringField("Datum en tijd", filters=[strip], render_kw={"type": "datetime-local"})
+
+    def validate_when(self, field):
+        if field.data not in ("nu", "later"):
+            raise ValidationError("Kies wanneer het bericht verstuurd wordt.")
+
+    def validate_send_at(self, field):
+        if self.when.data != "later":
+            return
+        try:
+            moment = datetime.strptime(field.data or "", _LOCAL).replace(tzinfo=AMSTERDAM)
+        except ValueError:
+            raise ValidationError("Vul de datum en tijd in waarop het bericht verstuurd wordt.") from None
+        if moment <= utcnow():
+            raise ValidationError("Kies een moment in de toekomst.")
+
+    def moment(self, now: datetime) -> datetime:
+        """When the message goes out."""
+        if self.when.data == "later":
+            return datetime.strptime(self.send_at.data, _LOCAL).replace(tzinfo=AMSTERDAM)
+        return now
+
+
+class ReportForm(FlaskForm):
+    """One uploaded report file; what kind of report it is, the parser finds out."""
+
+    report = FileField(
+        "Aanwezigheidsrapport (CSV-bestand van Teams of Zoom)",
+        [FileRequired("Kies het aanwezigheidsrapport dat u wilt inlezen.")],
+        render_kw={"accept": ".csv,.txt,text/csv,text/plain"},
+    )
+
+
+class ImportForm(FlaskForm):
+    """The upload; its size is limited by IMPORT_MAX_BYTES (see webinar/uploads.py)."""
+
+    file = FileField("CSV-bestand", [FileRequired("Kies een CSV-bestand.")])

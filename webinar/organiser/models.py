@@ -1,4 +1,4 @@
-"""Organiser accounts, invitations, login attempts and the audit log."""
+"""Organiser accounts, invitations, login attempts and broadcasts."""
 
 from __future__ import annotations
 
@@ -83,25 +83,6 @@ class Invitation(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     invited_by: Mapped[Organiser | None] = relationship()
-
-
-class AuditEntry(db.Model):
-    """Who did what in the organiser area, and when."""
-
-    __tablename__ = "audit_entry"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organiser_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organiser.id", ondelete="SET NULL"), index=True
-    )
-    #: kept when the account is gone
-    organiser_email: Mapped[str] = mapped_column(String(254))
-    #: e.g. "event.edit", "export.xlsx", "message.send"
-    action: Mapped[str] = mapped_column(String(60))
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"), index=True)
-    #: what changed, in words
-    summary: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class Broadcast(db.Model):

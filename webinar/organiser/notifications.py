@@ -11,7 +11,7 @@ from ..mailing.mime import Email
 from ..mailing.models import OutgoingMail
 from ..registration.models import TokenPurpose
 from ..registration.tokens import issue_batch_token
-from .broadcasts import broadcast_mail, placeholder_values, sample_values, segment_status, uses_placeholder
+from .broadcast_services import broadcast_mail, placeholder_values, sample_values, segment_status, uses_placeholder
 from .services import mint_invitation_token
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..dutch import datetime_text
+from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
 from ..links import external_url
@@ -19,7 +20,7 @@ from ..mailing.models import OutgoingMail
 from ..registration.models import Registration, RegistrationStatus
 from ..registration.notifications import registrant_message
 from ..security import MAIL_PREVIEW_POLICY
-from .blueprint import bp, event_or_404
+from . import bp
 
 @dataclass(frozen=True)
 class Preview:

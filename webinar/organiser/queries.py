@@ -8,6 +8,7 @@ from sqlalchemy import Select, case, exists, func, or_, select
 
 from ..attendance.models import Attendance
 from ..events.models import Event
+from ..extensions import db
 from ..registration.models import Registration, RegistrationStatus
 
 #: tussenvoegsels people also type into the last-name field, longest first ("van den " before "van ")
@@ -88,4 +89,11 @@ def sort_name():
     return case(
         *((name.like(prefix + "%"), func.substr(name, len(prefix) + 1)) for prefix in TUSSENVOEGSELS),
         else_=name,
+    )
+
+
+def event_registration_or_404(event: Event, registration_id: int) -> Registration:
+    """The event's registration with this id, or the 404 page (also when it belongs to another event)."""
+    return db.first_or_404(
+        select(Registration).where(Registration.id == registration_id, Registration.event_id == event.id)
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..audit import audit
 from ..database import restart_as_write, utcnow, writes_late
+from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
-from ..registration.forms import DetailsForm, EmptyForm
+from ..forms import EmptyForm, button_or_400
+from ..registration.forms import DetailsForm
 from ..registration.models import Registration, RegistrationStatus
 from ..registration.notifications import mails_to
 from ..registration.services import (
@@ -19,14 +22,14 @@ from ..registration.services import (
     waiting_position,
 )
 from ..uploads import large_upload
-from .blueprint import bp, event_or_404
+from . import bp
+from .forms import ImportForm
 from .imports import write_in_groups
-from .queries import Filters, registrations_query
+from .queries import Filters, event_registration_or_404, registrations_query
 from .registrations_import import (
     HEADERS,
     NOT_STORED,
     CsvProblem,
-    ImportForm,
     ImportReport,
     check_rows,
     read_rows,
@@ -41,7 +44,6 @@ from .registrations_services import (
     promote,
     roles_in_use,
 )
-from .services import audit
 
 PER_PAGE = 50
 _TAKEN = "Dit e-mailadres is al aangemeld voor deze bijeenkomst."
@@ -53,19 +55,6 @@ def _page_number() -> int:
         return max(int(request.args.get("pagina", "1")), 1)
     except ValueError:
         return 1
-
-
-def _registration_or_404(slug: str, registration_id: int) -> tuple[Event, Registration]:
-    event = event_or_404(slug)
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.event_id != event.id:
-        abort(404)
-    return event, registration
-
-
-def _require_csrf() -> None:
-    if not EmptyForm().validate():
-        abort(400)
 
 
 @bp.get("/events/<slug>/aanmeldingen")
@@ -127,10 +116,16 @@ def registration_edit(slug: str, registration_id: int):
                            registration=registration), status
 
 
+def _registration_or_404(slug: str, registration_id: int) -> tuple[Event, Registration]:
+    """The event and its registration named in the URL, or the 404 page."""
+    event = event_or_404(slug)
+    return event, event_registration_or_404(event, registration_id)
+
+
 def _change_request(slug: str, registration_id: int):
     """A POST that changes one registration: (event, registration, the redirect back to its page)."""
     event, registration = _registration_or_404(slug, registration_id)
-    _require_csrf()
+    button_or_400()
     return event, registration, redirect(url_for(".registration_detail", slug=slug, registration_id=registration.id))
 
 

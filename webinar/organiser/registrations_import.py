@@ -6,8 +6,6 @@ import csv
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import MultiDict
 
 from sqlalchemy import select
@@ -37,12 +35,6 @@ COLUMNS = {header: name for name, header in HEADERS.items()} | {
     "emailadres": "email", "e-mail": "email", "email": "email",
 }
 REQUIRED = ("first_name", "last_name", "email", "organisation", "role")
-
-
-class ImportForm(FlaskForm):
-    """The upload; its size is limited by IMPORT_MAX_BYTES (see webinar/uploads.py)."""
-
-    file = FileField("CSV-bestand", [FileRequired("Kies een CSV-bestand.")])
 
 
 class CsvProblem(ValueError):

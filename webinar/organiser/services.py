@@ -1,4 +1,4 @@
-"""Organiser accounts: creating, logging in, invitations, and the audit log."""
+"""Organiser accounts: creating, logging in, invitations."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from ..database import utcnow
-from ..events.models import Event
 from ..extensions import db
 from ..mailing.services import queue_mail
 from ..tokens import hash_token, new_token
-from .models import AuditEntry, Invitation, LoginAttempt, Organiser
+from .models import Invitation, LoginAttempt, Organiser
 from .passwords import check_password
 
 #: failed logins in a row before an account is locked, and for how long
@@ -148,16 +147,3 @@ def accept_invitation(invitation: Invitation, name: str, password: str, now: dat
     invitation.accepted_at = now or utcnow()
     db.session.flush()
     return organiser
-
-
-def audit(organiser: Organiser, action: str, summary: str = "", event: Event | None = None) -> None:
-    """Record an organiser action."""
-    db.session.add(
-        AuditEntry(
-            organiser_id=organiser.id,
-            organiser_email=organiser.email,
-            action=action,
-            event_id=event.id if event else None,
-            summary=summary,
-        )
-    )

@@ -6,21 +6,22 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 
+from ..audit import AuditEntry, audit
 from ..dutch import AMSTERDAM, local
 from ..events.editing import duplicate_event, update_event
+from ..events.lookup import event_or_404
 from ..events.models import OTHER_ROLE, Event
 from ..events.services import cancel_event, create_event, get_event
 from ..extensions import db
-from ..registration.forms import EmptyForm
-from .blueprint import bp, event_or_404, safe_next, start_session
+from ..forms import EmptyForm, button_or_400
+from . import bp
+from .access import safe_next, start_session
 from .forms import AcceptInvitationForm, EventForm, InviteForm, LoginForm, PasswordForm
-from .models import AuditEntry
 from .passwords import WeakPassword
 from .services import (
     LoginRefused,
     WrongPassword,
     accept_invitation,
-    audit,
     authenticate,
     change_password,
     end_sessions,
@@ -200,8 +201,7 @@ def edit_event(slug: str):
 def copy_event(slug: str):
     """Copy an event (without registrations) under a new name."""
     event = event_or_404(slug)
-    if not EmptyForm().validate():
-        abort(400)
+    button_or_400()
     number = 2
     while get_event(f"{event.slug}-{number}"):
         number += 1

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, func, or_, select
 
 from ..attendance.models import Attendance
+from ..audit import AuditEntry
 from ..database import utcnow
 from ..events.models import Event
 from ..events.services import lock_event
 from ..extensions import db
 from ..mailing.models import OutgoingMail
-from ..organiser.models import AuditEntry
 from ..registration.capacity import Phase, registration_phase
 from ..registration.models import AccessToken, Registration
 from ..registration.services import promote_waitlisted

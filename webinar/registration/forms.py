@@ -2,50 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
-from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..events.models import OTHER_ROLE, Event
+from ..forms import email_address, plain_text, single_line, strip
 from .models import ORGANISATION_TYPES
 from .services import Details
-
-# Control characters other than tab and newline never belong in a name or an address.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85]")
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def single_line(form, field):
-    """Refuse line breaks and control characters in one-line fields."""
-    if field.data and (_CONTROL.search(field.data) or _LINE_BREAK.search(field.data)):
-        raise ValidationError(f"{field.label.text} bevat tekens die hier niet kunnen.")
-
-
-def plain_text(form, field):
-    """Refuse control characters (line breaks are fine) in longer text."""
-    if field.data and _CONTROL.search(field.data):
-        raise ValidationError(f"{field.label.text} bevat tekens die hier niet kunnen.")
-
-
-def email_address(form, field):
-    """Check the address and keep its normal form (domain in lower case)."""
-    if not field.data:
-        return
-    try:
-        result = validate_email(field.data, check_deliverability=False)
-    except EmailNotValidError as error:
-        raise ValidationError(
-            "Vul een geldig e-mailadres in, bijvoorbeeld naam@school.nl."
-        ) from error
-    field.data = result.normalized
 
 
 def _text(label, required_message=None, max_length=100, **kwargs):
@@ -55,7 +20,7 @@ def _text(label, required_message=None, max_length=100, **kwargs):
         Length(max=max_length, message=f"{label} mag hoogstens {max_length} tekens hebben."),
         single_line,
     ]
-    return StringField(label, checks, filters=[_strip], **kwargs)
+    return StringField(label, checks, filters=[strip], **kwargs)
 
 
 class DetailsForm(FlaskForm):
@@ -72,7 +37,7 @@ class DetailsForm(FlaskForm):
             single_line,
             email_address,
         ],
-        filters=[_strip],
+        filters=[strip],
         render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
     )
     organisation = _text(
@@ -91,7 +56,7 @@ class DetailsForm(FlaskForm):
     question = TextAreaField(
         "Vraag voor de sprekers (niet verplicht)",
         [Optional(), Length(max=2000, message="Uw vraag mag hoogstens 2000 tekens hebben."), plain_text],
-        filters=[_strip],
+        filters=[strip],
     )
 
     def __init__(self, event: Event, *args, **kwargs):
@@ -133,15 +98,11 @@ class RegistrationForm(DetailsForm):
         [DataRequired("Geef aan dat u de privacyverklaring hebt gelezen.")],
     )
     #: left empty by people; bots that fill every field give themselves away
-    website = StringField("Laat dit veld leeg", filters=[_strip])
+    website = StringField("Laat dit veld leeg", filters=[strip])
 
     def is_bot(self) -> bool:
         """Whether the hidden field was filled in."""
         return bool(self.website.data)
-
-
-class EmptyForm(FlaskForm):
-    """A POST-only button: just the CSRF token."""
 
 
 class LostLinkForm(FlaskForm):
@@ -155,6 +116,6 @@ class LostLinkForm(FlaskForm):
             single_line,
             email_address,
         ],
-        filters=[_strip],
+        filters=[strip],
         render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
     )

@@ -17,12 +17,13 @@ from flask import (
 
 from ..database import restart_as_write, utcnow, writes_late
 from ..events.ics import google_calendar_url, office_calendar_url, outlook_calendar_url
+from ..events.lookup import event_or_404
 from ..events.models import Event
-from ..events.views import event_or_404
 from ..extensions import db
+from ..forms import EmptyForm
 from ..privacy.services import erase_own_registration
 from .capacity import Phase, places_left, registration_phase
-from .forms import DetailsForm, EmptyForm, LostLinkForm, RegistrationForm
+from .forms import DetailsForm, LostLinkForm, RegistrationForm
 from .models import Registration, RegistrationStatus, TokenPurpose
 from .services import (
     EmailTaken,

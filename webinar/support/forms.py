@@ -25,7 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..database import utcnow
 from ..dutch import local
-from ..registration.forms import email_address, plain_text, single_line
+from ..forms import email_address, plain_text, single_line, strip
 from .costs import MAX_HALF_DAYS
 from .models import HELP_TYPES, JUDGEMENT_REASONS, REASONS, SECTORS
 from .services import RequestDetails, SchoolDetails
@@ -45,20 +45,16 @@ def normalize_brin(value: str) -> str:
     return code
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _text(label, required=None, max_length=200, **kwargs):
     checks = [DataRequired(required)] if required else []
     checks += [Length(max=max_length, message=f"{label} mag hoogstens {max_length} tekens hebben."), single_line]
-    return StringField(label, checks, filters=[_strip], **kwargs)
+    return StringField(label, checks, filters=[strip], **kwargs)
 
 
 def _long_text(label, max_length=2000):
     return TextAreaField(
         label, [Length(max=max_length, message=f"Hoogstens {max_length} tekens."), plain_text],
-        filters=[_strip],
+        filters=[strip],
     )
 
 
@@ -87,7 +83,7 @@ class SchoolForm(Form):
 
     name = _text("Naam van de school", "Vul de naam van de school in.")
     brin = StringField(
-        "BRIN-code", [DataRequired("Vul de BRIN-code van de school in.")], filters=[_strip],
+        "BRIN-code", [DataRequired("Vul de BRIN-code van de school in.")], filters=[strip],
         render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": 8},
     )
     sector = RadioField("Sector", choices=[SelectChoice(key, label) for key, label in SECTORS.items()], validate_choice=False)
@@ -161,7 +157,7 @@ class SupportRequestForm(FlaskForm):
         "E-mailadres",
         [DataRequired("Vul uw e-mailadres in."), Length(max=254, message="Dit e-mailadres is te lang."),
          single_line, email_address],
-        filters=[_strip], render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
+        filters=[strip], render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
     )
     requester_phone = _text("Telefoonnummer", "Vul een telefoonnummer in waarop wij u kunnen bereiken.",
                             max_length=50, render_kw={"autocomplete": "tel", "inputmode": "tel"})
@@ -176,7 +172,7 @@ class SupportRequestForm(FlaskForm):
     privacy = BooleanField("Ik heb de privacyverklaring gelezen en ga ermee akkoord.",
                            [DataRequired("Geef aan dat u de privacyverklaring hebt gelezen.")])
     #: left empty by people; bots that fill every field give themselves away
-    website = StringField("Laat dit veld leeg", filters=[_strip])
+    website = StringField("Laat dit veld leeg", filters=[strip])
     #: one random key per filled-in form, so that sending it twice stores one request
     key = HiddenField()
 

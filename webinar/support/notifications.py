@@ -56,7 +56,7 @@ def render_support_mail(row, now: datetime, batch: Batch) -> Email:
     context = {
         "request": request,
         "estimate": request.estimate,
-        "organiser_url": external_url("organiser.support_detail", request_id=request.id),
+        "organiser_url": external_url("support_organiser.support_detail", request_id=request.id),
     }
     return compose(_subject(row.kind, request), recipient, row.kind, **context)
 

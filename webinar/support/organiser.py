@@ -10,14 +10,14 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 from sqlalchemy.orm import selectinload
 
+from ..audit import audit
 from ..database import utcnow
 from ..dutch import local
 from ..extensions import db
 from ..mailing.models import OutgoingMail
-from ..organiser.blueprint import bp
 from ..organiser.exports import DELIMITERS, moment_text
-from ..organiser.services import audit
 from ..organiser.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, write_csv, write_xlsx
+from . import organiser_bp as bp
 from .forms import SupportUpdateForm
 from .models import REASONS, SECTORS, STATUS_LABELS, SupportRequest, SupportStatus
 from .services import SupportFilters, requests_query, update_request
@@ -30,13 +30,6 @@ EXPORT_COLUMNS = [
     "Vraag", "Notities",
 ]
 EXPORT_WIDTHS = [10, 17, 18, 14, 20, 24, 20, 30, 14, 28, 28, 8, 10, 30, 13, 40, 9, 14, 10, 14, 50, 50, 40]
-
-
-def _request_or_404(request_id: int) -> SupportRequest:
-    found = db.session.get(SupportRequest, request_id)
-    if found is None:
-        abort(404)
-    return found
 
 
 def _page_number() -> int:
@@ -65,7 +58,7 @@ def _update_form(found: SupportRequest) -> SupportUpdateForm:
 @bp.route("/ondersteuning/<int:request_id>", methods=["GET", "POST"])
 def support_detail(request_id: int):
     """One request: everything filled in, the estimate, the e-mails, and the organiser's changes."""
-    found = _request_or_404(request_id)
+    found = db.get_or_404(SupportRequest, request_id)
     form = _update_form(found)
     if form.validate_on_submit():
         if form.status.data not in {status.value for status in SupportStatus}:

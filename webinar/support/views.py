@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from ..database import utcnow
 from ..extensions import db
+from . import bp
 from .costs import estimate
 from .forms import SupportRequestForm
 from .models import REASONS, SECTORS
 from .services import submit_request
-
-bp = Blueprint("support", __name__)
-
 
 
 @bp.app_context_processor

@@ -1,4 +1,4 @@
-"""The organiser blueprint and its one rule: every page needs a logged-in organiser."""
+"""Who may enter the organiser area: every page needs a logged-in organiser, whose session ends in time."""
 
 from __future__ import annotations
 
@@ -7,16 +7,13 @@ import re
 from datetime import timedelta
 from urllib.parse import quote, unquote, urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from ..database import utcnow
-from ..events.models import Event
 from ..extensions import db, login
+from . import bp
 from .models import Organiser
-
-bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
 #: pages that work without logging in
 PUBLIC_ENDPOINTS = {"organiser.login", "organiser.accept_invitation"}
@@ -79,13 +76,6 @@ def end_expired_session() -> None:
     elif now - session.get("organiser_seen", 0) > idle:
         logout_user()
         flash("U was een tijd niet actief en bent uitgelogd.", "error")
-
-
-def event_or_404(slug: str) -> Event:
-    event = db.session.scalar(select(Event).where(Event.slug == slug))
-    if event is None:
-        abort(404)
-    return event
 
 
 def safe_next(target: str | None) -> str:

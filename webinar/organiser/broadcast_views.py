@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
 
+from ..audit import audit
 from ..database import utcnow
-from ..dutch import AMSTERDAM, datetime_text, period
+from ..dutch import datetime_text, period
+from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
-from ..registration.forms import EmptyForm, plain_text, single_line
-from .blueprint import bp, event_or_404
-from .broadcasts import (
+from ..forms import EmptyForm, button_or_400
+from . import bp
+from .broadcast_services import (
     PLACEHOLDERS,
-    SEGMENTS,
     STATUS_LABELS,
     broadcast_mail,
     count_recipients,
@@ -34,109 +29,14 @@ from .broadcasts import (
     segment_label,
     send_broadcast,
     status_counts,
-    unknown_placeholders,
-    uses_placeholder,
 )
+from .forms import MessageForm, SendForm
 from .models import Broadcast
 from .previews import framed_mail
-from .services import audit
-
-_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class MessageForm(FlaskForm):
-    """Who a message goes to, and what it says."""
-
-    segment = RadioField("Aan wie?", choices=[SelectChoice(name, s.label) for name, s in SEGMENTS.items()],
-                         validate_choice=False)
-    role = SelectField("Rol (bij 'Aangemelden met een bepaalde rol')", validate_choice=False)
-    subject = StringField("Onderwerp", [
-        DataRequired("Vul een onderwerp in."),
-        Length(max=200, message="Het onderwerp mag hoogstens 200 tekens hebben."),
-        single_line,
-    ], filters=[_strip])
-    body = TextAreaField("Bericht", [
-        DataRequired("Schrijf een bericht."),
-        Length(max=20000, message="Het bericht mag hoogstens 20.000 tekens hebben."),
-        plain_text,
-    ], filters=[_strip], render_kw={"rows": 14})
-
-    def __init__(self, event: Event, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.event = event
-        roles = [SelectChoice(role) for role in event.role_choices()]
-        self.role.choices = [SelectChoice("", "Kies een rol"), *roles]
-
-    def validate_segment(self, field):
-        if field.data not in SEGMENTS:  # RadioField's own check speaks English
-            raise ValidationError("Kies aan wie het bericht gaat.")
-
-    def validate_role(self, field):
-        if self.segment.data == "role" and field.data not in self.event.role_choices():
-            raise ValidationError("Kies de rol van de ontvangers.")
-
-    def validate_subject(self, field):
-        _check_placeholders(field.data)
-
-    def validate_body(self, field):
-        _check_placeholders(field.data)
-        if self.segment.data == "waitlisted" and uses_placeholder("deelnamelink", field.data):
-            raise ValidationError("Wie op de wachtlijst staat kan nog niet deelnemen: "
-                                  "gebruik {deelnamelink} hier niet.")
-
-    def values(self) -> dict[str, str]:
-        """The message as entered."""
-        role = self.role.data if self.segment.data == "role" else ""
-        return {"segment": self.segment.data, "role": role or "",
-                "subject": self.subject.data, "body": self.body.data}
-
-
-def _check_placeholders(text: str | None) -> None:
-    unknown = unknown_placeholders(text or "")
-    if unknown:
-        known = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
-        noun = "Onbekende plaatshouders" if len(unknown) > 1 else "Onbekende plaatshouder"
-        raise ValidationError(f"{noun}: {', '.join(unknown)}. U kunt gebruiken: {known}.")
-
-
-class SendForm(FlaskForm):
-    """Send now or at a later moment (Amsterdam time)."""
-
-    when = RadioField("Wanneer versturen?", default="nu", validate_choice=False,
-                      choices=[SelectChoice("nu", "Nu"), SelectChoice("later", "Op een later moment")])
-    send_at = StringField("Datum en tijd", filters=[_strip], render_kw={"type": "datetime-local"})
-
-    def validate_when(self, field):
-        if field.data not in ("nu", "later"):
-            raise ValidationError("Kies wanneer het bericht verstuurd wordt.")
-
-    def validate_send_at(self, field):
-        if self.when.data != "later":
-            return
-        try:
-            moment = datetime.strptime(field.data or "", _LOCAL).replace(tzinfo=AMSTERDAM)
-        except ValueError:
-            raise ValidationError("Vul de datum en tijd in waarop het bericht verstuurd wordt.") from None
-        if moment <= utcnow():
-            raise ValidationError("Kies een moment in de toekomst.")
-
-    def moment(self, now: datetime) -> datetime:
-        """When the message goes out."""
-        if self.when.data == "later":
-            return datetime.strptime(self.send_at.data, _LOCAL).replace(tzinfo=AMSTERDAM)
-        return now
-
 
 def _broadcast_or_404(event: Event, broadcast_id: int, *, lock: bool = False) -> Broadcast:
     query = select(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.event_id == event.id)
-    broadcast = db.session.scalar(query.with_for_update() if lock else query)
-    if broadcast is None:
-        abort(404)
-    return broadcast
+    return db.first_or_404(query.with_for_update() if lock else query)
 
 
 @bp.get("/events/<slug>/berichten")
@@ -217,8 +117,7 @@ def test_message(slug: str, broadcast_id: int):
     """Send the message to the organiser, with sample values."""
     event = event_or_404(slug)
     broadcast = _broadcast_or_404(event, broadcast_id)
-    if not EmptyForm().validate():
-        abort(400)
+    button_or_400()
     if queue_test(broadcast, current_user.email):
         audit(current_user, "message.test", f'test van "{broadcast.subject}" aan {current_user.email}', event)
         flash(f"Er gaat een test naar {current_user.email}. Die komt binnen enkele minuten aan.", "success")

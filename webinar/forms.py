@@ -1,0 +1,76 @@
+"""Form pieces every domain uses: EmptyForm, the one-line and plain-text checks, the error summary's links."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from email_validator import EmailNotValidError, validate_email
+from flask import abort
+from flask_wtf import FlaskForm
+from wtforms import Field
+from wtforms.validators import ValidationError
+
+# Control characters other than tab and newline never belong in a name or an address.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85]")
+
+
+class EmptyForm(FlaskForm):
+    """A POST-only button: just the CSRF token."""
+
+
+def button_or_400() -> None:
+    """Refuse (400) the POST of a button whose form does not validate, i.e. whose CSRF token is wrong."""
+    if not EmptyForm().validate():
+        abort(400)
+
+
+def strip(value):
+    """A field filter: the text without surrounding whitespace (other values unchanged)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def single_line(form, field):
+    """Refuse line breaks and control characters in one-line fields."""
+    if field.data and (_CONTROL.search(field.data) or _LINE_BREAK.search(field.data)):
+        raise ValidationError(f"{field.label.text} bevat tekens die hier niet kunnen.")
+
+
+def plain_text(form, field):
+    """Refuse control characters (line breaks are fine) in longer text."""
+    if field.data and _CONTROL.search(field.data):
+        raise ValidationError(f"{field.label.text} bevat tekens die hier niet kunnen.")
+
+
+def email_address(form, field):
+    """Check the address and keep its normal form (domain in lower case)."""
+    if not field.data:
+        return
+    try:
+        result = validate_email(field.data, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValidationError(
+            "Vul een geldig e-mailadres in, bijvoorbeeld naam@school.nl."
+        ) from error
+    field.data = result.normalized
+
+
+def error_links(form) -> Iterator[tuple[str, str]]:
+    """(element id, first message) for each field with an error, in form order."""
+    for field in form:
+        yield from _field_links(field)
+
+
+def _field_links(field: Field) -> Iterator[tuple[str, str]]:
+    if field.type == "FieldList":
+        for entry in field.entries:
+            yield from _field_links(entry)
+    elif field.type == "FormField":
+        for name, sub in field.form._fields.items():
+            yield from _field_links(sub)
+        for message in field.form.form_errors:
+            yield field.id, message
+    elif field.errors:
+        target = f"{field.id}-0" if field.type in ("RadioField", "MultiCheckboxField") else field.id
+        yield target, field.errors[0]
