@@ -1,4 +1,7 @@
-"""Helpers the tests import (fixtures stay in conftest.py)."""
+"""Helpers the tests import: moments, the app, form data, an SMTP server, worker processes.
+
+Fixtures stay in conftest.py; nothing imports from there.
+"""
 
 from __future__ import annotations
 
@@ -17,24 +20,35 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from email import policy
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import pytest
 import vobject
 from aiosmtpd.controller import Controller
+from flask.testing import FlaskCliRunner, FlaskClient
 from sqlalchemy import func, select
+from werkzeug.serving import make_server
 
+from webinar import create_app
 from webinar.database import begin_write, utcnow
+from webinar.dutch import AMSTERDAM
 from webinar.events.services import create_event
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
+from webinar.mailing.worker import send_due
 from webinar.registration.services import Details, register
 
 #: the organiser account most tests log in with
 ORGANISER_EMAIL = "organisator@example.org"
 ORGANISER_PASSWORD = "een lang en geheim wachtwoord"
+
+#: "now" in most tests: a few weeks before the event
+NOW = datetime(2027, 5, 1, 12, 0, tzinfo=AMSTERDAM)
+STARTS = datetime(2027, 5, 25, 16, 0, tzinfo=AMSTERDAM)
+ENDS = datetime(2027, 5, 25, 17, 15, tzinfo=AMSTERDAM)
 
 #: the project's folder (package.json and node_modules/ live here)
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +121,133 @@ def _vobject_values(component):
 def _utc_text(moment: datetime | None) -> str | None:
     """An aware moment as ical.js's JSON writes it: '2027-05-25T14:00:00Z'."""
     return None if moment is None else moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+# --- the app, its requests and forms ---------------------------------------
+
+
+def make_app(database_uri: str, **overrides):
+    settings = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "MAIL_SUPPRESS_SEND": False,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 1,  # nothing listens: tests that send mail use the smtp fixture
+    }
+    settings.update(overrides)
+    return create_app(settings)
+
+
+@dataclass
+class SMTPServer:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    #: each message as it arrived, before parsing
+    raw: list[bytes] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    #: the MAIL FROM parameters of each message, e.g. ["SMTPUTF8", "SIZE=1234"]
+    mail_options: list[list[str]] = field(default_factory=list)
+    #: SMTP replies to give instead of accepting, one per DATA (e.g. "421 busy")
+    replies: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            if self.replies:
+                return self.replies.pop(0)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.mail_options.append([option.upper() for option in envelope.mail_options])
+            self.raw.append(envelope.original_content)
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"].addresses[0].addr_spec.lower() == address.lower()]
+
+
+class Client(FlaskClient):
+    """A test client whose requests start a fresh transaction, as real requests do.
+
+    Requests share the test's app context and so its session; ending the test's
+    open transaction first lets the request begin its own (BEGIN IMMEDIATE on
+    SQLite for a POST).
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.rollback()
+        return super().open(*args, **kwargs)
+
+
+@contextmanager
+def app_in_context(database_uri: str, **overrides):
+    """An app with its context pushed; every table is emptied afterwards."""
+    app = make_app(database_uri, **overrides)
+    app.test_client_class = Client
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            try:
+                with db.engine.begin() as conn:
+                    for table in reversed(db.metadata.sorted_tables):
+                        conn.execute(table.delete())
+            finally:
+                # Also when the cleanup fails: a leaked connection would turn
+                # into a ResourceWarning, and so an error, at exit.
+                db.engine.dispose()
+
+
+class CliRunner(FlaskCliRunner):
+    """Like Client: a command starts its own transaction, as it would in its own process."""
+
+    def invoke(self, *args, **kwargs):
+        db.session.rollback()
+        return super().invoke(*args, **kwargs)
+
+
+def form_data(**overrides) -> dict:
+    """A valid registration form, with fields replaced by `overrides`."""
+    data = {
+        "first_name": "Anna",
+        "tussenvoegsel": "van den",
+        "last_name": "Berg",
+        "email": "anna.vandenberg@example.org",
+        "organisation": "OBS De Linde",
+        "organisation_type": "School",
+        "role": "Schoolleider",
+        "role_other": "",
+        "question": "",
+        "privacy": "y",
+        "website": "",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def post_registration(client, event, **overrides):
+    return client.post(f"/events/{event.slug}", data=form_data(**overrides))
+
+
+def deliver() -> list:
+    """Run one worker pass in the current app."""
+    return send_due()
+
+
+@contextmanager
+def serving(app):
+    """Serve `app` over HTTP on loopback from a thread; yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
 
 # --- a recording SMTP server ------------------------------------------------
 

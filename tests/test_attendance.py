@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD, post_registration
+from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD, post_registration
 from webinar.attendance.models import Attendance, AttendanceSource
 from webinar.attendance.services import set_attendance_by_hand
 from webinar.attendance.reports import EXCEL_FILE, NO_PEOPLE, NOT_RECOGNISED, duration_seconds, parse_report

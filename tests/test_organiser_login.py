@@ -9,8 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from conftest import NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD
-from helpers import login, median_seconds
+from helpers import NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, login, median_seconds
 from webinar.extensions import db
 from webinar.organiser import services
 from webinar.organiser.models import Invitation

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, insert, select
 
-from conftest import ENDS, NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, form_data, post_registration
+from helpers import ENDS, NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, form_data, post_registration
 from webinar.attendance.models import Attendance
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
@@ -190,7 +190,7 @@ def test_download_links_carry_the_filters(organiser_client, event, people):
 # One registration
 
 
-def test_detail_shows_details_attendance_and_mails(organiser_client, event, people):
+def test_detail_shows_details_attendance_and_mails(organiser_client, event, people, smtp):
     anna = people["berg"]
     deliver()
     mail = db.session.scalar(select(OutgoingMail).where(OutgoingMail.registration_id == anna.id))

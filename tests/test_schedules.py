@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from icalendar import Calendar
 from sqlalchemy import select
 
-from conftest import deliver, post_registration
+from helpers import deliver, post_registration
 from webinar.attendance.models import Attendance
 from webinar.dutch import AMSTERDAM
 from webinar.events.services import cancel_event, move_event

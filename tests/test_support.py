@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from conftest import NOW, ORGANISER_EMAIL, deliver
+from helpers import NOW, ORGANISER_EMAIL, deliver
 from webinar.dutch import euro
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail

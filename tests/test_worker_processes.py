@@ -26,10 +26,14 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import ENDS, NOW, STARTS, app_in_context, deliver
 from helpers import (
+    ENDS,
+    NOW,
+    STARTS,
     Recorder,
     all_sent,
+    app_in_context,
+    deliver,
     details,
     outbox,
     queue_confirmations,
