@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -40,6 +40,8 @@ from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.mailing.worker import send_due
 from webinar.registration.services import Details, register
+from webinar.support.models import SupportRequest
+from webinar.support.services import RequestDetails, SchoolDetails, submit_request
 
 #: the organiser account most tests log in with
 ORGANISER_EMAIL = "organisator@example.org"
@@ -499,3 +501,63 @@ def zoom_participants(addresses: list[str]) -> bytes:
     lines += [f"Deelnemer {n},{a},05/25/2027 03:58:00 PM,05/25/2027 05:10:00 PM,{n % 60 + 5},Yes"
               for n, a in enumerate(addresses)]
     return ("\r\n".join(lines) + "\r\n").encode()
+
+
+# --- support requests: the form, the services ------------------------------
+
+
+#: the public support request form
+SUPPORT_URL = "/ondersteuning"
+REQUESTER = "jan.jansen@example.org"
+NBSP = "\u00a0"
+
+
+def school_fields(index: int, **overrides) -> dict:
+    """One school row of the form, as schools-<index>-<name> fields."""
+    values = {"name": f"OBS De Linde {index + 1}", "brin": f"1{index}AB", "sector": "po",
+              "reason": "onvoldoende", "judgement_date": "2027-01-15", "risk_description": "",
+              "half_days": "8"}
+    values.update(overrides)
+    return {f"schools-{index}-{name}": value for name, value in values.items()}
+
+
+def request_data(schools: list[dict] | None = None, **overrides) -> dict:
+    """A valid request for one school; `schools` replaces the school rows."""
+    data = {"requester_name": "Jan Jansen", "requester_position": "Directeur", "requester_email": REQUESTER,
+            "requester_phone": "030 123 45 67", "kind": "school", "board_name": "",
+            "help_types": ["schoolscan", "stappenplan"], "help_text": "Onze resultaten lopen terug.",
+            "privacy": "y", "website": "", "key": "0123456789abcdef0123456789abcdef", "actie": "versturen"}
+    for row in schools if schools is not None else [school_fields(0)]:
+        data.update(row)
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def stored() -> list[SupportRequest]:
+    db.session.rollback()
+    return list(db.session.scalars(select(SupportRequest).order_by(SupportRequest.id)))
+
+
+def text_body(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def support_details(board: str = "", reasons=("onvoldoende",), half_days=(8,), sectors=None, **values) -> RequestDetails:
+    """A request's details for the services, one school per reason."""
+    schools = [
+        SchoolDetails(name=f"School {n + 1}", brin=f"1{n}AB", sector=(sectors or ["po"] * 9)[n], reason=reason,
+                      judgement_date=date(2027, 1, 15) if reason in ("onvoldoende", "zeer_zwak") else None,
+                      risk_description="Dalende resultaten" if reason == "risico" else "", half_days=days)
+        for n, (reason, days) in enumerate(zip(reasons, half_days))
+    ]
+    fields = dict(requester_name="Jan Jansen", requester_position="Directeur", requester_email=REQUESTER,
+                  requester_phone="030 123 45 67", board_name=board, help_types=["schoolscan"], help_text="",
+                  schools=schools)
+    fields.update(values)
+    return RequestDetails(**fields)
+
+
+def make_request(key: str = "a" * 32, **kwargs) -> SupportRequest:
+    request = submit_request(support_details(**kwargs), key, NOW)
+    db.session.commit()
+    return request

@@ -25,9 +25,9 @@ from helpers import (
     form_data,
     make_app,
     node_module,
+    request_data,
     require_external,
 )
-from test_support import request_data
 from webinar.extensions import db
 from webinar.mailing.worker import send_due
 from webinar.organiser.previews import previews

@@ -19,8 +19,15 @@ from flask.testing import FlaskClient
 from limits import parse_many
 from sqlalchemy import func, select
 
-from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD, app_in_context, form_data, make_app
-from test_support import request_data, stored
+from helpers import (
+    ORGANISER_EMAIL,
+    ORGANISER_PASSWORD,
+    app_in_context,
+    form_data,
+    make_app,
+    request_data,
+    stored,
+)
 from config import Config
 from webinar.extensions import db
 from webinar.registration.models import Registration

@@ -7,10 +7,9 @@ from html.parser import HTMLParser
 import pytest
 from flask import request
 
-from helpers import app_in_context, deliver, post_registration
+from helpers import app_in_context, deliver, make_request, post_registration
 from test_messages import compose, draft_id, sign_up
 from test_registration import manage_link
-from test_support import make_request
 from webinar.security import CONTENT_SECURITY_POLICY, MAIL_PREVIEW_POLICY
 
 STRICT = {
