@@ -6,6 +6,7 @@ Fixtures stay in conftest.py; nothing imports from there.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import shutil
@@ -33,12 +34,15 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from webinar import create_app
+from webinar.attendance.models import Attendance
 from webinar.database import begin_write, utcnow
 from webinar.dutch import AMSTERDAM
 from webinar.events.services import create_event
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.mailing.worker import send_due
+from webinar.organiser.models import AuditEntry
+from webinar.registration.models import Registration, RegistrationStatus
 from webinar.registration.services import Details, register
 from webinar.support.models import SupportRequest
 from webinar.support.services import RequestDetails, SchoolDetails, submit_request
@@ -561,3 +565,105 @@ def make_request(key: str = "a" * 32, **kwargs) -> SupportRequest:
     request = submit_request(support_details(**kwargs), key, NOW)
     db.session.commit()
     return request
+
+
+# --- attendance reports as Teams and Zoom write them, and the attendance page -----
+
+
+#: registrants whose names appear in the reports below
+ANNA = "anna.vandenberg@example.org"
+BRAM = "bram.smit@example.org"
+
+
+def amsterdam_at(hour: int, minute: int, second: int = 0, day: int = 25) -> datetime:
+    """A moment in May 2027, Amsterdam time, as the aware UTC datetime the app stores."""
+    return datetime(2027, 5, day, hour, minute, second, tzinfo=AMSTERDAM).astimezone(timezone.utc)
+
+
+def report_table(rows: list[list[str]], delimiter: str = "\t") -> str:
+    """Lines of cells; cells with the delimiter or a quote are quoted, as Excel does."""
+    def cell(value: str) -> str:
+        if delimiter in value or '"' in value:
+            return '"' + value.replace('"', '""') + '"'
+        return value
+    return "\r\n".join(delimiter.join(cell(value) for value in row) for row in rows) + "\r\n"
+
+
+TEAMS_SUMMARY = [
+    ["1. Summary"],
+    ["Meeting title", "Samen onderwijs versnellen"],
+    ["Attended participants", "3"],
+    ["Start time", "5/25/27, 3:55:10 PM"],
+    ["End time", "5/25/27, 5:20:01 PM"],
+    ["Meeting duration", "1h 24m 51s"],
+    ["Average attendance time", "58m 3s"],
+    [],
+]
+
+
+TEAMS_PARTICIPANTS = [
+    ["2. Participants"],
+    ["Name", "First Join", "Last Leave", "In-Meeting Duration", "Email", "Participant ID (UPN)", "Role"],
+    ["Mirjam de Vries", "5/25/27, 3:55:10 PM", "5/25/27, 5:20:01 PM", "1h 24m 51s",
+     "bijeenkomsten@example.org", "bijeenkomsten@example.org", "Organizer"],
+    ["Anna van den Berg", "5/25/27, 3:58:12 PM", "5/25/27, 5:03:24 PM", "1h 5m 12s",
+     "Anna.vandenBerg@example.org", "Anna.vandenBerg@example.org", "Attendee"],
+    ["Piet Jansen (External)", "5/25/27, 4:10:00\u202fPM", "5/25/27, 4:40:29 PM", "30m 29s",
+     "", "piet.jansen@example.org", "Attendee"],
+    [],
+    ["3. In-Meeting Activities"],
+    ["Name", "Join Time", "Leave Time", "Duration", "Email", "Role"],
+    ["Anna van den Berg", "5/25/27, 3:58:12 PM", "5/25/27, 4:30:00 PM", "31m 48s", "Anna.vandenBerg@example.org", "Attendee"],
+    ["Anna van den Berg", "5/25/27, 4:31:00 PM", "5/25/27, 5:03:24 PM", "32m 24s", "Anna.vandenBerg@example.org", "Attendee"],
+]
+
+
+def teams_report(delimiter: str = "\t", encoding: str = "utf-16") -> bytes:
+    """Teams' attendance report: UTF-16 LE with a BOM and tabs, as Teams writes it."""
+    return report_table(TEAMS_SUMMARY + TEAMS_PARTICIPANTS, delimiter).encode(encoding)
+
+
+ZOOM_REPORT = report_table([
+    ["Meeting ID", "Topic", "Start Time", "End Time", "User Email", "Duration (Minutes)", "Participants"],
+    ["851 2345 6789", "Samen onderwijs versnellen", "05/25/2027 03:55:00 PM", "05/25/2027 05:20:00 PM",
+     "bijeenkomsten@example.org", "85", "4"],
+    [],
+    ["Name (Original Name)", "User Email", "Join Time", "Leave Time", "Duration (Minutes)", "Guest"],
+    ["Anna (Anna van den Berg)", "anna.vandenberg@example.org", "05/25/2027 03:58:12 PM", "05/25/2027 04:30:40 PM", "33", "Yes"],
+    ["Bram Smit", "bram.smit@example.org", "05/25/2027 04:02:00 PM", "05/25/2027 05:15:00 PM", "73", "Yes"],
+    ["Anna (Anna van den Berg)", "ANNA.vandenberg@example.org", "05/25/2027 04:35:02 PM", "05/25/2027 05:15:00 PM", "40", "Yes"],
+    ["Jansen, Piet", "piet@andere-school.example", "05/25/2027 04:10:00 PM", "05/25/2027 04:40:00 PM", "30", "Yes"],
+    ["iPhone van Kees", "", "05/25/2027 04:00:00 PM", "05/25/2027 04:20:00 PM", "20", "Yes"],
+], ",").encode("utf-8")
+
+
+def register_attendee(client, event, email, status=RegistrationStatus.confirmed, **names) -> Registration:
+    post_registration(client, event, email=email, **names)
+    db.session.rollback()
+    registration = db.session.scalar(select(Registration).where(Registration.email_normalized == email.lower()))
+    if registration.status != status:
+        registration.status = status
+        db.session.commit()
+    return registration
+
+
+def upload_report(client, event, data: bytes, filename: str = "rapport.csv"):
+    return client.post(
+        f"/organiser/events/{event.slug}/aanwezigheid/rapport",
+        data={"report": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def attendance_of(registration: Registration) -> Attendance | None:
+    db.session.rollback()
+    return db.session.scalar(select(Attendance).where(Attendance.registration_id == registration.id))
+
+
+def attendance_counts() -> tuple[int, int]:
+    db.session.rollback()
+    return db.session.scalar(select(func.count(Attendance.id))), db.session.scalar(select(func.count(AuditEntry.id)))
+
+
+def mark_attendance(client, event, registration, value):
+    return client.post(f"/organiser/events/{event.slug}/aanwezigheid/{registration.id}", data={"aanwezig": value})
