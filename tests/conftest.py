@@ -28,11 +28,13 @@ from helpers import (
     app_in_context,
     free_port,
     make_app,
+    person,
     serving,
 )
 from webinar.events.services import create_event
 from webinar.extensions import db
 from webinar.organiser.services import create_organiser
+from webinar.registration.models import RegistrationStatus
 
 
 @pytest.fixture(scope="session")
@@ -135,6 +137,28 @@ def organiser_client(client, organiser):
     response = client.post("/organiser/login", data={"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD})
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+@pytest.fixture
+def people(event):
+    """Four registrants, added out of alphabetical order."""
+    return {
+        "dijk": person(event, "Jan", "Dijk", "van", organisation="Stichting Primair", role="Schoolbestuurder"),
+        "berg": person(event, "Anna", "Berg", "van den", email="anna.vandenberg@example.org"),
+        "vries": person(event, "Mirjam", "Vries", "de", organisation="Gemeente Zwolle", role="HRM'er"),
+        "bakker": person(event, "Piet", "Bakker", organisation="Het Kompas"),
+    }
+
+
+@pytest.fixture
+def full_event(event):
+    """One place: Anna has it, Bert waits."""
+    event.capacity = 1
+    db.session.commit()
+    anna = person(event, "Anna", "Berg", "van den", email="anna@example.org")
+    bert = person(event, "Bert", "Bakker", email="bert@example.org")
+    assert bert.status == RegistrationStatus.waitlisted
+    return anna, bert
 
 
 @pytest.fixture

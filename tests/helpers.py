@@ -6,9 +6,11 @@ Fixtures stay in conftest.py; nothing imports from there.
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -667,3 +669,47 @@ def attendance_counts() -> tuple[int, int]:
 
 def mark_attendance(client, event, registration, value):
     return client.post(f"/organiser/events/{event.slug}/aanwezigheid/{registration.id}", data={"aanwezig": value})
+
+
+# --- registrations in the organiser area -------------------------------------
+
+
+#: the organiser's registrations of the `event` fixture's meeting
+REGISTRATIONS_URL = "/organiser/events/samen-onderwijs-versnellen/aanmeldingen"
+CONFIRMATION_SUBJECT = "Aanmelding bevestigd: Samen onderwijs versnellen"
+
+
+def person(event, first, last, tussenvoegsel="", *, email=None, organisation="OBS De Linde",
+           role="Schoolleider", role_other="") -> Registration:
+    """Register someone through the real service and commit."""
+    details = Details(first_name=first, tussenvoegsel=tussenvoegsel, last_name=last,
+                      email=email or f"{first}.{last}@example.org".lower().replace(" ", ""),
+                      organisation=organisation, role=role, role_other=role_other)
+    registration = register(event, details).registration
+    db.session.commit()
+    return registration
+
+
+def page_text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def flash_after(response, client) -> str:
+    """Follow the redirect and return the page's flashed messages."""
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    return " ".join(html.unescape(m) for m in re.findall(r'<div class="notice[^"]*" role="status">(.*?)</div>', page))
+
+
+def reload_registration(registration: Registration) -> Registration:
+    db.session.rollback()
+    return db.session.get(Registration, registration.id)
+
+
+def audit_actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def kinds_for(registration: Registration) -> list[str]:
+    return list(db.session.scalars(
+        select(OutgoingMail.kind).where(OutgoingMail.registration_id == registration.id).order_by(OutgoingMail.id)))
