@@ -91,6 +91,7 @@ def frozen():
 
 @pytest.fixture
 def app(schema, frozen):
+    """The app on the test database, its context pushed, at NOW; mail fails unless the test asks for `smtp`."""
     with app_in_context(schema) as app:
         yield app
 
