@@ -30,7 +30,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from mail_throughput import fresh_database  # a SQLite file, or a PostgreSQL database of its own
+from throwaway import fresh_database  # a SQLite file, or a PostgreSQL database of its own
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"csv": 1.0, "xlsx": 5.0}

@@ -50,10 +50,10 @@ import requests
 
 from export import PASSWORD, registration_values
 from http_load import (
-    CSRF_INPUT, ROOT, TIMEOUT, Run, Visitor, add_load_arguments, bound_load_arguments, gunicorn, load_average,
+    CSRF_INPUT, TIMEOUT, Run, Visitor, add_load_arguments, bound_load_arguments, gunicorn, load_average,
     open_form, server_env, submit_form, verdict,
 )
-from mail_throughput import throwaway_database  # a SQLite file, or a PostgreSQL database of its own
+from throwaway import throwaway_database  # a SQLite file, or a PostgreSQL database of its own
 from registration_load import exactly_once, migrate_and_seed, stored_counts
 
 SLUG = "drukke-bijeenkomst"

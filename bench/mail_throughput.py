@@ -36,17 +36,18 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import smtplib
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
+
+from throwaway import fresh_database  # a SQLite file, or a PostgreSQL database of its own
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 60
@@ -178,47 +179,7 @@ def time_worker_processes(count: int, settings: dict, moment: datetime):
     return totals, seconds, totals.cpu
 
 
-# --- the database ------------------------------------------------------------------
-
-
-def fresh_database(url: str | None, directory: Path):
-    """(SQLAlchemy URL, cleanup): a SQLite file, or a new PostgreSQL database next to `url`."""
-    from sqlalchemy import create_engine, make_url, text
-
-    from config import database_url
-
-    if not url:
-        return f"sqlite:///{directory / 'bench.db'}", lambda: None
-    base = make_url(database_url(url))
-    name = f"{base.database}_bench_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
-
-
-@contextmanager
-def throwaway_database(url: str | None, prefix: str):
-    """(folder, SQLAlchemy URL): a temporary folder holding the app's instance folder, and fresh_database's
-    database; both removed afterwards."""
-    sys.path.insert(0, str(ROOT))
-    directory = Path(tempfile.mkdtemp(prefix=prefix))
-    os.environ["WEBINAR_INSTANCE_DIR"] = str(directory / "instance")
-    try:
-        database, drop = fresh_database(url, directory)
-        try:
-            yield directory, database
-        finally:
-            drop()
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+# --- the event and its registrations -----------------------------------------------
 
 
 def add_event_and_registrations(count: int, starts: datetime, registered: datetime) -> int:

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from http_load import CSRF_INPUT, ROOT, form_data
-from mail_throughput import fresh_database
+from throwaway import fresh_database
 from registration_load import APP_SLUG, BASELINE_SLUG, migrate_and_seed
 
 #: (module, attribute, label); nested stages are indented

@@ -39,7 +39,7 @@ from http_load import (
     ROOT, Run, add_load_arguments, bound_load_arguments, gunicorn, load_average, open_form, phase, server_cpu,
     server_env, submit_form, verdict, visitors_for,
 )
-from mail_throughput import throwaway_database  # a SQLite file, or a PostgreSQL database of its own
+from throwaway import throwaway_database  # a SQLite file, or a PostgreSQL database of its own
 
 APP_SLUG = "drukke-bijeenkomst"
 BASELINE_SLUG = "nulmeting"

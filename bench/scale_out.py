@@ -36,7 +36,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from http_load import BIN, ROOT, drive, free_port, gunicorn, load_average, server_env
-from mail_throughput import fresh_database
+from throwaway import fresh_database
 from registration_load import exactly_once, migrate_and_seed
 
 SLUG = "volle-bijeenkomst"

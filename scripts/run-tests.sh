@@ -32,12 +32,38 @@ else
   fi
 fi
 
+# Two xdist workers, each with a database of its own (see tests/conftest.py);
+# tests marked xdist_group("serial") run one after another on one worker.
+PARALLEL=(-n "${TEST_WORKERS:-2}" --dist loadgroup)
+LOG="$(mktemp)"
+trap 'rm -f "$LOG"' EXIT
+TIMES=()
+
+# Runs pytest, keeps its output for the closing line, and notes the time as "NAME: M min S s".
+timed_pytest() {
+  local name="$1"; shift
+  local started=$SECONDS
+  "$@" | tee "$LOG"
+  local status=${PIPESTATUS[0]}
+  local took=$((SECONDS - started))
+  TIMES+=("$name: $((took / 60)) min $((took % 60)) s")
+  return "$status"
+}
+
+# The time per database, then pytest's closing line again: CI reads the last line.
+summary() {
+  local line="" entry
+  for entry in "${TIMES[@]}"; do line+="${line:+, }$entry"; done
+  echo "== time per database: $line"
+  tail -n 1 "$LOG"
+}
+
 echo "== test suite on SQLite"
-env -u TEST_DATABASE_URL "$BIN/pytest" "$@" || exit $?
+timed_pytest SQLite env -u TEST_DATABASE_URL "$BIN/pytest" "${PARALLEL[@]}" "$@" || { status=$?; summary; exit $status; }
 
 if "$BIN/python" scripts/postgres-ready.py "$PG_URL"; then
   echo "== test suite on PostgreSQL ($PG_URL)"
-  TEST_DATABASE_URL="$PG_URL" "$BIN/pytest" "$@" || exit $?
+  TEST_DATABASE_URL="$PG_URL" timed_pytest PostgreSQL "$BIN/pytest" "${PARALLEL[@]}" "$@" || { status=$?; summary; exit $status; }
 else
   echo "skipped: no PostgreSQL at $PG_URL (set TEST_POSTGRES_URL to run the suite on PostgreSQL)"
   if [ "${REQUIRE_POSTGRES:-0}" = 1 ]; then
@@ -45,3 +71,4 @@ else
     exit 1
   fi
 fi
+summary

@@ -1,4 +1,4 @@
-"""Fixtures: an app on SQLite or PostgreSQL, a real SMTP server, a live HTTP server.
+"""Fixtures: an app on SQLite or PostgreSQL, a real SMTP server (for tests that ask for `smtp`), a live HTTP server.
 
 The database comes from TEST_DATABASE_URL (PostgreSQL in `make test`'s second
 run); without it, a SQLite file in a temporary folder. The schema is built once
@@ -8,35 +8,33 @@ per run by the migrations, and every test starts with empty tables.
 from __future__ import annotations
 
 import os
-import threading
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from types import SimpleNamespace
 
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
-from flask.testing import FlaskCliRunner, FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, make_url, text
-from werkzeug.serving import make_server
 
-from config import database_url
-from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD, Workers, free_port
-from webinar import create_app
-from webinar.dutch import AMSTERDAM
+from bench.throwaway import database
+from helpers import (
+    ENDS,
+    NOW,
+    ORGANISER_EMAIL,
+    ORGANISER_PASSWORD,
+    STARTS,
+    CliRunner,
+    SMTPServer,
+    Workers,
+    app_in_context,
+    free_port,
+    make_app,
+    person,
+    serving,
+)
 from webinar.events.services import create_event
 from webinar.extensions import db
-from webinar.mailing.worker import send_due
 from webinar.organiser.services import create_organiser
-
-#: "now" in most tests: a few weeks before the event
-NOW = datetime(2027, 5, 1, 12, 0, tzinfo=AMSTERDAM)
-STARTS = datetime(2027, 5, 25, 16, 0, tzinfo=AMSTERDAM)
-ENDS = datetime(2027, 5, 25, 17, 15, tzinfo=AMSTERDAM)
+from webinar.registration.models import RegistrationStatus
 
 
 @pytest.fixture(scope="session")
@@ -45,36 +43,10 @@ def database_uri(tmp_path_factory):
 
     With TEST_DATABASE_URL set, the run creates a database next to the one
     named there (same server), so two runs at once never share tables, and
-    drops it at the end.
+    drops it at the end (bench/throwaway.py, which the benchmarks use too).
     """
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        return
-    base = make_url(database_url(url))
-    name = f"{base.database}_webinar_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def make_app(database_uri: str, **overrides):
-    settings = {
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_uri,
-        "MAIL_SUPPRESS_SEND": False,
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": 1,  # nothing listens: tests that send mail use the smtp fixture
-    }
-    settings.update(overrides)
-    return create_app(settings)
+    with database(os.environ.get("TEST_DATABASE_URL"), tmp_path_factory.mktemp("db"), "webinar") as uri:
+        yield uri
 
 
 @pytest.fixture(scope="session")
@@ -87,40 +59,14 @@ def schema(database_uri):
     return database_uri
 
 
-@dataclass
-class SMTPServer:
-    """A real SMTP server on loopback that keeps what it receives."""
-
-    port: int
-    messages: list[EmailMessage] = field(default_factory=list)
-    #: each message as it arrived, before parsing
-    raw: list[bytes] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    #: the MAIL FROM parameters of each message, e.g. ["SMTPUTF8", "SIZE=1234"]
-    mail_options: list[list[str]] = field(default_factory=list)
-    #: SMTP replies to give instead of accepting, one per DATA (e.g. "421 busy")
-    replies: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            if self.replies:
-                return self.replies.pop(0)
-            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-            self.mail_options.append([option.upper() for option in envelope.mail_options])
-            self.raw.append(envelope.original_content)
-            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"].addresses[0].addr_spec.lower() == address.lower()]
-
-
 @pytest.fixture
-def smtp():
+def smtp(app):
+    """A real SMTP server on loopback, and `app` sending to it (without it, mail goes to port 1 and fails)."""
     server = SMTPServer(port=free_port())
     controller = Controller(server, hostname="127.0.0.1", port=server.port)
     controller.start()
+    app.config["MAIL_PORT"] = server.port
+    app.extensions["mail"].port = server.port
     yield server
     controller.stop()
 
@@ -143,56 +89,16 @@ def frozen():
         yield traveller
 
 
-class Client(FlaskClient):
-    """A test client whose requests start a fresh transaction, as real requests do.
-
-    Requests share the test's app context and so its session; ending the test's
-    open transaction first lets the request begin its own (BEGIN IMMEDIATE on
-    SQLite for a POST).
-    """
-
-    def open(self, *args, **kwargs):
-        db.session.rollback()
-        return super().open(*args, **kwargs)
-
-
-@contextmanager
-def app_in_context(database_uri: str, **overrides):
-    """An app with its context pushed; every table is emptied afterwards."""
-    app = make_app(database_uri, **overrides)
-    app.test_client_class = Client
-    with app.app_context():
-        try:
-            yield app
-        finally:
-            db.session.remove()
-            try:
-                with db.engine.begin() as conn:
-                    for table in reversed(db.metadata.sorted_tables):
-                        conn.execute(table.delete())
-            finally:
-                # Also when the cleanup fails: a leaked connection would turn
-                # into a ResourceWarning, and so an error, at exit.
-                db.engine.dispose()
-
-
 @pytest.fixture
-def app(schema, smtp, frozen):
-    with app_in_context(schema, MAIL_PORT=smtp.port) as app:
+def app(schema, frozen):
+    """The app on the test database, its context pushed, at NOW; mail fails unless the test asks for `smtp`."""
+    with app_in_context(schema) as app:
         yield app
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-class CliRunner(FlaskCliRunner):
-    """Like Client: a command starts its own transaction, as it would in its own process."""
-
-    def invoke(self, *args, **kwargs):
-        db.session.rollback()
-        return super().invoke(*args, **kwargs)
 
 
 @pytest.fixture
@@ -234,46 +140,26 @@ def organiser_client(client, organiser):
     return client
 
 
-def form_data(**overrides) -> dict:
-    """A valid registration form, with fields replaced by `overrides`."""
-    data = {
-        "first_name": "Anna",
-        "tussenvoegsel": "van den",
-        "last_name": "Berg",
-        "email": "anna.vandenberg@example.org",
-        "organisation": "OBS De Linde",
-        "organisation_type": "School",
-        "role": "Schoolleider",
-        "role_other": "",
-        "question": "",
-        "privacy": "y",
-        "website": "",
+@pytest.fixture
+def people(event):
+    """Four registrants, added out of alphabetical order."""
+    return {
+        "dijk": person(event, "Jan", "Dijk", "van", organisation="Stichting Primair", role="Schoolbestuurder"),
+        "berg": person(event, "Anna", "Berg", "van den", email="anna.vandenberg@example.org"),
+        "vries": person(event, "Mirjam", "Vries", "de", organisation="Gemeente Zwolle", role="HRM'er"),
+        "bakker": person(event, "Piet", "Bakker", organisation="Het Kompas"),
     }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
 
 
-def post_registration(client, event, **overrides):
-    return client.post(f"/events/{event.slug}", data=form_data(**overrides))
-
-
-def deliver() -> list:
-    """Run one worker pass in the current app."""
-    return send_due()
-
-
-@contextmanager
-def serving(app):
-    """Serve `app` over HTTP on loopback from a thread; yields the base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+@pytest.fixture
+def full_event(event):
+    """One place: Anna has it, Bert waits."""
+    event.capacity = 1
+    db.session.commit()
+    anna = person(event, "Anna", "Berg", "van den", email="anna@example.org")
+    bert = person(event, "Bert", "Bakker", email="bert@example.org")
+    assert bert.status == RegistrationStatus.waitlisted
+    return anna, bert
 
 
 @pytest.fixture

@@ -1,10 +1,16 @@
-"""Helpers the tests import (fixtures stay in conftest.py)."""
+"""Helpers the tests import: moments, the app, form data, an SMTP server, worker processes.
+
+Fixtures stay in conftest.py; nothing imports from there.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import html
+import io
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -16,25 +22,41 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from email import policy
+from datetime import date, datetime, timedelta, timezone
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import pytest
 import vobject
 from aiosmtpd.controller import Controller
+from flask.testing import FlaskCliRunner, FlaskClient
 from sqlalchemy import func, select
+from werkzeug.serving import make_server
 
+from webinar import create_app
+from webinar.attendance.models import Attendance
 from webinar.database import begin_write, utcnow
+from webinar.dutch import AMSTERDAM
 from webinar.events.services import create_event
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
+from webinar.mailing.worker import send_due
+from webinar.audit import AuditEntry
+from webinar.registration.models import Registration, RegistrationStatus
 from webinar.registration.services import Details, register
+from webinar.support.models import SupportRequest
+from webinar.support.services import RequestDetails, SchoolDetails, submit_request
 
 #: the organiser account most tests log in with
 ORGANISER_EMAIL = "organisator@example.org"
 ORGANISER_PASSWORD = "een lang en geheim wachtwoord"
+
+#: "now" in most tests: a few weeks before the event
+NOW = datetime(2027, 5, 1, 12, 0, tzinfo=AMSTERDAM)
+STARTS = datetime(2027, 5, 25, 16, 0, tzinfo=AMSTERDAM)
+ENDS = datetime(2027, 5, 25, 17, 15, tzinfo=AMSTERDAM)
 
 #: the project's folder (package.json and node_modules/ live here)
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +129,133 @@ def _vobject_values(component):
 def _utc_text(moment: datetime | None) -> str | None:
     """An aware moment as ical.js's JSON writes it: '2027-05-25T14:00:00Z'."""
     return None if moment is None else moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+# --- the app, its requests and forms ---------------------------------------
+
+
+def make_app(database_uri: str, **overrides):
+    settings = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "MAIL_SUPPRESS_SEND": False,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 1,  # nothing listens: tests that send mail use the smtp fixture
+    }
+    settings.update(overrides)
+    return create_app(settings)
+
+
+@dataclass
+class SMTPServer:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    #: each message as it arrived, before parsing
+    raw: list[bytes] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    #: the MAIL FROM parameters of each message, e.g. ["SMTPUTF8", "SIZE=1234"]
+    mail_options: list[list[str]] = field(default_factory=list)
+    #: SMTP replies to give instead of accepting, one per DATA (e.g. "421 busy")
+    replies: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            if self.replies:
+                return self.replies.pop(0)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.mail_options.append([option.upper() for option in envelope.mail_options])
+            self.raw.append(envelope.original_content)
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"].addresses[0].addr_spec.lower() == address.lower()]
+
+
+class Client(FlaskClient):
+    """A test client whose requests start a fresh transaction, as real requests do.
+
+    Requests share the test's app context and so its session; ending the test's
+    open transaction first lets the request begin its own (BEGIN IMMEDIATE on
+    SQLite for a POST).
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.rollback()
+        return super().open(*args, **kwargs)
+
+
+@contextmanager
+def app_in_context(database_uri: str, **overrides):
+    """An app with its context pushed; every table is emptied afterwards."""
+    app = make_app(database_uri, **overrides)
+    app.test_client_class = Client
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            try:
+                with db.engine.begin() as conn:
+                    for table in reversed(db.metadata.sorted_tables):
+                        conn.execute(table.delete())
+            finally:
+                # Also when the cleanup fails: a leaked connection would turn
+                # into a ResourceWarning, and so an error, at exit.
+                db.engine.dispose()
+
+
+class CliRunner(FlaskCliRunner):
+    """Like Client: a command starts its own transaction, as it would in its own process."""
+
+    def invoke(self, *args, **kwargs):
+        db.session.rollback()
+        return super().invoke(*args, **kwargs)
+
+
+def form_data(**overrides) -> dict:
+    """A valid registration form, with fields replaced by `overrides`."""
+    data = {
+        "first_name": "Anna",
+        "tussenvoegsel": "van den",
+        "last_name": "Berg",
+        "email": "anna.vandenberg@example.org",
+        "organisation": "OBS De Linde",
+        "organisation_type": "School",
+        "role": "Schoolleider",
+        "role_other": "",
+        "question": "",
+        "privacy": "y",
+        "website": "",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def post_registration(client, event, **overrides):
+    return client.post(f"/events/{event.slug}", data=form_data(**overrides))
+
+
+def deliver() -> list:
+    """Run one worker pass in the current app."""
+    return send_due()
+
+
+@contextmanager
+def serving(app):
+    """Serve `app` over HTTP on loopback from a thread; yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
 
 # --- a recording SMTP server ------------------------------------------------
 
@@ -358,3 +507,209 @@ def zoom_participants(addresses: list[str]) -> bytes:
     lines += [f"Deelnemer {n},{a},05/25/2027 03:58:00 PM,05/25/2027 05:10:00 PM,{n % 60 + 5},Yes"
               for n, a in enumerate(addresses)]
     return ("\r\n".join(lines) + "\r\n").encode()
+
+
+# --- support requests: the form, the services ------------------------------
+
+
+#: the public support request form
+SUPPORT_URL = "/ondersteuning"
+REQUESTER = "jan.jansen@example.org"
+NBSP = "\u00a0"
+
+
+def school_fields(index: int, **overrides) -> dict:
+    """One school row of the form, as schools-<index>-<name> fields."""
+    values = {"name": f"OBS De Linde {index + 1}", "brin": f"1{index}AB", "sector": "po",
+              "reason": "onvoldoende", "judgement_date": "2027-01-15", "risk_description": "",
+              "half_days": "8"}
+    values.update(overrides)
+    return {f"schools-{index}-{name}": value for name, value in values.items()}
+
+
+def request_data(schools: list[dict] | None = None, **overrides) -> dict:
+    """A valid request for one school; `schools` replaces the school rows."""
+    data = {"requester_name": "Jan Jansen", "requester_position": "Directeur", "requester_email": REQUESTER,
+            "requester_phone": "030 123 45 67", "kind": "school", "board_name": "",
+            "help_types": ["schoolscan", "stappenplan"], "help_text": "Onze resultaten lopen terug.",
+            "privacy": "y", "website": "", "key": "0123456789abcdef0123456789abcdef", "actie": "versturen"}
+    for row in schools if schools is not None else [school_fields(0)]:
+        data.update(row)
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def stored() -> list[SupportRequest]:
+    db.session.rollback()
+    return list(db.session.scalars(select(SupportRequest).order_by(SupportRequest.id)))
+
+
+def text_body(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def support_details(board: str = "", reasons=("onvoldoende",), half_days=(8,), sectors=None, **values) -> RequestDetails:
+    """A request's details for the services, one school per reason."""
+    schools = [
+        SchoolDetails(name=f"School {n + 1}", brin=f"1{n}AB", sector=(sectors or ["po"] * 9)[n], reason=reason,
+                      judgement_date=date(2027, 1, 15) if reason in ("onvoldoende", "zeer_zwak") else None,
+                      risk_description="Dalende resultaten" if reason == "risico" else "", half_days=days)
+        for n, (reason, days) in enumerate(zip(reasons, half_days))
+    ]
+    fields = dict(requester_name="Jan Jansen", requester_position="Directeur", requester_email=REQUESTER,
+                  requester_phone="030 123 45 67", board_name=board, help_types=["schoolscan"], help_text="",
+                  schools=schools)
+    fields.update(values)
+    return RequestDetails(**fields)
+
+
+def make_request(key: str = "a" * 32, **kwargs) -> SupportRequest:
+    request = submit_request(support_details(**kwargs), key, NOW)
+    db.session.commit()
+    return request
+
+
+# --- attendance reports as Teams and Zoom write them, and the attendance page -----
+
+
+#: registrants whose names appear in the reports below
+ANNA = "anna.vandenberg@example.org"
+BRAM = "bram.smit@example.org"
+
+
+def amsterdam_at(hour: int, minute: int, second: int = 0, day: int = 25) -> datetime:
+    """A moment in May 2027, Amsterdam time, as the aware UTC datetime the app stores."""
+    return datetime(2027, 5, day, hour, minute, second, tzinfo=AMSTERDAM).astimezone(timezone.utc)
+
+
+def report_table(rows: list[list[str]], delimiter: str = "\t") -> str:
+    """Lines of cells; cells with the delimiter or a quote are quoted, as Excel does."""
+    def cell(value: str) -> str:
+        if delimiter in value or '"' in value:
+            return '"' + value.replace('"', '""') + '"'
+        return value
+    return "\r\n".join(delimiter.join(cell(value) for value in row) for row in rows) + "\r\n"
+
+
+TEAMS_SUMMARY = [
+    ["1. Summary"],
+    ["Meeting title", "Samen onderwijs versnellen"],
+    ["Attended participants", "3"],
+    ["Start time", "5/25/27, 3:55:10 PM"],
+    ["End time", "5/25/27, 5:20:01 PM"],
+    ["Meeting duration", "1h 24m 51s"],
+    ["Average attendance time", "58m 3s"],
+    [],
+]
+
+
+TEAMS_PARTICIPANTS = [
+    ["2. Participants"],
+    ["Name", "First Join", "Last Leave", "In-Meeting Duration", "Email", "Participant ID (UPN)", "Role"],
+    ["Mirjam de Vries", "5/25/27, 3:55:10 PM", "5/25/27, 5:20:01 PM", "1h 24m 51s",
+     "bijeenkomsten@example.org", "bijeenkomsten@example.org", "Organizer"],
+    ["Anna van den Berg", "5/25/27, 3:58:12 PM", "5/25/27, 5:03:24 PM", "1h 5m 12s",
+     "Anna.vandenBerg@example.org", "Anna.vandenBerg@example.org", "Attendee"],
+    ["Piet Jansen (External)", "5/25/27, 4:10:00\u202fPM", "5/25/27, 4:40:29 PM", "30m 29s",
+     "", "piet.jansen@example.org", "Attendee"],
+    [],
+    ["3. In-Meeting Activities"],
+    ["Name", "Join Time", "Leave Time", "Duration", "Email", "Role"],
+    ["Anna van den Berg", "5/25/27, 3:58:12 PM", "5/25/27, 4:30:00 PM", "31m 48s", "Anna.vandenBerg@example.org", "Attendee"],
+    ["Anna van den Berg", "5/25/27, 4:31:00 PM", "5/25/27, 5:03:24 PM", "32m 24s", "Anna.vandenBerg@example.org", "Attendee"],
+]
+
+
+def teams_report(delimiter: str = "\t", encoding: str = "utf-16") -> bytes:
+    """Teams' attendance report: UTF-16 LE with a BOM and tabs, as Teams writes it."""
+    return report_table(TEAMS_SUMMARY + TEAMS_PARTICIPANTS, delimiter).encode(encoding)
+
+
+ZOOM_REPORT = report_table([
+    ["Meeting ID", "Topic", "Start Time", "End Time", "User Email", "Duration (Minutes)", "Participants"],
+    ["851 2345 6789", "Samen onderwijs versnellen", "05/25/2027 03:55:00 PM", "05/25/2027 05:20:00 PM",
+     "bijeenkomsten@example.org", "85", "4"],
+    [],
+    ["Name (Original Name)", "User Email", "Join Time", "Leave Time", "Duration (Minutes)", "Guest"],
+    ["Anna (Anna van den Berg)", "anna.vandenberg@example.org", "05/25/2027 03:58:12 PM", "05/25/2027 04:30:40 PM", "33", "Yes"],
+    ["Bram Smit", "bram.smit@example.org", "05/25/2027 04:02:00 PM", "05/25/2027 05:15:00 PM", "73", "Yes"],
+    ["Anna (Anna van den Berg)", "ANNA.vandenberg@example.org", "05/25/2027 04:35:02 PM", "05/25/2027 05:15:00 PM", "40", "Yes"],
+    ["Jansen, Piet", "piet@andere-school.example", "05/25/2027 04:10:00 PM", "05/25/2027 04:40:00 PM", "30", "Yes"],
+    ["iPhone van Kees", "", "05/25/2027 04:00:00 PM", "05/25/2027 04:20:00 PM", "20", "Yes"],
+], ",").encode("utf-8")
+
+
+def register_attendee(client, event, email, status=RegistrationStatus.confirmed, **names) -> Registration:
+    post_registration(client, event, email=email, **names)
+    db.session.rollback()
+    registration = db.session.scalar(select(Registration).where(Registration.email_normalized == email.lower()))
+    if registration.status != status:
+        registration.status = status
+        db.session.commit()
+    return registration
+
+
+def upload_report(client, event, data: bytes, filename: str = "rapport.csv"):
+    return client.post(
+        f"/organiser/events/{event.slug}/aanwezigheid/rapport",
+        data={"report": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def attendance_of(registration: Registration) -> Attendance | None:
+    db.session.rollback()
+    return db.session.scalar(select(Attendance).where(Attendance.registration_id == registration.id))
+
+
+def attendance_counts() -> tuple[int, int]:
+    db.session.rollback()
+    return db.session.scalar(select(func.count(Attendance.id))), db.session.scalar(select(func.count(AuditEntry.id)))
+
+
+def mark_attendance(client, event, registration, value):
+    return client.post(f"/organiser/events/{event.slug}/aanwezigheid/{registration.id}", data={"aanwezig": value})
+
+
+# --- registrations in the organiser area -------------------------------------
+
+
+#: the organiser's registrations of the `event` fixture's meeting
+REGISTRATIONS_URL = "/organiser/events/samen-onderwijs-versnellen/aanmeldingen"
+CONFIRMATION_SUBJECT = "Aanmelding bevestigd: Samen onderwijs versnellen"
+
+
+def person(event, first, last, tussenvoegsel="", *, email=None, organisation="OBS De Linde",
+           role="Schoolleider", role_other="") -> Registration:
+    """Register someone through the real service and commit."""
+    details = Details(first_name=first, tussenvoegsel=tussenvoegsel, last_name=last,
+                      email=email or f"{first}.{last}@example.org".lower().replace(" ", ""),
+                      organisation=organisation, role=role, role_other=role_other)
+    registration = register(event, details).registration
+    db.session.commit()
+    return registration
+
+
+def page_text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def flash_after(response, client) -> str:
+    """Follow the redirect and return the page's flashed messages."""
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    return " ".join(html.unescape(m) for m in re.findall(r'<div class="notice[^"]*" role="status">(.*?)</div>', page))
+
+
+def reload_registration(registration: Registration) -> Registration:
+    db.session.rollback()
+    return db.session.get(Registration, registration.id)
+
+
+def audit_actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def kinds_for(registration: Registration) -> list[str]:
+    return list(db.session.scalars(
+        select(OutgoingMail.kind).where(OutgoingMail.registration_id == registration.id).order_by(OutgoingMail.id)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD
+from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD
 from test_browser import app, browser, expect, page  # noqa: F401 - fixtures shared with the browser tests
 from webinar.database import begin_write
 from webinar.extensions import db

@@ -13,7 +13,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from conftest import ENDS, STARTS, deliver, form_data, post_registration
+from helpers import ENDS, STARTS, deliver, form_data, post_registration
 from test_messages import compose, draft_id
 from test_registration import manage_link
 from webinar.events.services import create_event

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from conftest import ENDS, STARTS, form_data
+from helpers import ENDS, STARTS, form_data
 from webinar.events.services import create_event
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail

@@ -8,10 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from conftest import STARTS, deliver, post_registration
+from helpers import STARTS, deliver, make_request, post_registration
 from test_messages import compose, draft_id
 from test_registration import manage_link
-from test_support import make_request
 from webinar.attendance.models import Attendance
 from webinar.audit import AuditEntry
 from webinar.extensions import db

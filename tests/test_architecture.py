@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "webinar"
 
 #: rank per room (a sub-package or a top-level module of `webinar`); higher may import lower
 ROOMS = {
-    **dict.fromkeys(("extensions", "database", "dutch", "links", "tokens", "form_errors", "uploads",
+    **dict.fromkeys(("extensions", "database", "dutch", "links", "tokens", "uploads",
                      "security", "audit", "forms"), 0),
     "mailing": 1,
     "events": 2,

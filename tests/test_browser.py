@@ -23,7 +23,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD, app_in_context
+from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD, app_in_context
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
 from webinar.mailing.worker import send_due
@@ -96,12 +96,12 @@ def page(browser):
 
 
 @pytest.fixture
-def app(schema, smtp, frozen):
+def app(schema, frozen):
     """conftest's app, but with CSRF protection on, as the real pages have it.
 
     Overrides conftest's `app`, so `live_server` and `event` use this one.
     """
-    with app_in_context(schema, MAIL_PORT=smtp.port, WTF_CSRF_ENABLED=True) as app:
+    with app_in_context(schema, WTF_CSRF_ENABLED=True) as app:
         yield app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver
+from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver
 from test_browser import MANAGE_LINK, app, browser, event_url, page, text_body  # noqa: F401 - fixtures
 from webinar.extensions import db
 from webinar.organiser.broadcast_services import save_draft

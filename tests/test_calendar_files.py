@@ -13,8 +13,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from conftest import deliver, post_registration
-from helpers import read_with_icaljs, read_with_vobject
+from helpers import deliver, post_registration, read_with_icaljs, read_with_vobject
 from webinar.dutch import AMSTERDAM
 from webinar.events.services import cancel_event, create_event, move_event
 from webinar.extensions import db

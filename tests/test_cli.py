@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from conftest import free_port, post_registration
+from helpers import free_port, post_registration
 from webinar.demo import DEMO_SLUG, next_may_25_tuesday
 from webinar.events.models import Event
 from webinar.extensions import db

@@ -29,7 +29,7 @@ import requests
 import time_machine
 from sqlalchemy import select
 
-from conftest import ENDS, NOW, STARTS, app_in_context, form_data, serving
+from helpers import ENDS, NOW, STARTS, app_in_context, form_data, serving
 from webinar.events.services import create_event
 from webinar.extensions import db
 from webinar.registration import services as registration_services

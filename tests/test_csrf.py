@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD, app_in_context, deliver, form_data
+from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD, app_in_context, deliver, form_data
 from test_registration import manage_link
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
@@ -23,8 +23,8 @@ REFUSED = "Het formulier was verlopen. Ga terug, laad de pagina opnieuw en probe
 
 
 @pytest.fixture
-def app(schema, smtp, frozen):
-    with app_in_context(schema, MAIL_PORT=smtp.port, WTF_CSRF_ENABLED=True) as app:
+def app(schema, frozen):
+    with app_in_context(schema, WTF_CSRF_ENABLED=True) as app:
         yield app
 
 

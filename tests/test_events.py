@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from icalendar import Calendar
 
-from conftest import ENDS, STARTS
+from helpers import ENDS, STARTS
 from webinar.dutch import AMSTERDAM, period
 from webinar.events.services import create_event
 from webinar.extensions import db

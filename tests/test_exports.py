@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import NOW
+from helpers import NOW
 from webinar.attendance.models import Attendance, AttendanceSource
 from webinar.audit import AuditEntry
 from webinar.dutch import AMSTERDAM

@@ -18,9 +18,16 @@ import pytest
 from flask import g
 from sqlalchemy import select
 
-from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD, app_in_context, form_data, make_app
-from helpers import node_module, require_external
-from test_support import request_data
+from helpers import (
+    ORGANISER_EMAIL,
+    ORGANISER_PASSWORD,
+    app_in_context,
+    form_data,
+    make_app,
+    node_module,
+    request_data,
+    require_external,
+)
 from webinar.extensions import db
 from webinar.mailing.worker import send_due
 from webinar.organiser.previews import previews
@@ -34,9 +41,9 @@ CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 @pytest.fixture
-def app(schema, smtp, frozen):
+def app(schema, frozen):
     """conftest's app with CSRF protection on, as the real pages have it."""
-    with app_in_context(schema, MAIL_PORT=smtp.port, WTF_CSRF_ENABLED=True) as app:
+    with app_in_context(schema, WTF_CSRF_ENABLED=True) as app:
         yield app
 
 

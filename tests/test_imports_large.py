@@ -6,8 +6,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from conftest import NOW, form_data
-from helpers import add_confirmed, registrant_csv, teams_participants, zoom_participants
+from helpers import NOW, add_confirmed, form_data, registrant_csv, teams_participants, zoom_participants
 from webinar.attendance.models import Attendance, AttendanceSource
 from webinar.audit import AuditEntry
 from webinar.extensions import db

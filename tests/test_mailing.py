@@ -10,7 +10,7 @@ import pytest
 from icalendar import Calendar as ICalendar
 from sqlalchemy import select
 
-from conftest import NOW, deliver, post_registration
+from helpers import NOW, deliver, post_registration
 from webinar.extensions import db, mail
 from webinar.mailing.mime import Calendar, Email, to_bytes
 from webinar.mailing.models import MailStatus, OutgoingMail

@@ -12,7 +12,7 @@ from email.parser import BytesParser
 
 from sqlalchemy import select
 
-from conftest import NOW, deliver, post_registration
+from helpers import NOW, deliver, post_registration
 from webinar import cli
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail

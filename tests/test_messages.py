@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from conftest import ENDS, NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, STARTS, deliver, post_registration
+from helpers import ENDS, NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, STARTS, deliver, post_registration
 from webinar.audit import AuditEntry
 from webinar.dutch import AMSTERDAM
 from webinar.events.services import cancel_event, create_event

@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select
 
-from conftest import post_registration
+from helpers import post_registration
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
 

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.routing.converters import NumberConverter
 
-from conftest import NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, post_registration
-from helpers import login
+from helpers import NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, login, post_registration
 from config import ProductionConfig
 from webinar import create_app
 from webinar.attendance.models import Attendance

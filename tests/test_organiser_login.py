@@ -9,8 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from conftest import NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD
-from helpers import login, median_seconds
+from helpers import NOW, ORGANISER_EMAIL, login, median_seconds
 from webinar.extensions import db
 from webinar.organiser import services
 from webinar.organiser.models import Invitation
@@ -52,6 +51,7 @@ def _timed_logins(app, organiser) -> dict[str, float]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("serial")  # compares times: never beside another timing test
 def test_a_failed_login_takes_as_long_for_unknown_known_and_locked_accounts(app, organiser):
     medians = _timed_logins(app, organiser)
     assert 0.5 < medians["unknown"] / medians["known"] < 2, medians
@@ -59,6 +59,7 @@ def test_a_failed_login_takes_as_long_for_unknown_known_and_locked_accounts(app,
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("serial")
 def test_without_the_dummy_check_the_timing_test_sees_unknown_accounts(app, organiser, monkeypatch):
     """Negative control: the old login skipped the password check for unknown addresses."""
     monkeypatch.setattr(services, "check_password",

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from conftest import ENDS, ORGANISER_EMAIL, ORGANISER_PASSWORD, STARTS, deliver, post_registration
+from helpers import ENDS, ORGANISER_EMAIL, ORGANISER_PASSWORD, STARTS, deliver, post_registration
 from webinar.events.services import cancel_event, move_event
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from conftest import post_registration
+from helpers import post_registration
 from webinar.extensions import db
 from webinar.registration.models import Registration, TokenPurpose
 from webinar.registration.tokens import issue_token

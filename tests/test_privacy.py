@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
-from conftest import ENDS, NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, post_registration
+from helpers import ENDS, NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, post_registration
 from webinar.audit import AuditEntry
 from webinar.events.services import create_event
 from webinar.extensions import db

@@ -19,8 +19,15 @@ from flask.testing import FlaskClient
 from limits import parse_many
 from sqlalchemy import func, select
 
-from conftest import ORGANISER_EMAIL, ORGANISER_PASSWORD, app_in_context, form_data, make_app
-from test_support import request_data, stored
+from helpers import (
+    ORGANISER_EMAIL,
+    ORGANISER_PASSWORD,
+    app_in_context,
+    form_data,
+    make_app,
+    request_data,
+    stored,
+)
 from config import Config
 from webinar.extensions import db
 from webinar.registration.models import Registration
@@ -72,9 +79,9 @@ def storage(request):
 
 
 @pytest.fixture
-def app(schema, smtp, frozen, storage):
+def app(schema, frozen, storage):
     settings = {k: v for k, v in storage.items() if k != "redis"}
-    with app_in_context(schema, MAIL_PORT=smtp.port, **LIMITS, **settings) as app:
+    with app_in_context(schema, **LIMITS, **settings) as app:
         yield app
 
 
@@ -163,10 +170,10 @@ def test_sending_support_requests_is_limited_but_adding_school_rows_is_not(app):
 
 
 @pytest.mark.parametrize("storage", ["redis"], indirect=True)
-def test_two_servers_share_the_counts_in_redis(app, event, storage, schema, smtp):
+def test_two_servers_share_the_counts_in_redis(app, event, storage, schema):
     assert not list(storage["redis"].scan_iter(f"*{storage['RATELIMIT_KEY_PREFIX']}*"))
     settings = {k: v for k, v in storage.items() if k != "redis"}
-    second = make_app(schema, MAIL_PORT=smtp.port, **LIMITS, **settings)
+    second = make_app(schema, **LIMITS, **settings)
     register(from_address(app, SCHOOL), 0)
     register(from_address(second, SCHOOL), 1)
     register(from_address(app, SCHOOL), 2)
@@ -177,8 +184,8 @@ def test_two_servers_share_the_counts_in_redis(app, event, storage, schema, smtp
     assert registered() == 3
 
 
-def test_an_unreachable_redis_does_not_stop_registrations(schema, smtp, frozen, event_free):
-    with app_in_context(schema, MAIL_PORT=smtp.port, **LIMITS, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1") as app:
+def test_an_unreachable_redis_does_not_stop_registrations(schema, frozen, event_free):
+    with app_in_context(schema, **LIMITS, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1") as app:
         event_free()
         school = from_address(app, SCHOOL)
         codes = [register(school, n).status_code for n in range(4)]
@@ -190,7 +197,7 @@ def test_an_unreachable_redis_does_not_stop_registrations(schema, smtp, frozen, 
 @pytest.fixture
 def event_free():
     """Creates the usual event inside whatever app context is current."""
-    from conftest import ENDS, STARTS
+    from helpers import ENDS, STARTS
     from webinar.events.services import create_event
 
     def make():
@@ -200,8 +207,8 @@ def event_free():
     return make
 
 
-def test_turned_off_nothing_is_limited(schema, smtp, frozen, event_free):
-    with app_in_context(schema, MAIL_PORT=smtp.port, **{**LIMITS, "RATELIMIT_ENABLED": False}) as app:
+def test_turned_off_nothing_is_limited(schema, frozen, event_free):
+    with app_in_context(schema, **{**LIMITS, "RATELIMIT_ENABLED": False}) as app:
         event_free()
         school = from_address(app, SCHOOL)
         assert {register(school, n).status_code for n in range(6)} == {302}

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from conftest import deliver, form_data, post_registration
+from helpers import deliver, form_data, post_registration
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
 from webinar.registration.models import AccessToken, Registration, RegistrationStatus

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 from icalendar import Calendar
 from sqlalchemy import select
 
-from conftest import deliver, post_registration
+from helpers import deliver, post_registration
 from webinar.attendance.models import Attendance
 from webinar.dutch import AMSTERDAM
-from webinar.events.services import cancel_event, move_event
+from webinar.events.services import move_event
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.attendance.schedules import schedule_due

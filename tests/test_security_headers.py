@@ -7,10 +7,9 @@ from html.parser import HTMLParser
 import pytest
 from flask import request
 
-from conftest import app_in_context, deliver, post_registration
+from helpers import app_in_context, deliver, make_request, post_registration
 from test_messages import compose, draft_id, sign_up
 from test_registration import manage_link
-from test_support import make_request
 from webinar.security import CONTENT_SECURITY_POLICY, MAIL_PREVIEW_POLICY
 
 STRICT = {
@@ -73,8 +72,8 @@ def test_hsts_only_over_https(client, event):
     assert "Strict-Transport-Security" not in plain.headers  # no proxy is trusted by default
 
 
-def test_behind_a_configured_proxy_its_headers_count(schema, smtp, frozen):
-    with app_in_context(schema, MAIL_PORT=smtp.port, PROXY_FIX_X_FOR=1, PROXY_FIX_X_PROTO=1) as app:
+def test_behind_a_configured_proxy_its_headers_count(schema, frozen):
+    with app_in_context(schema, PROXY_FIX_X_FOR=1, PROXY_FIX_X_PROTO=1) as app:
         app.get("/wie")(lambda: {"addr": request.remote_addr})
         client = app.test_client()
         response = client.get("/wie", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.7"})
@@ -148,7 +147,7 @@ def test_the_mail_preview_has_its_own_sandboxed_policy(organiser_client, event, 
     broadcast_id = draft_id(compose(organiser_client))
     path = f"/organiser/events/samen-onderwijs-versnellen/berichten/{broadcast_id}/voorbeeld"
     page = organiser_client.get(path).get_data(as_text=True)
-    assert f'<iframe title="Opgemaakte versie van de e-mail" sandbox="" class="mail-preview"\n' in page
+    assert '<iframe title="Opgemaakte versie van de e-mail" sandbox="" class="mail-preview"\n' in page
     response = organiser_client.get(f"{path}.html")
     assert response.headers["Content-Security-Policy"] == MAIL_PREVIEW_POLICY
     assert response.headers["X-Frame-Options"] == "SAMEORIGIN"

@@ -26,10 +26,14 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import ENDS, NOW, STARTS, app_in_context, deliver
 from helpers import (
+    ENDS,
+    NOW,
+    STARTS,
     Recorder,
     all_sent,
+    app_in_context,
+    deliver,
     details,
     outbox,
     queue_confirmations,
@@ -117,6 +121,7 @@ PAIR_BATCH = 50
 SENT = re.compile(r"verstuurd (\d+)")
 
 
+@pytest.mark.xdist_group("serial")  # both workers must get a share of the CPU
 def test_two_workers_at_once_deliver_each_message_exactly_once(live, workers):
     # A millisecond per message keeps the work going long enough for both to take part.
     recorder = Recorder(delay=0.001)
