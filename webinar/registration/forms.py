@@ -13,6 +13,21 @@ from .models import ORGANISATION_TYPES
 from .services import Details
 
 
+def _email(label: str) -> StringField:
+    """A required e-mail address field: one line, at most 254 characters, a deliverable form."""
+    return StringField(
+        label,
+        [
+            DataRequired("Vul uw e-mailadres in."),
+            Length(max=254, message="Dit e-mailadres is te lang."),
+            single_line,
+            email_address,
+        ],
+        filters=[strip],
+        render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
+    )
+
+
 def _text(label, required_message=None, max_length=100, **kwargs):
     # DataRequired looks at the stripped value, so "   " counts as empty.
     checks = [DataRequired(required_message)] if required_message else []
@@ -29,17 +44,7 @@ class DetailsForm(FlaskForm):
     first_name = _text("Voornaam", "Vul uw voornaam in.", render_kw={"autocomplete": "given-name"})
     tussenvoegsel = _text("Tussenvoegsel", max_length=30, render_kw={"autocomplete": "off"})
     last_name = _text("Achternaam", "Vul uw achternaam in.", render_kw={"autocomplete": "family-name"})
-    email = StringField(
-        "E-mailadres",
-        [
-            DataRequired("Vul uw e-mailadres in."),
-            Length(max=254, message="Dit e-mailadres is te lang."),
-            single_line,
-            email_address,
-        ],
-        filters=[strip],
-        render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
-    )
+    email = _email("E-mailadres")
     organisation = _text(
         "School, bestuur of organisatie",
         "Vul de naam van uw school, bestuur of organisatie in.",
@@ -108,14 +113,4 @@ class RegistrationForm(DetailsForm):
 class LostLinkForm(FlaskForm):
     """'Link kwijt?': the address someone registered with."""
 
-    lost_email = StringField(
-        "E-mailadres waarmee u zich aanmeldde",
-        [
-            DataRequired("Vul uw e-mailadres in."),
-            Length(max=254, message="Dit e-mailadres is te lang."),
-            single_line,
-            email_address,
-        ],
-        filters=[strip],
-        render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
-    )
+    lost_email = _email("E-mailadres waarmee u zich aanmeldde")
