@@ -95,7 +95,7 @@ def test_get_on_every_url_changes_nothing(organiser_client, app, event, links):
         "kind": "reminder",
     }
     paths = {"registration.manage": manage, "registration.cancel": f"{manage}/afmelden",
-             "registration.download": f"{manage}/gegevens.json", "registration.erase": f"{manage}/verwijderen",
+             "registration.download": f"{manage}/gegevens.json", "privacy.erase": f"{manage}/verwijderen",
              "attendance.join": join}
     audit = {AuditEntry.__tablename__}
     before = dump(skip=audit)

@@ -30,11 +30,7 @@ ROOMS = {
 #: the feature packages mailing may not import
 FEATURES = ("events", "registration", "attendance", "organiser", "support", "privacy", "api")
 #: imports that go up today, each with what removes it; the list may only shrink
-KNOWN_UPWARD = {
-    # Erasing one's own registration deletes attendance and audit rows too; privacy is to become purge
-    # steps that each domain registers, after which the registration view no longer needs it.
-    ("registration/views.py", "privacy"),
-}
+KNOWN_UPWARD: set[tuple[str, str]] = set()
 
 
 def imported_rooms(source: str, path: Path) -> set[str]:

@@ -20,6 +20,7 @@ from .events.views import bp as events_bp
 from .extensions import csrf, db, login, mail, migrate
 from .forms import error_links
 from .organiser import bp as organiser_bp
+from .privacy import bp as privacy_bp
 from .registration.views import bp as registration_bp
 from .security import register_security
 from .support import bp as support_bp
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organiser_bp)
     app.register_blueprint(support_bp)
     app.register_blueprint(support_organiser_bp)
+    app.register_blueprint(privacy_bp)
 
 
 def register_write_transactions(app: Flask) -> None:

@@ -21,7 +21,6 @@ from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
 from ..forms import EmptyForm
-from ..privacy.services import erase_own_registration
 from .capacity import Phase, places_left, registration_phase
 from .forms import DetailsForm, LostLinkForm, RegistrationForm
 from .models import Registration, RegistrationStatus, TokenPurpose
@@ -123,7 +122,8 @@ def lost_link_sent(slug: str):
     return render_template("registration/lost_link.html", event=event_or_404(slug))
 
 
-def _registration_or_404(token: str) -> Registration:
+def registration_or_404(token: str) -> Registration:
+    """The registration a manage link points to, or the 404 page for tokens."""
     registration = registration_for_token(token, TokenPurpose.manage)
     if registration is None:
         abort(404, description="token")
@@ -138,7 +138,7 @@ def _can_change(registration: Registration) -> bool:
 @bp.route("/r/<token>", methods=["GET", "POST"])
 def manage(token: str):
     """Show a registration and let the registrant change their details."""
-    registration = _registration_or_404(token)
+    registration = registration_or_404(token)
     changeable = _can_change(registration) and registration.status != RegistrationStatus.cancelled
     form = DetailsForm(registration.event, obj=registration)
     status = 200
@@ -171,7 +171,7 @@ def manage(token: str):
 @bp.route("/r/<token>/afmelden", methods=["GET", "POST"])
 def cancel(token: str):
     """Ask to confirm, then cancel (a GET never changes anything)."""
-    registration = _registration_or_404(token)
+    registration = registration_or_404(token)
     form = EmptyForm()
     if registration.status == RegistrationStatus.cancelled or not _can_change(registration):
         return redirect(url_for(".manage", token=token))
@@ -185,28 +185,10 @@ def cancel(token: str):
     )
 
 
-@bp.route("/r/<token>/verwijderen", methods=["GET", "POST"])
-def erase(token: str):
-    """Ask to confirm, then remove the registration and everything stored about it."""
-    registration = _registration_or_404(token)
-    form = EmptyForm()
-    if request.method == "POST" and form.validate():
-        slug = registration.event.slug
-        erase_own_registration(registration)
-        db.session.commit()
-        flash("Uw aanmelding en al uw gegevens zijn verwijderd. Uw persoonlijke links werken niet meer.",
-              "success")
-        return redirect(url_for("registration.show", slug=slug))
-    return render_template(
-        "registration/erase.html", registration=registration, event=registration.event, form=form,
-        token=token,
-    )
-
-
 @bp.get("/r/<token>/gegevens.json")
 def download(token: str):
     """Everything stored about the registrant, as JSON."""
-    registration = _registration_or_404(token)
+    registration = registration_or_404(token)
     body = json.dumps(personal_data(registration), ensure_ascii=False, indent=2)
     return Response(
         body,
