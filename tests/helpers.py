@@ -96,6 +96,14 @@ def read_with_icaljs(ics: bytes) -> dict:
     return json.loads(done.stdout)
 
 
+def read_with_mailparser(raw: bytes) -> dict:
+    """What Nodemailer's mailparser reads in an e-mail (tests/js/read_mail.mjs): a second parser beside Python's."""
+    node_module("mailparser")
+    script = ROOT / "tests" / "js" / "read_mail.mjs"
+    done = subprocess.run(["node", str(script)], input=raw, capture_output=True, check=True, timeout=60)
+    return json.loads(done.stdout)
+
+
 def read_with_vobject(ics: bytes) -> dict:
     """What Python's vobject reads in a calendar file, in the shape of read_with_icaljs."""
     calendar = vobject.readOne(ics.decode("utf-8"))

@@ -13,6 +13,7 @@ A changed e-mail fails here until its snapshot is rewritten and reviewed:
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from datetime import timedelta
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from helpers import ENDS, NOW, STARTS, deliver, make_request, post_registration
+from helpers import ENDS, NOW, STARTS, deliver, make_request, post_registration, read_with_mailparser
 from webinar.attendance.models import Attendance
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
@@ -155,19 +156,43 @@ def matches_snapshot(kind: str, text: str) -> None:
     assert text == path.read_text(encoding="utf-8"), f"{kind} changed: run with UPDATE_SNAPSHOTS=1 and review the diff"
 
 
-@pytest.mark.parametrize("kind", mail_kinds())
-def test_each_mail_matches_its_snapshot(kind, client, smtp, event, organiser, frozen):
+def send_one(kind: str, client, smtp, event, organiser, frozen):
+    """Queue one e-mail of `kind`, run the worker; the message as received, its envelope and raw bytes."""
     if is_registrant_kind(kind):
         registrant_mail(kind, client, event, frozen)
     else:
         other_mail(kind, client, event, organiser)
     smtp.messages.clear()
     smtp.envelopes.clear()
+    smtp.raw.clear()
     deliver()
-    sent = [(m, e) for m, e in zip(smtp.messages, smtp.envelopes)
+    sent = [(m, e, r) for m, e, r in zip(smtp.messages, smtp.envelopes, smtp.raw, strict=True)
             if db.session.scalar(select(OutgoingMail.kind).where(OutgoingMail.message_id == m["Message-ID"])) == kind]
     assert len(sent) == 1, [m["Subject"] for m in smtp.messages]
-    matches_snapshot(kind, snapshot_text(*sent[0]))
+    return sent[0]
+
+
+@pytest.mark.parametrize("kind", mail_kinds())
+def test_each_mail_matches_its_snapshot(kind, client, smtp, event, organiser, frozen):
+    message, envelope, _ = send_one(kind, client, smtp, event, organiser, frozen)
+    matches_snapshot(kind, snapshot_text(message, envelope))
+
+
+@pytest.mark.parametrize("kind", mail_kinds())
+def test_a_second_parser_reads_each_mail_as_python_does(kind, client, smtp, event, organiser, frozen):
+    """Nodemailer's mailparser finds the same sender, recipient, subject, text and attachments."""
+    message, _, raw = send_one(kind, client, smtp, event, organiser, frozen)
+    other = read_with_mailparser(raw)
+    assert other["from"] == [message["From"].addresses[0].addr_spec]
+    assert other["to"] == [address.addr_spec for address in message["To"].addresses]
+    assert other["subject"] == message["Subject"]
+    assert other["messageId"] == message["Message-ID"]
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert other["text"].rstrip("\n") == text.rstrip("\n")
+    assert other["html"] is (message.get_body(("html",)) is not None)
+    attachments = [(part.get_content_type(), part.get_filename(), base64.b64encode(part.get_payload(decode=True)).decode())
+                   for part in message.iter_attachments()]
+    assert [(part["contentType"], part["filename"], part["content"]) for part in other["attachments"]] == attachments
 
 
 def test_every_kind_has_a_snapshot_and_every_snapshot_a_kind():

@@ -56,7 +56,15 @@ class _Policy(EmailPolicy):
 @lru_cache(maxsize=1024)
 def _fold(linesep: str, max_line_length: int, utf8: bool, name: str, value) -> bytes:
     policy = POLICY.clone(linesep=linesep, max_line_length=max_line_length, utf8=utf8)
-    return EmailPolicy.fold_binary(policy, name, value)
+    folded = EmailPolicy.fold_binary(policy, name, value)
+    # When the first words do not fit beside the name, the standard folder breaks
+    # right after the colon; Python's own parser then reads the value with a
+    # leading space while others do not. Start the value on the name's line
+    # (one longer line, well within SMTP's 998) so every parser reads the same.
+    after_colon = f"{name}:{linesep} ".encode()
+    if folded.startswith(after_colon):
+        folded = f"{name}: ".encode() + folded[len(after_colon):]
+    return folded
 
 
 POLICY = _Policy(linesep="\r\n", header_factory=_Headers())
