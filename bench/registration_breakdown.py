@@ -29,14 +29,15 @@ from registration_load import APP_SLUG, BASELINE_SLUG, migrate_and_seed
 #: (module, attribute, label); nested stages are indented
 STAGES = (
     ("flask_wtf.csrf", "CSRFProtect.protect", "CSRF check"),
+    ("webinar.registration.views", "begin_reads", "connection for the reads (SQLite)"),
     ("webinar.registration.views", "event_or_404", "load the event"),
     ("webinar.registration.views", "RegistrationForm", "build the form"),
     ("flask_wtf.form", "FlaskForm.validate", "validate the form"),
     ("webinar.registration.views", "restart_as_write", "start the write transaction (SQLite)"),
     ("webinar.registration.views", "register", "register (service)"),
-    ("webinar.registration.services", "places_left", "  of which: places left (under the lock)"),
-    ("webinar.registration.services", "find_registration", "  of which: look for an earlier sign-up"),
-    ("webinar.registration.services", "notify_registered_many", "  of which: queue the confirmation"),
+    ("webinar.registration.services", "lock_event", "  of which: lock the event (PostgreSQL)"),
+    ("webinar.registration.services", "places_and_earlier_signup", "  of which: places left and an earlier sign-up"),
+    ("webinar.registration.services", "_store_new", "  of which: store it and queue the confirmation"),
     ("sqlalchemy.orm.scoping", "scoped_session.commit", "commit"),
 )
 

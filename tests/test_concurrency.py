@@ -63,14 +63,14 @@ class Answer:
 @pytest.fixture
 def serve(schema, monkeypatch):
     """Start apps behind threaded HTTP servers, while time runs from NOW; counting places takes a while."""
-    count_places = registration_services.places_left
+    count_places = registration_services.places_and_earlier_signup
 
-    def places_left_slowly(event):
-        free = count_places(event)
+    def places_left_slowly(event, email):
+        counted = count_places(event, email)
         time.sleep(HOLD_SECONDS)  # between counting and storing, so that requests overlap
-        return free
+        return counted
 
-    monkeypatch.setattr(registration_services, "places_left", places_left_slowly)
+    monkeypatch.setattr(registration_services, "places_and_earlier_signup", places_left_slowly)
     with ExitStack() as stack:
         # Time must run (not stand still) so the server's clock moves like a real one.
         stack.enter_context(time_machine.travel(NOW, tick=True))

@@ -21,6 +21,8 @@ from sqlalchemy.types import TypeDecorator
 from .extensions import db
 
 IMMEDIATE = "webinar_begin_immediate"
+#: on SQLite: the connection reads without a transaction until restart_as_write() begins one
+READS_FIRST = "webinar_reads_first"
 
 
 class UTCDateTime(TypeDecorator):
@@ -76,17 +78,41 @@ def writes_late(view):
     return view
 
 
+def begin_reads() -> None:
+    """For a `writes_late` view whose first part only reads: on SQLite, read without a transaction.
+
+    Each statement then reads what is committed at that moment, and
+    `restart_as_write()` issues BEGIN IMMEDIATE on the same connection: no
+    rollback, no second connection from the pool. Must come before the first
+    query; does nothing when a transaction is open already, or elsewhere than
+    on SQLite (there reads and writes share one transaction anyway). Nothing
+    may be written before `restart_as_write()`.
+    """
+    session = db.session()
+    if is_sqlite() and not session.in_transaction():
+        session.connection(execution_options={READS_FIRST: True})
+
+
 def restart_as_write() -> None:
     """End the read transaction and start a write transaction.
 
     For views marked `writes_late`: on SQLite, BEGIN IMMEDIATE serialises every
     writer, so parsing and validating the form before it lets requests overlap.
-    Loaded objects are expired and read again inside the write transaction.
+    After `begin_reads()` the write transaction begins on the same connection;
+    otherwise the read transaction is rolled back, and loaded objects are
+    expired and read again inside the write transaction. Either way a value
+    that must be current under the lock has to be read after this call.
     Elsewhere writers do not wait for one another until they lock a row, so the
     transaction simply goes on.
     """
     if not is_sqlite():
         return
+    session = db.session()
+    if session.in_transaction():
+        connection = session.connection()
+        if connection.get_execution_options().get(READS_FIRST) and not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
     db.session.rollback()
     begin_write()
 
@@ -110,7 +136,10 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
 def _sqlite_begin(conn):
     if conn.dialect.name != "sqlite":
         return
-    if conn.get_execution_options().get(IMMEDIATE):
+    options = conn.get_execution_options()
+    if options.get(READS_FIRST):
+        return  # autocommit reads until restart_as_write()
+    if options.get(IMMEDIATE):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         conn.exec_driver_sql("BEGIN")

@@ -58,7 +58,8 @@ def queue_mails(mails: list[dict]) -> None:
         return
     now = utcnow()
     rows = [{"status": MailStatus.pending, "due_at": now} | mail for mail in mails]
-    db.session.execute(dialect_insert(OutgoingMail).on_conflict_do_nothing(), rows)
+    # The table, not the class: a plain INSERT, without the ORM's bulk machinery.
+    db.session.connection().execute(dialect_insert(OutgoingMail.__table__).on_conflict_do_nothing(), rows)
 
 
 def skip_unsent_scheduled(event_id: int, reason: str) -> int:

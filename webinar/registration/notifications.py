@@ -64,9 +64,20 @@ def _queue(kind: str, registration: Registration, key: str) -> bool:
     return queue_mail(**_mail(kind, registration, key))
 
 
+def registered_kind(status: RegistrationStatus) -> str:
+    """The e-mail a new sign-up gets: the confirmation, or the waiting-list notice."""
+    return "confirmation" if status == RegistrationStatus.confirmed else "waitlisted"
+
+
 def _registered_mail(registration: Registration) -> dict:
-    kind = "confirmation" if registration.status.value == "confirmed" else "waitlisted"
-    return _mail(kind, registration, str(registration.signups))
+    return _mail(registered_kind(registration.status), registration, str(registration.signups))
+
+
+def notify_registered(registration_id: int, row: dict) -> None:
+    """The confirmation or waiting-list notice for a registration just inserted from `row` (its column values)."""
+    kind = registered_kind(row["status"])
+    queue_mails([{"kind": kind, "recipient": row["email"], "dedupe_key": f"{kind}:{registration_id}:{row['signups']}",
+                  "event_id": row["event_id"], "registration_id": registration_id}])
 
 
 def notify_registered_many(registrations: list[Registration]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
 from ..database import utcnow
 from ..events.models import Event
@@ -19,6 +19,7 @@ from .notifications import (
     notify_links_requested,
     notify_promoted,
     notify_registered_again,
+    notify_registered,
     notify_registered_many,
 )
 
@@ -51,8 +52,16 @@ class Outcome:
     """What the registrant is shown: the same whether they were new or not."""
 
     status: RegistrationStatus
-    registration: Registration
+    #: the registration, or its id when it was stored without loading it
+    stored: Registration | int
     created: bool
+
+    @property
+    def registration(self) -> Registration:
+        """The registration as an object (loaded on first use when only its id is known)."""
+        if isinstance(self.stored, Registration):
+            return self.stored
+        return db.session.get(Registration, self.stored)
 
 
 def normalize_email(email: str) -> str:
@@ -83,17 +92,60 @@ def register(
     """
     now = now or utcnow()
     lock_event(event)
-    free = places_left(event)  # counted once, under the lock
+    free, earlier = places_and_earlier_signup(event, details.email)  # one statement, under the lock
     if registration_phase(event, now, free) not in (Phase.open, Phase.full):
         raise RegistrationClosed()
-    existing = find_registration(event, details.email)
     status = RegistrationStatus.confirmed if free is None or free > 0 else RegistrationStatus.waitlisted
-    if existing is not None and existing.status != RegistrationStatus.cancelled:
+    if earlier is None:
+        return Outcome(status, _store_new(event, details, status, now), created=True)
+    existing = db.session.get(Registration, earlier)
+    if existing.status != RegistrationStatus.cancelled:
         notify_registered_again(existing, now)
         return Outcome(status, existing, created=False)
-    reuse = {existing.email_normalized: existing} if existing else {}
-    registration = _store_all(event, [details], now=now, reuse=reuse, free=free)[0]
+    registration = _store_all(event, [details], now=now, reuse={existing.email_normalized: existing}, free=free)[0]
     return Outcome(status, registration, created=True)
+
+
+def places_and_earlier_signup(event: Event, email: str) -> tuple[int | None, int | None]:
+    """Free places (None: no limit) and the id of the event's registration for this address, if any.
+
+    Reads the event's row again (its places, times and cancellation refresh
+    `event`) together with the count and the look-up, in one statement: called
+    under the event lock, it sees everything committed before the lock was taken.
+    """
+    current, confirmed, earlier = db.session.execute(
+        _PLACES_AND_EARLIER, {"event_id": event.id, "email": normalize_email(email)}
+    ).one()
+    if current.capacity is None:
+        return None, earlier
+    return max(current.capacity - confirmed, 0), earlier
+
+
+_PLACES_AND_EARLIER = (
+    select(
+        Event,
+        select(func.count(Registration.id))
+        .where(Registration.event_id == Event.id, Registration.status == RegistrationStatus.confirmed)
+        .scalar_subquery(),
+        select(Registration.id)
+        .where(Registration.event_id == Event.id, Registration.email_normalized == bindparam("email"))
+        .scalar_subquery(),
+    )
+    .where(Event.id == bindparam("event_id"))
+    .execution_options(populate_existing=True)
+)
+
+
+def _store_new(event: Event, details: Details, status: RegistrationStatus, now: datetime) -> int:
+    """Insert one new registration and queue its e-mail, without loading it as an object; returns its id."""
+    row = _detail_values(details) | _signup_values(status, now) | {
+        "event_id": event.id, "created_at": now, "updated_at": now, "signups": 1}
+    registration_id = db.session.connection().execute(_INSERT_REGISTRATION, row).inserted_primary_key[0]
+    notify_registered(registration_id, row)
+    return registration_id
+
+
+_INSERT_REGISTRATION = insert(Registration.__table__)
 
 
 def register_many(

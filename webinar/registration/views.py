@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 
-from ..database import restart_as_write, utcnow, writes_late
+from ..database import begin_reads, restart_as_write, utcnow, writes_late
 from ..events.ics import google_calendar_url, office_calendar_url, outlook_calendar_url
 from ..events.lookup import event_or_404
 from ..events.models import Event
@@ -77,6 +77,7 @@ def show(slug: str):
 @writes_late
 def submit(slug: str):
     """Register for the event: form, service, commit, redirect."""
+    begin_reads()
     event = event_or_404(slug)
     form = RegistrationForm(event)
     if not form.validate():
