@@ -7,7 +7,7 @@ from datetime import datetime
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..database import is_sqlite, utcnow
 from ..extensions import db
@@ -32,9 +32,11 @@ def lock_event(event: Event) -> None:
     so the query would only cost a round trip.
     """
     if not is_sqlite():
-        db.session.execute(
-            select(Event.id).where(Event.id == event.id).with_for_update()
-        )
+        db.session.connection().execute(_LOCK, {"event_id": event.id})
+
+
+#: built once: the row lock is taken on every registration
+_LOCK = select(Event.__table__.c.id).where(Event.__table__.c.id == bindparam("event_id")).with_for_update()
 
 
 def get_event(slug: str) -> Event | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, String, cast, func, literal, select
+from sqlalchemy import Insert, Select, String, cast, func, insert, literal, select
 from sqlalchemy.orm import aliased
 
 from ..database import UTCDateTime, dialect_insert, utcnow
@@ -127,20 +127,9 @@ def queue_for_registrations(event: Event, kind: str, condition, *, due_at: datet
 
 def queue_from_select(rows: Select, *, kind: str, key, event: Event, due_at: datetime, **columns) -> int:
     """One INSERT ... SELECT: an outbox row per registration in `rows`; keys already queued are skipped."""
-    values = {
-        "kind": literal(kind, String),
-        "dedupe_key": key,
-        "event_id": literal(event.id),
-        "registration_id": Registration.id,
-        "recipient": Registration.email,
-        "status": literal(MailStatus.pending, OutgoingMail.__table__.c.status.type),
-        "due_at": literal(due_at, UTCDateTime),
-        "attempts": literal(0),
-        "last_error": literal("", String),
-        "message_id": literal("", String),
-        "created_at": literal(utcnow(), UTCDateTime),
-        **columns,
-    }
+    values = _outbox_values(kind, key, event_id=literal(event.id), registration_id=Registration.id,
+                            recipient=Registration.email, due_at=literal(due_at, UTCDateTime),
+                            created_at=literal(utcnow(), UTCDateTime)) | columns
     statement = (
         dialect_insert(OutgoingMail)
         .from_select(list(values), rows.with_only_columns(*(value.label(name) for name, value in values.items())))
@@ -148,6 +137,34 @@ def queue_from_select(rows: Select, *, kind: str, key, event: Event, due_at: dat
         .returning(OutgoingMail.id)
     )
     return len(db.session.execute(statement).all())
+
+
+def _outbox_values(kind: str, key, **columns) -> dict:
+    """An outbox row as SQL expressions: `key` and `columns` (event_id, registration_id, recipient, due_at,
+    created_at) per row, the rest as a new row has them."""
+    return {
+        "kind": literal(kind, String),
+        "dedupe_key": key,
+        **columns,
+        "status": literal(MailStatus.pending, OutgoingMail.__table__.c.status.type),
+        "attempts": literal(0),
+        "last_error": literal("", String),
+        "message_id": literal("", String),
+    }
+
+
+def insert_with_registered_mail(insert_registration: Insert, kind: str) -> Insert:
+    """One statement: `insert_registration` (a registration's INSERT ... RETURNING its row) and the new
+    registration's `kind` e-mail in the outbox (PostgreSQL; SQLite has no INSERT in WITH). Returns the
+    registration's id."""
+    new = insert_registration.cte("new_registration")
+    key = literal(f"{kind}:", String) + cast(new.c.id, String) + literal(":", String) + cast(new.c.signups, String)
+    values = _outbox_values(kind, key, event_id=new.c.event_id, registration_id=new.c.id, recipient=new.c.email,
+                            due_at=new.c.created_at, created_at=new.c.created_at)
+    table = OutgoingMail.__table__
+    return insert(table).from_select(
+        list(values), select(*(value.label(name) for name, value in values.items()))
+    ).returning(table.c.registration_id)
 
 
 def notify_event_moved(event: Event, now: datetime, previous_starts_at: datetime, previous_ends_at: datetime) -> int:

@@ -19,8 +19,10 @@ from .notifications import (
     notify_links_requested,
     notify_promoted,
     notify_registered_again,
+    insert_with_registered_mail,
     notify_registered,
     notify_registered_many,
+    registered_kind,
 )
 
 
@@ -140,12 +142,26 @@ def _store_new(event: Event, details: Details, status: RegistrationStatus, now: 
     """Insert one new registration and queue its e-mail, without loading it as an object; returns its id."""
     row = _detail_values(details) | _signup_values(status, now) | {
         "event_id": event.id, "created_at": now, "updated_at": now, "signups": 1}
-    registration_id = db.session.connection().execute(_INSERT_REGISTRATION, row).inserted_primary_key[0]
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":  # one round trip, while the event is locked
+        return connection.execute(_INSERT_WITH_MAIL[row["status"]], row).scalar_one()
+    registration_id = connection.execute(_INSERT_REGISTRATION, row).inserted_primary_key[0]
     notify_registered(registration_id, row)
     return registration_id
 
 
-_INSERT_REGISTRATION = insert(Registration.__table__)
+_TABLE = Registration.__table__
+#: built once: a new registration, every column but the id from the parameters of the same name
+_INSERT_REGISTRATION = insert(_TABLE).values(
+    {column.name: bindparam(column.name, type_=column.type) for column in _TABLE.columns if not column.primary_key}
+)
+_INSERT_WITH_MAIL = {
+    status: insert_with_registered_mail(
+        _INSERT_REGISTRATION.returning(_TABLE.c.id, _TABLE.c.event_id, _TABLE.c.email, _TABLE.c.signups,
+                                       _TABLE.c.created_at),
+        registered_kind(status))
+    for status in (RegistrationStatus.confirmed, RegistrationStatus.waitlisted)
+}
 
 
 def register_many(
