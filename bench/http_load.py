@@ -171,6 +171,11 @@ class Run:
     def rate(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
 
+    @property
+    def cpu_each(self) -> float:
+        """The server's CPU seconds per answered request."""
+        return self.cpu / max(len(self.latencies), 1)
+
     def percentile(self, p: int) -> float:
         if len(self.latencies) < 2:
             return self.latencies[0] if self.latencies else 0.0
