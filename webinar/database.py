@@ -110,8 +110,9 @@ def restart_as_write() -> None:
     session = db.session()
     if session.in_transaction():
         connection = session.connection()
-        if connection.get_execution_options().get(READS_FIRST) and not connection.connection.dbapi_connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        driver = connection.connection.dbapi_connection
+        if connection.get_execution_options().get(READS_FIRST) and not driver.in_transaction:
+            driver.execute("BEGIN IMMEDIATE")  # SQLAlchemy leaves transactions on SQLite to the driver (see below)
             return
     db.session.rollback()
     begin_write()

@@ -8,12 +8,36 @@ from collections.abc import Iterator
 from email_validator import EmailNotValidError, validate_email
 from flask import abort
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms import Field
 from wtforms.validators import ValidationError
 
 # Control characters other than tab and newline never belong in a name or an address.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85]")
+
+
+class _SignedWhenShown:
+    """A form's CSRF token that is signed only when the form is rendered: a POST that was
+    accepted and redirects never needs it."""
+
+    def __init__(self, sign):
+        self._sign, self._token = sign, None
+
+    def __str__(self) -> str:
+        if self._token is None:
+            self._token = self._sign()
+        return self._token
+
+    def __html__(self) -> str:
+        return str(self)
+
+
+class LazyTokenCSRF(_FlaskFormCSRF):
+    """Flask-WTF's CSRF for forms, with the token signed on first use instead of when the form is built."""
+
+    def generate_csrf_token(self, csrf_token_field):
+        return _SignedWhenShown(lambda: super(LazyTokenCSRF, self).generate_csrf_token(csrf_token_field))
 
 
 class EmptyForm(FlaskForm):

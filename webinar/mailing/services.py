@@ -58,8 +58,16 @@ def queue_mails(mails: list[dict]) -> None:
         return
     now = utcnow()
     rows = [{"status": MailStatus.pending, "due_at": now} | mail for mail in mails]
-    # The table, not the class: a plain INSERT, without the ORM's bulk machinery.
-    db.session.connection().execute(dialect_insert(OutgoingMail.__table__).on_conflict_do_nothing(), rows)
+    connection = db.session.connection()
+    statement = _QUEUE.get(connection.dialect.name)
+    if statement is None:
+        # The table, not the class: a plain INSERT, without the ORM's bulk machinery.
+        statement = _QUEUE[connection.dialect.name] = dialect_insert(OutgoingMail.__table__).on_conflict_do_nothing()
+    connection.execute(statement, rows)
+
+
+#: queue_mails' statement per database dialect, built once
+_QUEUE = {}
 
 
 def skip_unsent_scheduled(event_id: int, reason: str) -> int:

@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..events.models import OTHER_ROLE, Event
-from ..forms import email_address, plain_text, single_line, strip
+from ..forms import LazyTokenCSRF, email_address, plain_text, single_line, strip
 from .models import ORGANISATION_TYPES
 from .services import Details
 
@@ -40,6 +40,9 @@ def _text(label, required_message=None, max_length=100, **kwargs):
 
 class DetailsForm(FlaskForm):
     """The registrant's details, as registered and as changed later."""
+
+    class Meta:
+        csrf_class = LazyTokenCSRF
 
     first_name = _text("Voornaam", "Vul uw voornaam in.", render_kw={"autocomplete": "given-name"})
     tussenvoegsel = _text("Tussenvoegsel", max_length=30, render_kw={"autocomplete": "off"})

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..database import utcnow
 from ..events.models import Event
@@ -111,31 +112,31 @@ def register(
 def places_and_earlier_signup(event: Event, email: str) -> tuple[int | None, int | None]:
     """Free places (None: no limit) and the id of the event's registration for this address, if any.
 
-    Reads the event's row again (its places, times and cancellation refresh
+    Reads what decides the phase from the event's row again (refreshing
     `event`) together with the count and the look-up, in one statement: called
     under the event lock, it sees everything committed before the lock was taken.
     """
-    current, confirmed, earlier = db.session.execute(
+    *current, confirmed, earlier = db.session.connection().execute(
         _PLACES_AND_EARLIER, {"event_id": event.id, "email": normalize_email(email)}
     ).one()
-    if current.capacity is None:
+    for name, value in zip(_PHASE_COLUMNS, current):
+        set_committed_value(event, name, value)
+    if event.capacity is None:
         return None, earlier
-    return max(current.capacity - confirmed, 0), earlier
+    return max(event.capacity - confirmed, 0), earlier
 
 
-_PLACES_AND_EARLIER = (
-    select(
-        Event,
-        select(func.count(Registration.id))
-        .where(Registration.event_id == Event.id, Registration.status == RegistrationStatus.confirmed)
-        .scalar_subquery(),
-        select(Registration.id)
-        .where(Registration.event_id == Event.id, Registration.email_normalized == bindparam("email"))
-        .scalar_subquery(),
-    )
-    .where(Event.id == bindparam("event_id"))
-    .execution_options(populate_existing=True)
-)
+#: the event's columns that registration_phase() and the count of places read
+_PHASE_COLUMNS = ("capacity", "cancelled_at", "starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+_PLACES_AND_EARLIER = select(
+    *(getattr(Event, name) for name in _PHASE_COLUMNS),
+    select(func.count(Registration.id))
+    .where(Registration.event_id == Event.id, Registration.status == RegistrationStatus.confirmed)
+    .scalar_subquery(),
+    select(Registration.id)
+    .where(Registration.event_id == Event.id, Registration.email_normalized == bindparam("email"))
+    .scalar_subquery(),
+).where(Event.id == bindparam("event_id"))
 
 
 def _store_new(event: Event, details: Details, status: RegistrationStatus, now: datetime) -> int:
