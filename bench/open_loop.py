@@ -10,9 +10,11 @@ workers close it anyway), which costs the load generator far less CPU than
 requests. A sign-up's latency runs from its planned arrival to the POST's
 answer, so time lost waiting for a free client thread counts too (no
 coordinated omission). The generator's own lag (planned arrival to the
-moment a thread starts it) is reported separately: when it grows, the figures
-describe the generator, not the server. Arrivals not started within the
-bound are counted as dropped.
+moment a thread starts it) is reported separately, with its CPU per sign-up
+and the most threads busy at once: a lag with threads to spare means the
+generator could not keep up; a lag with every thread busy means the server
+fell behind and its backlog queues at the client. Arrivals not started within
+the bound are counted as dropped.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ class OpenRun:
     cpu: float = 0.0
     #: CPU seconds of this (the generator's) process during the run
     generator_cpu: float = 0.0
+    #: the most sign-ups under way at once, and the client threads there were
+    most_in_flight: int = 0
+    threads: int = 0
 
     def percentile(self, values: list[float], p: int) -> float:
         if len(values) < 2:
@@ -68,7 +73,8 @@ class OpenRun:
                 f"generator: lag p50 {self.percentile(self.lags, 50) * 1000:5.1f} / p99 "
                 f"{self.percentile(self.lags, 99) * 1000:5.1f} / max {max(self.lags, default=0) * 1000:6.1f} ms, "
                 f"late {self.late}, dropped {self.dropped}, CPU {self.generator_cpu / max(self.planned, 1) * 1000:4.1f} ms "
-                f"per sign-up")
+                f"per sign-up, at most {self.most_in_flight} of {self.threads} threads busy"
+                f"{' (all: the lag is the server backlog queueing at the client)' if self.most_in_flight >= self.threads else ''}")
 
 
 def _cookies(response: http.client.HTTPResponse) -> str:
@@ -122,8 +128,9 @@ def run_open_loop(base: str, visitors: list[Visitor], rate: float, seconds: floa
     `visitors` must be at least as many as the arrivals (rate * seconds plus a margin); the unused are left alone.
     """
     plan = arrivals(rate, seconds, random.Random(seed))[: len(visitors)]
-    run = OpenRun(rate, planned=len(plan))
+    run = OpenRun(rate, planned=len(plan), threads=threads)
     lock = threading.Lock()
+    in_flight = [0]
     stop_at = time.perf_counter() + seconds + grace  # set again when the clock starts below
 
     def one(visitor: Visitor, planned: float) -> None:
@@ -132,12 +139,16 @@ def run_open_loop(base: str, visitors: list[Visitor], rate: float, seconds: floa
             with lock:
                 run.dropped += 1
             return
+        with lock:
+            in_flight[0] += 1
+            run.most_in_flight = max(run.most_in_flight, in_flight[0])
         try:
             error = sign_up(visitor)
         except (OSError, http.client.HTTPException) as exc:
             error = type(exc).__name__
         done = time.perf_counter()
         with lock:
+            in_flight[0] -= 1
             run.lags.append(started - planned)
             if error:
                 run.errors.append(error)
