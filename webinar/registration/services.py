@@ -15,13 +15,13 @@ from ..extensions import db
 from .capacity import Phase, confirmed_count, places_left, registration_phase
 from .models import Registration, RegistrationStatus
 from .notifications import (
+    insert_with_registered_mail,
     mails_to,
     notify_cancelled,
     notify_links_requested,
     notify_promoted,
-    notify_registered_again,
-    insert_with_registered_mail,
     notify_registered,
+    notify_registered_again,
     notify_registered_many,
     registered_kind,
 )
