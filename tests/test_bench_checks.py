@@ -3,11 +3,12 @@
 bench/registration_load.py and bench/scale_out.py end by comparing what was
 submitted with the database and the SMTP sink. These tests feed the checks
 made-up outcomes, good and bad, so a clean "all passed" in a run means
-something. No servers are started.
+something; and the open loop's arrivals are what it says. No servers are started.
 """
 
 from __future__ import annotations
 
+import random
 import sys
 from collections import namedtuple
 from pathlib import Path
@@ -17,7 +18,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 from http_load import Visitor  # noqa: E402
-from registration_load import exactly_once  # noqa: E402
+from open_loop import arrivals  # noqa: E402
+from registration_load import exactly_once, open_loop_visitors  # noqa: E402
 from scale_out import check  # noqa: E402
 
 Row = namedtuple("Row", "id email status kind mail_status message_id")
@@ -101,3 +103,15 @@ def test_a_bad_outcome_is_reported(spoil, words):
     spoil(rows, visitors, received)
     problems = check(rows, visitors, CAPACITY, received)
     assert any(words in problem for problem in problems), problems
+
+
+def test_open_loop_arrivals_are_a_poisson_process_within_the_run():
+    """Arrivals at 100/s for 10 s: about 1,000, in order, inside the 10 s, with gaps of mean 10 ms;
+    the visitors prepared always suffice."""
+    for seed in range(20):
+        moments = arrivals(100, 10, random.Random(seed))
+        assert 1000 - 5 * 32 < len(moments) < 1000 + 5 * 32  # Poisson: standard deviation sqrt(1000)
+        assert moments == sorted(moments) and 0 < moments[0] and moments[-1] < 10
+        assert len(moments) <= open_loop_visitors(100, 10)
+        gaps = [b - a for a, b in zip(moments, moments[1:])]
+        assert 0.008 < sum(gaps) / len(gaps) < 0.012
