@@ -40,7 +40,8 @@ so that arrivals never wait for one another). Printed per rate and side: the
 sign-ups done, p50/p99 of a whole sign-up from its planned arrival, errors,
 the server's CPU per sign-up, and the generator's own state: its lag (planned
 arrival to start; late = more than 10 ms), arrivals dropped (not started
-within SECONDS + 30 s) and its CPU per sign-up. Goal: the app's p99 under
+within SECONDS + 30 s), its CPU per sign-up and the most client threads busy
+at once (all busy: the lag is the server's backlog, not the generator). Goal: the app's p99 under
 100 ms at 100 sign-ups per second (gunicorn --workers 3). Rates are at most
 500/s, SECONDS at most 60, and the same database check follows.
 """
