@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 
@@ -40,6 +40,14 @@ from .mime import address, has_line_break, to_bytes
 from .models import MailStatus, OutgoingMail
 
 log = logging.getLogger(__name__)
+
+#: the outbox as a table: the worker's claims and marks change many rows at once, without the ORM's bookkeeping
+OUTBOX = OutgoingMail.__table__
+#: the address and Message-ID of a rendered row, for a list of {row_id, recipient, message_id}
+RECORD_RENDERED = (
+    update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
+    .values(recipient=bindparam("recipient"), message_id=bindparam("message_id"))
+)
 
 #: minutes to wait before the next try after the 1st, 2nd, ... temporary failure
 BACKOFF_MINUTES = (1, 5, 15, 60)
@@ -70,35 +78,48 @@ class PassResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _due(now: datetime):
-    waiting = and_(
+def _waiting(now: datetime):
+    return and_(
         OutgoingMail.status == MailStatus.pending,
         OutgoingMail.due_at <= now,
         or_(OutgoingMail.next_attempt_at.is_(None), OutgoingMail.next_attempt_at <= now),
     )
-    abandoned = and_(OutgoingMail.status == MailStatus.sending, OutgoingMail.claimed_until < now)
-    return or_(waiting, abandoned)
+
+
+def _abandoned(now: datetime):
+    return and_(OutgoingMail.status == MailStatus.sending, OutgoingMail.claimed_until < now)
+
+
+def _due(now: datetime):
+    return or_(_waiting(now), _abandoned(now))
 
 
 def claim_due(now: datetime, limit: int, lease_seconds: int) -> list[int]:
-    """Claim up to `limit` due rows for this worker and commit the claim."""
+    """Claim up to `limit` due rows for this worker and commit the claim.
+
+    Waiting and abandoned rows are looked up apart, each walking the index on
+    (status, due_at) in order and stopping after `limit` rows; together in one
+    query they would first be sorted in full.
+    """
     db.session.rollback()
     begin_write()
-    query = select(OutgoingMail.id).where(_due(now)).order_by(OutgoingMail.due_at, OutgoingMail.id)
-    query = query.limit(limit)
-    if not is_sqlite():
-        query = query.with_for_update(skip_locked=True)
-    ids = list(db.session.scalars(query))
+    found = []
+    for condition in (_waiting(now), _abandoned(now)):
+        query = (select(OutgoingMail.due_at, OutgoingMail.id).where(condition)
+                 .order_by(OutgoingMail.due_at, OutgoingMail.id).limit(limit))
+        if not is_sqlite():
+            query = query.with_for_update(skip_locked=True)
+        found += db.session.execute(query).all()
+    ids = [row_id for _, row_id in sorted(found)[:limit]]
     if ids:
         db.session.execute(
-            update(OutgoingMail)
-            .where(OutgoingMail.id.in_(ids), _due(now))
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_(ids), _due(now))
             .values(
                 status=MailStatus.sending,
                 claimed_until=now + timedelta(seconds=lease_seconds),
-                attempts=OutgoingMail.attempts + 1,
+                attempts=OUTBOX.c.attempts + 1,
             )
-            .execution_options(synchronize_session=False)
         )
     db.session.commit()
     return ids
@@ -109,10 +130,8 @@ def _mark(row_ids: int | list[int], **values) -> None:
     ids = row_ids if isinstance(row_ids, list) else [row_ids]
     begin_write()
     db.session.execute(
-        update(OutgoingMail)
-        .where(OutgoingMail.id.in_(ids), OutgoingMail.status == MailStatus.sending)
+        update(OUTBOX).where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == MailStatus.sending)
         .values(claimed_until=None, **values)
-        .execution_options(synchronize_session=False)
     )
     db.session.commit()
 
@@ -187,7 +206,7 @@ def _render(row: OutgoingMail, now: datetime, batch: Batch, sender: str) -> tupl
     envelope = envelope_address(email.recipient)
     data = to_bytes(email, sender=sender, date=utcnow())
     ready = Ready(row.id, row.attempts, envelope.address, envelope.smtputf8, data)
-    return ready, {"id": row.id, "recipient": email.recipient, "message_id": email.message_id}
+    return ready, {"row_id": row.id, "recipient": email.recipient, "message_id": email.message_id}
 
 
 def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
@@ -223,8 +242,8 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
             ready.append(item)
             rendered.append(values)
     batch.store()
-    if rendered:  # one UPDATE by primary key for the batch
-        db.session.execute(update(OutgoingMail), rendered)
+    if rendered:  # one UPDATE by primary key for the batch, executed for every row
+        db.session.execute(RECORD_RENDERED, rendered)
     db.session.commit()
     _mark_unsent(unsent, broken, now, result)
     return ready

@@ -32,7 +32,7 @@ def issue_batch_token(batch: Batch, registration: Registration, purpose: TokenPu
 def store_tokens(rows: list[dict]) -> None:
     """Store the tokens a batch collected, in one statement."""
     if rows:
-        db.session.execute(insert(AccessToken), rows)
+        db.session.execute(insert(AccessToken.__table__), rows)
 
 
 def registration_for_token(token: str, purpose: TokenPurpose) -> Registration | None:
