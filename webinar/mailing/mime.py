@@ -32,7 +32,7 @@ from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid, parseaddr
 from functools import lru_cache
 
-from .addresses import envelope_address
+from .addresses import PLAIN_ADDRESS, envelope_address
 
 
 class _Headers(HeaderRegistry):
@@ -201,7 +201,7 @@ def _generate(subject: str, sender: str, utf8: bool, calendar: Calendar | None, 
 
 #: a header value the email package writes as it is, on the name's line: a bare address or Message-ID
 #: of dot-atoms (see `_header_line`)
-_SIMPLE = re.compile(r"<?[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*>?")
+_SIMPLE = re.compile(f"<?{PLAIN_ADDRESS}>?")
 #: stand-ins in a skeleton: each is the whole header line or part payload that a message puts there
 _SLOTS = {
     "to": "slot-to@example.invalid",
