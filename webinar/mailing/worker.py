@@ -272,28 +272,69 @@ def _smtp_reply(error: smtplib.SMTPException) -> tuple[int, str]:
     return code, text
 
 
-def send_claimed(ids: list[int], now: datetime, result: PassResult) -> None:
-    """Send claimed rows over one SMTP connection and record each outcome."""
+class Connection:
+    """A pass's SMTP connection: opened for its first message, kept for its next batches, closed at its end.
+
+    `host` is the open `smtplib.SMTP`, or None with MAIL_SUPPRESS_SEND. A
+    QUIT that fails at the end is reported as the pass's connection error.
+    """
+
+    def __init__(self, result: PassResult):
+        self.result = result
+        self.connection = None
+
+    def host(self):
+        """The open connection's `smtplib.SMTP` (None: MAIL_SUPPRESS_SEND); raises OSError or SMTPException."""
+        if self.connection is None:
+            connection = mail.connect()
+            host = connection.__enter__().host
+            self.connection = connection
+            if host is not None:
+                host.ehlo_or_helo_if_needed()  # to know whether the server offers SMTPUTF8
+        return self.connection.host
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, error_type, error, traceback):
+        self.close(quietly=error_type is not None)
+
+    def close(self, *, quietly: bool = False) -> None:
+        """Say QUIT and close; after trouble (`quietly`) an error on the way is of no more interest."""
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return
+        try:
+            connection.__exit__(None, None, None)
+        except (OSError, smtplib.SMTPException) as error:
+            if connection.host is not None:
+                connection.host.close()
+            if not quietly and not self.result.connection_error:
+                self.result.connection_error = _error_text(error)
+                log.warning("mail server unreachable: %s", self.result.connection_error)
+
+
+def send_claimed(ids: list[int], now: datetime, result: PassResult, connection: Connection) -> None:
+    """Send claimed rows over the pass's SMTP connection and record each outcome."""
     config = current_app.config
     ready = _prepare(ids, now, result)
-    pending = list(ready)
     marks = SentMarks(config["MAIL_MARK_GROUP"], config["MAIL_MARK_SECONDS"])
     sender = envelope_address(address(config["MAIL_DEFAULT_SENDER"])).address
+    sent = 0  # rows of `ready` done with
     try:
-        with mail.connect() as connection:
-            host = connection.host  # None: MAIL_SUPPRESS_SEND
-            if host is not None and pending:
-                host.ehlo_or_helo_if_needed()  # to know whether the server offers SMTPUTF8
-            while pending:
-                marks.write_if_old()
-                clean = _send_one(host, sender, pending[0], now, result, marks)
-                pending.pop(0)
-                if not clean:  # the SMTP transaction may be half-way: start clean for the next row
-                    host.rset()
+        if ready:
+            host = connection.host()
+        for item in ready:
+            marks.write_if_old()
+            clean = _send_one(host, sender, item, now, result, marks)
+            sent += 1
+            if not clean:  # the SMTP transaction may be half-way: start clean for the next row
+                host.rset()
     except (OSError, smtplib.SMTPException) as error:
         result.connection_error = _error_text(error)
         log.warning("mail server unreachable: %s", result.connection_error)
-        for item in pending:
+        connection.close(quietly=True)
+        for item in ready[sent:]:
             _retry_or_fail(item.row_id, item.attempts, result.connection_error, now, result)
     marks.write()
 
@@ -383,15 +424,17 @@ def send_due(now: datetime | None = None, limit: int | None = None) -> PassResul
     begin_write()
     result.scheduled = run_sweeps(now or utcnow())
     db.session.commit()
-    while True:
-        moment = now or utcnow()
-        ids = claim_due(moment, limit or config["MAIL_BATCH_SIZE"], config["MAIL_CLAIM_SECONDS"])
-        if not ids:
-            return result
-        result.claimed += len(ids)
-        send_claimed(ids, moment, result)
-        if result.connection_error:
-            return result
+    with Connection(result) as connection:
+        while True:
+            moment = now or utcnow()
+            ids = claim_due(moment, limit or config["MAIL_BATCH_SIZE"], config["MAIL_CLAIM_SECONDS"])
+            if not ids:
+                break
+            result.claimed += len(ids)
+            send_claimed(ids, moment, result, connection)
+            if result.connection_error:
+                break
+    return result
 
 
 def database_problem(error: DBAPIError) -> str:
