@@ -25,6 +25,7 @@ import smtplib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, or_, select, update
@@ -126,14 +127,25 @@ def claim_due(now: datetime, limit: int, lease_seconds: int) -> list[int]:
 
 
 def _mark(row_ids: int | list[int], **values) -> None:
-    """Record the outcome of claimed rows and commit it."""
+    """Record the outcome of claimed rows and commit it: one UPDATE by primary key, executed for each row."""
     ids = row_ids if isinstance(row_ids, list) else [row_ids]
+    names = tuple(sorted(values))
     begin_write()
     db.session.execute(
-        update(OUTBOX).where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == MailStatus.sending)
-        .values(claimed_until=None, **values)
+        _mark_statement(names),
+        [{"row_id": row_id, **{f"new_{name}": values[name] for name in names}} for row_id in ids],
     )
     db.session.commit()
+
+
+@lru_cache(maxsize=16)
+def _mark_statement(names: tuple[str, ...]):
+    """UPDATE one claimed row by its id, setting `names` (given as new_<name>) and ending the claim."""
+    return (
+        update(OUTBOX)
+        .where(OUTBOX.c.id == bindparam("row_id"), OUTBOX.c.status == MailStatus.sending)
+        .values(claimed_until=None, **{name: bindparam(f"new_{name}") for name in names})
+    )
 
 
 class SentMarks:
@@ -219,7 +231,9 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
     begin_write()
     rows = db.session.scalars(
         select(OutgoingMail)
-        .options(joinedload(OutgoingMail.registration))
+        # The registration's own eager relationships (its event) are loaded when asked
+        # for: the event is one object for the whole batch, not a join in every row.
+        .options(joinedload(OutgoingMail.registration).lazyload("*"))
         .where(OutgoingMail.id.in_(ids))
         .order_by(OutgoingMail.id)
     ).all()
