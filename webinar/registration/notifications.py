@@ -212,10 +212,10 @@ def registrant_message(kind_name: str, event: Event, registration: Registration,
                        previous: tuple[datetime | None, datetime | None] = (None, None)) -> Email:
     """One registrant's e-mail of this kind with the links given: the same for sending and previews.
 
-    `events` keeps what is the same for every registrant of an event (links,
-    calendar file, the bodies as stencils with stand-ins for the first name
-    and the links) across the rows of one batch; `previous` is the start and
-    end a new-time mail says the event moved from.
+    `events` keeps what is the same for every registrant of an event at `now`
+    (links, subject, calendar file, the bodies as stencils with stand-ins for
+    the first name and the links) across the rows of one batch; `previous` is
+    the start and end a new-time mail says the event moved from.
     """
     per_event = _per_event(event, {} if events is None else events)
     calendar = None
@@ -224,7 +224,9 @@ def registrant_message(kind_name: str, event: Event, registration: Registration,
         if method not in per_event:
             per_event[method] = Calendar(method, build_calendar(event, method=method))
         calendar = per_event[method]
-    subject = _SUBJECTS[kind_name].format(title=event.title, when=_when(event, now))
+    if ("subject", kind_name) not in per_event:
+        per_event["subject", kind_name] = _SUBJECTS[kind_name].format(title=event.title, when=_when(event, now))
+    subject = per_event["subject", kind_name]
     personal = {"first_name": registration.first_name, "manage_url": manage_url}
     if kind_name in JOIN_LINK_KINDS:
         personal["join_url"] = join_url
