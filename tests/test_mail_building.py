@@ -74,3 +74,9 @@ def test_a_registrant_mail_from_a_stencil_is_the_mail_the_templates_render(event
         assert from_stencil.message_id != rendered.message_id
     stencils = [value for key, value in events[event.id].items() if key[0] == "stencil"]
     assert stencils and all(stencil.usable for stencil in stencils)  # the shortcut was taken
+
+
+def test_a_subject_that_quotes_a_stand_in_is_built_in_full():
+    email = Email("anna@example.org", "To: slot-to@example.invalid", "Hallo\n", "<p>Hallo</p>", "<1@example.org>")
+    sender = "bijeenkomsten@example.org"
+    assert to_bytes(email, sender=sender, date=NOW) == build(email, sender=sender, date=NOW)

@@ -17,7 +17,11 @@ package are avoided where the result is the same:
   re-parses its headers and tries quoted-printable first;
 - the multipart boundaries are fixed strings: a 7bit part never contains
   them (else it goes as base64), and base64 has no "-" or "_", so no line of
-  a part can equal a boundary line.
+  a part can equal a boundary line;
+- messages that differ only per person (To, Date, Message-ID, the two text
+  payloads) are cut from one `Skeleton` the email package generated with
+  stand-ins there (`to_bytes`); `build` generates every message in full and
+  gives the same bytes.
 """
 
 from __future__ import annotations
@@ -276,8 +280,13 @@ def _payload_bytes(payload: str) -> bytes:
 
 
 @lru_cache(maxsize=64)
-def _skeleton(subject: str, sender: str, utf8: bool, plain: tuple[bool, bool], calendar: Calendar | None) -> Skeleton:
-    return Skeleton(subject, sender, utf8, calendar, plain)
+def _skeleton(subject: str, sender: str, utf8: bool, plain: tuple[bool, bool],
+              calendar: Calendar | None) -> Skeleton | None:
+    """The skeleton, or None when a stand-in is not once in it (a subject that quotes one)."""
+    try:
+        return Skeleton(subject, sender, utf8, calendar, plain)
+    except ValueError:
+        return None
 
 
 def to_bytes(email: Email, *, sender: str, date: datetime) -> bytes:
@@ -289,5 +298,7 @@ def to_bytes(email: Email, *, sender: str, date: datetime) -> bytes:
     to = email.recipient if envelope.smtputf8 else envelope.address
     text, html = _encoded(email.text), _encoded(email.html)
     skeleton = _skeleton(email.subject, sender, envelope.smtputf8, (text[0], html[0]), email.calendar)
+    if skeleton is None:
+        return build(email, sender=sender, date=date)
     return skeleton.message(to=one_line(to), date=format_datetime(date.replace(microsecond=0)),
                             message_id=email.message_id, text=text, html=html)
