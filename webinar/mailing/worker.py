@@ -127,23 +127,22 @@ def claim_due(now: datetime, limit: int, lease_seconds: int) -> list[int]:
 
 
 def _mark(row_ids: int | list[int], **values) -> None:
-    """Record the outcome of claimed rows and commit it: one UPDATE by primary key, executed for each row."""
+    """Record the outcome of claimed rows and commit it: one UPDATE, built once per set of columns."""
     ids = row_ids if isinstance(row_ids, list) else [row_ids]
-    names = tuple(sorted(values))
     begin_write()
     db.session.execute(
-        _mark_statement(names),
-        [{"row_id": row_id, **{f"new_{name}": values[name] for name in names}} for row_id in ids],
+        _mark_statement(tuple(sorted(values))),
+        {"row_ids": ids, **{f"new_{name}": value for name, value in values.items()}},
     )
     db.session.commit()
 
 
 @lru_cache(maxsize=16)
 def _mark_statement(names: tuple[str, ...]):
-    """UPDATE one claimed row by its id, setting `names` (given as new_<name>) and ending the claim."""
+    """UPDATE the claimed rows of `row_ids`, setting `names` (given as new_<name>) and ending the claim."""
     return (
         update(OUTBOX)
-        .where(OUTBOX.c.id == bindparam("row_id"), OUTBOX.c.status == MailStatus.sending)
+        .where(OUTBOX.c.id.in_(bindparam("row_ids", expanding=True)), OUTBOX.c.status == MailStatus.sending)
         .values(claimed_until=None, **{name: bindparam(f"new_{name}") for name in names})
     )
 
