@@ -17,7 +17,9 @@ window. Then:
 
 The sink is an aiosmtpd server in a separate process that only counts
 messages and bytes, so it does not compete with the measured code for the GIL.
-Targets: every message within 60 s, and at least half the smtplib rate.
+Targets: every message within 60 s; the worker's rate at least 0.8 of the
+smtplib rate (wall ratio); the worker's CPU time per message at most twice
+smtplib's (CPU ratio). The script exits 1 when one is not met.
 
 With --workers N the worker side is N worker processes started together, each
 running `send_due()` passes until it finds nothing more to claim (the way
@@ -51,7 +53,10 @@ from throwaway import fresh_database  # a SQLite file, or a PostgreSQL database 
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 60
-TARGET_RATIO = 0.5
+#: the worker's messages per second against smtplib's, at least
+TARGET_RATIO = 0.8
+#: the worker's CPU time per message against smtplib's, at most
+TARGET_CPU_RATIO = 2.0
 
 
 # --- the sink, run as `mail_throughput.py --sink` in its own process ------------
@@ -257,7 +262,7 @@ class Breakdown:
         ("webinar.mailing.worker", "_prepare", "load + render + build + commit (_prepare)"),
         ("webinar.mailing.worker", "render", "  of which render (by kind)"),
         ("webinar.mailing.worker", "to_bytes", "  of which MIME build + serialize (to_bytes)"),
-        ("smtplib", "SMTP.sendmail", "SMTP on the wire (smtplib sendmail)"),
+        ("webinar.mailing.worker", "_transaction", "SMTP on the wire (_transaction)"),
         ("webinar.mailing.worker", "SentMarks.write", "mark sent, a commit per group (SentMarks.write)"),
     )
 
@@ -308,7 +313,7 @@ def time_worker(profile: str | None):
     import cProfile
     import pstats
 
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU time: the waits for the sink are not the worker's cost
     started, cpu = time.perf_counter(), time.process_time()
     result = profiler.runcall(send_due)
     seconds = time.perf_counter() - started
@@ -446,6 +451,7 @@ def main() -> int:
     worker_rate = result.sent / worker_seconds
     smtplib_rate = args.count / smtplib_seconds
     ratio = worker_rate / smtplib_rate
+    cpu_ratio = worker_cpu / smtplib_cpu  # both for COUNT messages
     database = "PostgreSQL" if args.database_url else "SQLite"
     print(f"database:           {database}")
     print(f"registrations:      {args.count}, batch size {app.config['MAIL_BATCH_SIZE']}, "
@@ -460,7 +466,8 @@ def main() -> int:
     print(f"smtplib baseline:   {baseline_received} sent in {smtplib_seconds:.2f} s = {smtplib_rate:.0f} messages/s "
           f"(average {baseline_size} bytes)")
     print(f"                    CPU time of this process {smtplib_cpu:.2f} s = {smtplib_cpu / args.count * 1000:.2f} ms/message")
-    print(f"ratio worker/smtplib: {ratio:.2f}")
+    print(f"wall ratio worker/smtplib: {ratio:.2f} (messages per second; target >= {TARGET_RATIO})")
+    print(f"CPU ratio worker/smtplib:  {cpu_ratio:.2f} (CPU time per message; target <= {TARGET_CPU_RATIO})")
     if breakdown:
         breakdown.report(args.count, worker_seconds)
     print(f"peak RSS:           {peak_rss_mb:.0f} MB")
@@ -469,9 +476,11 @@ def main() -> int:
     all_sent = statuses == {MailStatus.sent: args.count}
     ok_time = all_sent and result.sent == args.count == received == baseline_received and worker_seconds <= TARGET_SECONDS
     ok_ratio = ratio >= TARGET_RATIO
+    ok_cpu = cpu_ratio <= TARGET_CPU_RATIO
     print(f"target all {args.count} within {TARGET_SECONDS} s: {'met' if ok_time else 'NOT met'}; "
-          f"target ratio >= {TARGET_RATIO}: {'met' if ok_ratio else 'NOT met'}")
-    return 0 if ok_time and ok_ratio else 1
+          f"target wall ratio >= {TARGET_RATIO}: {'met' if ok_ratio else 'NOT met'}; "
+          f"target CPU ratio <= {TARGET_CPU_RATIO}: {'met' if ok_cpu else 'NOT met'}")
+    return 0 if ok_time and ok_ratio and ok_cpu else 1
 
 
 if __name__ == "__main__":

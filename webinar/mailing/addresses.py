@@ -9,10 +9,21 @@ needs a server that offers SMTPUTF8 (RFC 6531).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import idna
+
+
+#: an address of ASCII dot-atoms, local part and domain: the pattern `plain_address` matches
+PLAIN_ADDRESS = r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+_PLAIN_ADDRESS = re.compile(PLAIN_ADDRESS)
+
+
+def plain_address(value: str) -> bool:
+    """Whether the address is ASCII dot-atoms only: every mail parser reads it as it is, no quoting needed."""
+    return _PLAIN_ADDRESS.fullmatch(value) is not None
 
 
 class Undeliverable(ValueError):

@@ -25,21 +25,30 @@ import smtplib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 
 from ..database import begin_write, is_sqlite, utcnow
 from ..extensions import db, mail
-from .addresses import Undeliverable, envelope_address
+from .addresses import Undeliverable, envelope_address, plain_address
 from .kinds import Batch, render, run_sweeps
 from .message import Obsolete
 from .mime import address, has_line_break, to_bytes
 from .models import MailStatus, OutgoingMail
 
 log = logging.getLogger(__name__)
+
+#: the outbox as a table: the worker's claims and marks change many rows at once, without the ORM's bookkeeping
+OUTBOX = OutgoingMail.__table__
+#: the address and Message-ID of a rendered row, for a list of {row_id, recipient, message_id}
+RECORD_RENDERED = (
+    update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
+    .values(recipient=bindparam("recipient"), message_id=bindparam("message_id"))
+)
 
 #: minutes to wait before the next try after the 1st, 2nd, ... temporary failure
 BACKOFF_MINUTES = (1, 5, 15, 60)
@@ -70,51 +79,72 @@ class PassResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _due(now: datetime):
-    waiting = and_(
+def _waiting(now: datetime):
+    return and_(
         OutgoingMail.status == MailStatus.pending,
         OutgoingMail.due_at <= now,
         or_(OutgoingMail.next_attempt_at.is_(None), OutgoingMail.next_attempt_at <= now),
     )
-    abandoned = and_(OutgoingMail.status == MailStatus.sending, OutgoingMail.claimed_until < now)
-    return or_(waiting, abandoned)
+
+
+def _abandoned(now: datetime):
+    return and_(OutgoingMail.status == MailStatus.sending, OutgoingMail.claimed_until < now)
+
+
+def _due(now: datetime):
+    return or_(_waiting(now), _abandoned(now))
 
 
 def claim_due(now: datetime, limit: int, lease_seconds: int) -> list[int]:
-    """Claim up to `limit` due rows for this worker and commit the claim."""
+    """Claim up to `limit` due rows for this worker and commit the claim.
+
+    Waiting and abandoned rows are looked up apart, each walking the index on
+    (status, due_at) in order and stopping after `limit` rows; together in one
+    query they would first be sorted in full.
+    """
     db.session.rollback()
     begin_write()
-    query = select(OutgoingMail.id).where(_due(now)).order_by(OutgoingMail.due_at, OutgoingMail.id)
-    query = query.limit(limit)
-    if not is_sqlite():
-        query = query.with_for_update(skip_locked=True)
-    ids = list(db.session.scalars(query))
+    found = []
+    for condition in (_waiting(now), _abandoned(now)):
+        query = (select(OutgoingMail.due_at, OutgoingMail.id).where(condition)
+                 .order_by(OutgoingMail.due_at, OutgoingMail.id).limit(limit))
+        if not is_sqlite():
+            query = query.with_for_update(skip_locked=True)
+        found += db.session.execute(query).all()
+    ids = [row_id for _, row_id in sorted(found)[:limit]]
     if ids:
         db.session.execute(
-            update(OutgoingMail)
-            .where(OutgoingMail.id.in_(ids), _due(now))
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_(ids), _due(now))
             .values(
                 status=MailStatus.sending,
                 claimed_until=now + timedelta(seconds=lease_seconds),
-                attempts=OutgoingMail.attempts + 1,
+                attempts=OUTBOX.c.attempts + 1,
             )
-            .execution_options(synchronize_session=False)
         )
     db.session.commit()
     return ids
 
 
 def _mark(row_ids: int | list[int], **values) -> None:
-    """Record the outcome of claimed rows and commit it."""
+    """Record the outcome of claimed rows and commit it: one UPDATE, built once per set of columns."""
     ids = row_ids if isinstance(row_ids, list) else [row_ids]
     begin_write()
     db.session.execute(
-        update(OutgoingMail)
-        .where(OutgoingMail.id.in_(ids), OutgoingMail.status == MailStatus.sending)
-        .values(claimed_until=None, **values)
-        .execution_options(synchronize_session=False)
+        _mark_statement(tuple(sorted(values))),
+        {"row_ids": ids, **{f"new_{name}": value for name, value in values.items()}},
     )
     db.session.commit()
+
+
+@lru_cache(maxsize=16)
+def _mark_statement(names: tuple[str, ...]):
+    """UPDATE the claimed rows of `row_ids`, setting `names` (given as new_<name>) and ending the claim."""
+    return (
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(bindparam("row_ids", expanding=True)), OUTBOX.c.status == MailStatus.sending)
+        .values(claimed_until=None, **{name: bindparam(f"new_{name}") for name in names})
+    )
 
 
 class SentMarks:
@@ -187,7 +217,7 @@ def _render(row: OutgoingMail, now: datetime, batch: Batch, sender: str) -> tupl
     envelope = envelope_address(email.recipient)
     data = to_bytes(email, sender=sender, date=utcnow())
     ready = Ready(row.id, row.attempts, envelope.address, envelope.smtputf8, data)
-    return ready, {"id": row.id, "recipient": email.recipient, "message_id": email.message_id}
+    return ready, {"row_id": row.id, "recipient": email.recipient, "message_id": email.message_id}
 
 
 def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
@@ -200,7 +230,9 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
     begin_write()
     rows = db.session.scalars(
         select(OutgoingMail)
-        .options(joinedload(OutgoingMail.registration))
+        # The registration's own eager relationships (its event) are loaded when asked
+        # for: the event is one object for the whole batch, not a join in every row.
+        .options(joinedload(OutgoingMail.registration).lazyload("*"))
         .where(OutgoingMail.id.in_(ids))
         .order_by(OutgoingMail.id)
     ).all()
@@ -223,8 +255,8 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
             ready.append(item)
             rendered.append(values)
     batch.store()
-    if rendered:  # one UPDATE by primary key for the batch
-        db.session.execute(update(OutgoingMail), rendered)
+    if rendered:  # one UPDATE by primary key for the batch, executed for every row
+        db.session.execute(RECORD_RENDERED, rendered)
     db.session.commit()
     _mark_unsent(unsent, broken, now, result)
     return ready
@@ -253,28 +285,69 @@ def _smtp_reply(error: smtplib.SMTPException) -> tuple[int, str]:
     return code, text
 
 
-def send_claimed(ids: list[int], now: datetime, result: PassResult) -> None:
-    """Send claimed rows over one SMTP connection and record each outcome."""
+class Connection:
+    """A pass's SMTP connection: opened for its first message, kept for its next batches, closed at its end.
+
+    `host` is the open `smtplib.SMTP`, or None with MAIL_SUPPRESS_SEND. A
+    QUIT that fails at the end is reported as the pass's connection error.
+    """
+
+    def __init__(self, result: PassResult):
+        self.result = result
+        self.connection = None
+
+    def host(self):
+        """The open connection's `smtplib.SMTP` (None: MAIL_SUPPRESS_SEND); raises OSError or SMTPException."""
+        if self.connection is None:
+            connection = mail.connect()
+            host = connection.__enter__().host
+            self.connection = connection
+            if host is not None:
+                host.ehlo_or_helo_if_needed()  # to know whether the server offers SMTPUTF8
+        return self.connection.host
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, error_type, error, traceback):
+        self.close(quietly=error_type is not None)
+
+    def close(self, *, quietly: bool = False) -> None:
+        """Say QUIT and close; after trouble (`quietly`) an error on the way is of no more interest."""
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return
+        try:
+            connection.__exit__(None, None, None)
+        except (OSError, smtplib.SMTPException) as error:
+            if connection.host is not None:
+                connection.host.close()
+            if not quietly and not self.result.connection_error:
+                self.result.connection_error = _error_text(error)
+                log.warning("mail server unreachable: %s", self.result.connection_error)
+
+
+def send_claimed(ids: list[int], now: datetime, result: PassResult, connection: Connection) -> None:
+    """Send claimed rows over the pass's SMTP connection and record each outcome."""
     config = current_app.config
     ready = _prepare(ids, now, result)
-    pending = list(ready)
     marks = SentMarks(config["MAIL_MARK_GROUP"], config["MAIL_MARK_SECONDS"])
     sender = envelope_address(address(config["MAIL_DEFAULT_SENDER"])).address
+    sent = 0  # rows of `ready` done with
     try:
-        with mail.connect() as connection:
-            host = connection.host  # None: MAIL_SUPPRESS_SEND
-            if host is not None and pending:
-                host.ehlo_or_helo_if_needed()  # to know whether the server offers SMTPUTF8
-            while pending:
-                marks.write_if_old()
-                clean = _send_one(host, sender, pending[0], now, result, marks)
-                pending.pop(0)
-                if not clean:  # the SMTP transaction may be half-way: start clean for the next row
-                    host.rset()
+        if ready:
+            host = connection.host()
+        for item in ready:
+            marks.write_if_old()
+            clean = _send_one(host, sender, item, now, result, marks)
+            sent += 1
+            if not clean:  # the SMTP transaction may be half-way: start clean for the next row
+                host.rset()
     except (OSError, smtplib.SMTPException) as error:
         result.connection_error = _error_text(error)
         log.warning("mail server unreachable: %s", result.connection_error)
-        for item in pending:
+        connection.close(quietly=True)
+        for item in ready[sent:]:
             _retry_or_fail(item.row_id, item.attempts, result.connection_error, now, result)
     marks.write()
 
@@ -290,8 +363,7 @@ def _send_one(host, sender: str, item: Ready, now: datetime, result: PassResult,
         return True
     try:
         if host is not None:
-            options = ["SMTPUTF8"] if item.smtputf8 else []
-            host.sendmail(sender, [item.recipient], item.data, mail_options=options)
+            _transaction(host, sender, item)
     except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
         _refused(item, error, now, result)
         return True
@@ -304,6 +376,45 @@ def _send_one(host, sender: str, item: Ready, now: datetime, result: PassResult,
     marks.add(item.row_id)
     result.sent += 1
     return True
+
+
+def _transaction(host: smtplib.SMTP, sender: str, item: Ready) -> None:
+    """Send one message as `sendmail` sends it to one recipient, raising the same errors.
+
+    `sendmail` takes the sender's address apart again for every message with
+    the email package's address parser, which costs about as much CPU as the
+    rest of the exchange; a plain sender address (`plain_address`) goes as it
+    is, between angle brackets, as `sendmail` would write it. A message that
+    needs SMTPUTF8 goes through `sendmail` itself.
+    """
+    if item.smtputf8 or not host.does_esmtp or not plain_address(sender):
+        host.sendmail(sender, [item.recipient], item.data, mail_options=["SMTPUTF8"] if item.smtputf8 else [])
+        return
+    size = f" size={len(item.data)}" if host.has_extn("size") else ""
+    host.putcmd("mail", f"FROM:<{sender}>{size}")
+    code, reply = host.getreply()
+    if code != 250:
+        _end_transaction(host, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = host.rcpt(item.recipient)
+    if code not in (250, 251):
+        _end_transaction(host, code)
+        raise smtplib.SMTPRecipientsRefused({item.recipient: (code, reply)})
+    code, reply = host.data(item.data)
+    if code != 250:
+        _end_transaction(host, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _end_transaction(host: smtplib.SMTP, code: int) -> None:
+    """After a refusal, as `sendmail` does: close the connection on 421, else reset the transaction."""
+    if code == 421:
+        host.close()
+        return
+    try:
+        host.rset()
+    except smtplib.SMTPServerDisconnected:
+        pass
 
 
 def _refused(item: Ready, error: smtplib.SMTPException, now: datetime, result: PassResult) -> None:
@@ -326,15 +437,17 @@ def send_due(now: datetime | None = None, limit: int | None = None) -> PassResul
     begin_write()
     result.scheduled = run_sweeps(now or utcnow())
     db.session.commit()
-    while True:
-        moment = now or utcnow()
-        ids = claim_due(moment, limit or config["MAIL_BATCH_SIZE"], config["MAIL_CLAIM_SECONDS"])
-        if not ids:
-            return result
-        result.claimed += len(ids)
-        send_claimed(ids, moment, result)
-        if result.connection_error:
-            return result
+    with Connection(result) as connection:
+        while True:
+            moment = now or utcnow()
+            ids = claim_due(moment, limit or config["MAIL_BATCH_SIZE"], config["MAIL_CLAIM_SECONDS"])
+            if not ids:
+                break
+            result.claimed += len(ids)
+            send_claimed(ids, moment, result, connection)
+            if result.connection_error:
+                break
+    return result
 
 
 def database_problem(error: DBAPIError) -> str:

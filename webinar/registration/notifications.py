@@ -14,9 +14,9 @@ from ..events.models import Event
 from ..events.schedule import useful_until
 from ..events.services import event_cancelled, event_moved
 from ..extensions import db
-from ..links import external_url
+from ..links import external_url, token_url
 from ..mailing.kinds import Batch, register_kind
-from ..mailing.message import Obsolete, compose
+from ..mailing.message import Obsolete, StandInMissed, Stencil, compose, message
 from ..mailing.mime import Calendar, Email
 from ..mailing.models import MailStatus, OutgoingMail
 from ..mailing.services import queue_mail, queue_mails
@@ -226,10 +226,10 @@ def check_still_useful(row: OutgoingMail, now: datetime) -> Registration:
 def render_registrant_mail(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
     """Build a registrant's message for an outbox row, minting the personal links it carries."""
     registration = row.registration
-    manage_url = external_url("registration.manage", token=issue_batch_token(batch, registration, TokenPurpose.manage))
+    manage_url = token_url("registration.manage", issue_batch_token(batch, registration, TokenPurpose.manage))
     join_url = ""
     if row.kind in JOIN_LINK_KINDS:
-        join_url = external_url("attendance.join", token=issue_batch_token(batch, registration, TokenPurpose.join))
+        join_url = token_url("attendance.join", issue_batch_token(batch, registration, TokenPurpose.join))
     return registrant_message(row.kind, registration.event, registration, now,
                               manage_url=manage_url, join_url=join_url, events=batch.events,
                               previous=(row.previous_starts_at, row.previous_ends_at))
@@ -240,23 +240,59 @@ def registrant_message(kind_name: str, event: Event, registration: Registration,
                        previous: tuple[datetime | None, datetime | None] = (None, None)) -> Email:
     """One registrant's e-mail of this kind with the links given: the same for sending and previews.
 
-    `events` keeps what is the same for every registrant of an event (links,
-    calendar file) across the rows of one batch; `previous` is the start and
-    end a new-time mail says the event moved from.
+    `events` keeps what is the same for every registrant of an event at `now`
+    (links, subject, calendar file, the bodies as stencils with stand-ins for
+    the first name and the links) across the rows of one batch; `previous` is
+    the start and end a new-time mail says the event moved from.
     """
     per_event = _per_event(event, {} if events is None else events)
-    context = dict(per_event["context"], registration=registration, manage_url=manage_url,
-                   previous_starts_at=previous[0], previous_ends_at=previous[1])
-    if kind_name in JOIN_LINK_KINDS:
-        context["join_url"] = join_url
     calendar = None
     method = _CALENDARS[kind_name]
     if method:
         if method not in per_event:
             per_event[method] = Calendar(method, build_calendar(event, method=method))
         calendar = per_event[method]
-    subject = _SUBJECTS[kind_name].format(title=event.title, when=_when(event, now))
+    if ("subject", kind_name) not in per_event:
+        per_event["subject", kind_name] = _SUBJECTS[kind_name].format(title=event.title, when=_when(event, now))
+    subject = per_event["subject", kind_name]
+    personal = {"first_name": registration.first_name, "manage_url": manage_url}
+    if kind_name in JOIN_LINK_KINDS:
+        personal["join_url"] = join_url
+    if events is not None and all(personal.values()):
+        status_label = registration.status_label
+        key = ("stencil", kind_name, status_label, previous)
+        if key not in per_event:
+            per_event[key] = Stencil(kind_name, tuple(personal), lambda values: _context(
+                per_event, kind_name, _Registrant(values["first_name"], status_label), values, previous))
+        if per_event[key].usable:
+            text, html = per_event[key].bodies(personal)
+            return message(subject, registration.email, text, html, calendar)
+    context = _context(per_event, kind_name, registration, personal, previous)
     return compose(subject, registration.email, kind_name, calendar, **context)
+
+
+def _context(per_event: dict, kind_name: str, registration, personal: dict[str, str],
+             previous: tuple[datetime | None, datetime | None]) -> dict:
+    """The templates' values for one registrant."""
+    context = dict(per_event["context"], registration=registration, manage_url=personal["manage_url"],
+                   previous_starts_at=previous[0], previous_ends_at=previous[1])
+    if kind_name in JOIN_LINK_KINDS:
+        context["join_url"] = personal["join_url"]
+    return context
+
+
+class _Registrant:
+    """A registration as a stencil's templates see it: a stand-in for the first name, the status label itself.
+
+    Anything else a template asks makes the stencil unusable: its value differs per registrant.
+    """
+
+    def __init__(self, first_name: str, status_label: str):
+        self.first_name = first_name
+        self.status_label = status_label
+
+    def __getattr__(self, name: str):
+        raise StandInMissed(name)
 
 
 def _per_event(event: Event, events: dict[int, dict]) -> dict:

@@ -30,9 +30,14 @@ def issue_batch_token(batch: Batch, registration: Registration, purpose: TokenPu
 
 
 def store_tokens(rows: list[dict]) -> None:
-    """Store the tokens a batch collected, in one statement."""
+    """Store the tokens a batch collected, in one statement.
+
+    With RETURNING, SQLAlchemy sends the rows as one INSERT of many VALUES
+    ("insertmanyvalues") on SQLite and PostgreSQL alike, instead of one
+    execution per row.
+    """
     if rows:
-        db.session.execute(insert(AccessToken), rows)
+        db.session.execute(insert(AccessToken.__table__).returning(AccessToken.__table__.c.id), rows).all()
 
 
 def registration_for_token(token: str, purpose: TokenPurpose) -> Registration | None:

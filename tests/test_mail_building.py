@@ -1,0 +1,82 @@
+"""The worker's shortcuts give the very bytes the long way gives.
+
+The worker cuts each message from a skeleton the email package generated once
+(`to_bytes`), and renders a registrant's bodies from a stencil rendered once
+per kind and event. Both must give exactly what building every message with
+the email package (`build`) and rendering every template (`compose`) give.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers import ENDS, NOW, STARTS, person
+from webinar.extensions import db
+from webinar.links import external_url, token_url
+from webinar.mailing.mime import Calendar, Email, build, to_bytes
+from webinar.registration.models import RegistrationStatus
+from webinar.registration.notifications import _KINDS, registrant_message
+from webinar.tokens import new_token
+
+SENDERS = ["Samen onderwijs versnellen <bijeenkomsten@example.org>", "Zoë van 't Hof <zoë@example.nl>",
+           "bijeenkomsten@example.org"]
+RECIPIENTS = ["anna@example.org", "a.b+c_d-e@sub.example.org", "zoë.de.wït@example.nl", "info@basisschool-één.nl",
+              '"jan jansen"@example.org', "x" * 90 + "@example.org", "o'brien@example.ie"]
+CALENDARS = [None, Calendar("PUBLISH", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),
+             Calendar("CANCEL", "BEGIN:VCALENDAR\r\nSUMMARY:Café\r\nEND:VCALENDAR\r\n".encode())]
+#: bodies with what changes the encoding: non-ASCII, a boundary, long lines, dots, form feeds
+texts = st.one_of(
+    st.text(max_size=300),
+    st.lists(st.sampled_from(["Beste Anna,", "", ".", "--=_webinar_alternative_", "x" * 1000, "Zoë",
+                              "\f", "a\rb", "tab\there", "From me"]), max_size=8).map("\n".join),
+)
+subjects = st.one_of(st.text(max_size=120), st.sampled_from(["Uw link om deel te nemen: Samen – versnellen",
+                                                               "Welkom Zoë\r\nBcc: x@example.org", "a " * 60]))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(recipient=st.sampled_from(RECIPIENTS), sender=st.sampled_from(SENDERS), subject=subjects,
+       text=texts, html=texts, calendar=st.sampled_from(CALENDARS),
+       message_id=st.sampled_from(["<177.12.34@example.org>", "<1@x>", "<a.b@" + "d" * 80 + ".example.org>"]))
+def test_a_message_cut_from_a_skeleton_is_the_message_the_email_package_builds(
+        recipient, sender, subject, text, html, calendar, message_id):
+    email = Email(recipient, subject, text, html, message_id, calendar)
+    for date in (NOW, NOW + timedelta(seconds=1, microseconds=5)):
+        assert to_bytes(email, sender=sender, date=date) == build(email, sender=sender, date=date)
+
+
+@pytest.mark.parametrize("token", [new_token(), "abc", "a b/c?d", "ë"])
+def test_a_personal_link_is_the_link_the_route_builds(app, token):
+    for endpoint in ("registration.manage", "attendance.join"):
+        assert token_url(endpoint, token) == external_url(endpoint, token=token)
+
+
+@pytest.mark.parametrize("kind", [name for name, *_ in _KINDS])
+@pytest.mark.parametrize("first_name", ["Anna", "<Zoë> & \"Jan\" 'o Brien", "{{ x }}"])
+def test_a_registrant_mail_from_a_stencil_is_the_mail_the_templates_render(event, kind, first_name):
+    registration = person(event, first_name, "Berg", "van den", email="anna@example.org")
+    if kind == "cancelled":
+        registration.status = RegistrationStatus.cancelled
+    if kind == "waitlisted":
+        registration.status = RegistrationStatus.waitlisted
+    db.session.commit()
+    events = {}
+    for number, previous in enumerate([(None, None), (STARTS - timedelta(days=1), ENDS - timedelta(days=1))]):
+        links = {"manage_url": f"https://example.org/r/m{number}&<x>", "join_url": f"https://example.org/j/{number}"}
+        from_stencil = registrant_message(kind, event, registration, NOW, events=events, previous=previous, **links)
+        rendered = registrant_message(kind, event, registration, NOW, previous=previous, **links)
+        assert (from_stencil.subject, from_stencil.text, from_stencil.html, from_stencil.calendar) == (
+            rendered.subject, rendered.text, rendered.html, rendered.calendar)
+        assert from_stencil.message_id != rendered.message_id
+    stencils = [value for key, value in events[event.id].items() if key[0] == "stencil"]
+    assert stencils and all(stencil.usable for stencil in stencils)  # the shortcut was taken
+
+
+def test_a_subject_that_quotes_a_stand_in_is_built_in_full():
+    email = Email("anna@example.org", "To: slot-to@example.invalid", "Hallo\n", "<p>Hallo</p>", "<1@example.org>")
+    sender = "bijeenkomsten@example.org"
+    assert to_bytes(email, sender=sender, date=NOW) == build(email, sender=sender, date=NOW)
