@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, String, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -40,6 +42,28 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+class utc_minute(FunctionElement):
+    """A UTC datetime column as text to the minute, '2027-05-25 14:00', written by the database.
+
+    Much cheaper for a long list than a datetime object per row (see organiser.exports).
+    """
+
+    type = String()
+    inherit_cache = True
+    name = "utc_minute"
+
+
+@compiles(utc_minute, "sqlite")
+def _utc_minute_sqlite(element, compiler, **kw):
+    # SQLite keeps a datetime as ISO text, 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 16)"
+
+
+@compiles(utc_minute, "postgresql")
+def _utc_minute_postgresql(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD HH24:MI')"
 
 
 def utcnow() -> datetime:

@@ -9,19 +9,19 @@ then goes out a chunk at a time as it is written (`csv_chunks`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import chain
 
 from flask import Response, request
 from flask_login import current_user
-from sqlalchemy import DateTime, Row, Select, String, case, type_coerce
+from sqlalchemy import Result, Row, Select, String, case, type_coerce
 from sqlalchemy.orm import aliased
 
 from ..attendance.models import Attendance, AttendanceSource
 from ..audit import audit
-from ..database import utcnow
+from ..database import utc_minute, utcnow
 from ..dutch import local
 from ..events.lookup import event_or_404
 from ..events.models import Event
@@ -48,17 +48,17 @@ SOURCE_LABELS = {
     AttendanceSource.manual: "handmatig",
 }
 #: what the exports read of a registration, in REGISTRATION_COLUMNS order: the status as its
-#: label, the moment of registering as naive UTC (see `MomentText`)
+#: label, the moment of registering as UTC text (see `MomentText`)
 REGISTRATION_FIELDS = (
     Registration.first_name, Registration.tussenvoegsel, Registration.last_name, Registration.email,
     Registration.organisation, Registration.organisation_type, Registration.role, Registration.role_other,
     # the enum column stores the member's name
     case({status.name: label for status, label in STATUS_LABELS.items()},
          value=type_coerce(Registration.status, String)).label("status"),
-    type_coerce(Registration.created_at, DateTime).label("created_at"), Registration.question,
+    utc_minute(Registration.created_at).label("created_at"), Registration.question,
 )
-#: where REGISTRATION_FIELDS has the moment of registering
-CREATED_AT = 9
+#: where REGISTRATION_FIELDS has what the summary counts, and the moment of registering
+ORGANISATION, ORGANISATION_TYPE, ROLE, STATUS, CREATED_AT = 4, 5, 6, 8, 9
 #: ?scheidingsteken=komma gives commas; anything else the semicolon Dutch Excel expects
 DELIMITERS = {"komma": ",", "puntkomma": ";"}
 
@@ -69,37 +69,35 @@ def moment_text(moment: datetime | None) -> str:
 
 
 class MomentText:
-    """`moment_text` for naive UTC moments, the Amsterdam date and hour of each UTC hour worked out once.
+    """`moment_text` of a UTC moment given as 'YYYY-MM-DD HH:MM' (`utc_minute`), each UTC hour worked out once.
 
     Amsterdam's offset from UTC is a whole number of hours and changes on the
     hour, so within one UTC hour only the minutes differ; an hour for which
     that does not hold is worked out moment by moment.
     """
 
-    MINUTES = [f"{minute:02}" for minute in range(60)]
-
     def __init__(self) -> None:
-        self.hours: dict[datetime, str | None] = {}
+        #: 'YYYY-MM-DD HH' in UTC: 'DD-MM-YYYY HH' in Amsterdam, or None
+        self.hours: dict[str, str | None] = {}
 
-    def __call__(self, moment: datetime | None) -> str:
-        if moment is None:
+    def __call__(self, utc: str | None) -> str:
+        if not utc:
             return ""
-        hour = moment.replace(minute=0, second=0, microsecond=0)
         try:
-            text = self.hours[hour]
+            return self.hours[utc[:13]] + utc[13:]
         except KeyError:
-            text = self.hours[hour] = self._hour_text(hour)
-        if text is None:
-            return moment_text(moment.replace(tzinfo=timezone.utc))
-        return text + self.MINUTES[moment.minute]
+            self.hours[utc[:13]] = self._hour_text(utc[:13])
+            return self(utc)
+        except TypeError:  # None: the offset is no whole number of hours, or changes within the hour
+            return moment_text(datetime.fromisoformat(utc).replace(tzinfo=timezone.utc))
 
     @staticmethod
-    def _hour_text(hour: datetime) -> str | None:
-        start = local(hour.replace(tzinfo=timezone.utc))
-        end = local(hour.replace(tzinfo=timezone.utc) + timedelta(hours=1) - timedelta(microseconds=1))
-        if start.minute or start.utcoffset() != end.utcoffset():
+    def _hour_text(hour: str) -> str | None:
+        start = datetime.fromisoformat(hour + ":00").replace(tzinfo=timezone.utc)
+        first, last = local(start), local(start + timedelta(hours=1) - timedelta(microseconds=1))
+        if first.minute or first.utcoffset() != last.utcoffset():
             return None
-        return start.strftime("%d-%m-%Y %H:")
+        return first.strftime("%d-%m-%Y %H")
 
 
 # The model's own wording, applied to plain result rows (which load far faster than objects).
@@ -107,13 +105,10 @@ full_name = Registration.full_name.fget
 role_label = Registration.role_label.fget
 
 
-def registration_rows(found: Sequence[Row]) -> list[list]:
-    """Each registration in REGISTRATION_COLUMNS order."""
+def registration_rows(found: Iterable[Row]) -> list[tuple]:
+    """Each registration in REGISTRATION_COLUMNS order (and so with REGISTRATION_FIELDS' positions)."""
     moment = MomentText()
-    rows = [list(r) for r in found]
-    for row in rows:
-        row[CREATED_AT] = moment(row[CREATED_AT])
-    return rows
+    return [(*r[:CREATED_AT], moment(r[CREATED_AT]), *r[CREATED_AT + 1:]) for r in found]
 
 
 def attendance_rows(found: Sequence[Row]) -> list[list]:
@@ -140,7 +135,7 @@ class Export:
     summary: Callable[[], Sheet]
 
     @property
-    def rows(self) -> list[list]:
+    def rows(self) -> list[Sequence]:
         return self.sheet.rows
 
 
@@ -173,13 +168,13 @@ def same_spelling(names: list[str]) -> list[str]:
     return [first.setdefault(" ".join(name.split()).casefold(), " ".join(name.split())) for name in names]
 
 
-def summary(event: Event, filters: Filters, rows: Sequence[Row], joined: list[bool] | None = None) -> Sheet:
-    """Counts by role, organisation type, organisation and status (label) of the exported rows."""
+def summary(event: Event, filters: Filters, rows: Sequence[Sequence], joined: list[bool] | None = None) -> Sheet:
+    """Counts by role, organisation type, organisation and status of the rows (REGISTRATION_FIELDS first)."""
     lines = [["Filters", describe(filters)], ["Aantal rijen", len(rows)], []]
-    lines += _counted("Rol", [r.role for r in rows], joined)
-    lines += _counted("Soort organisatie", [r.organisation_type for r in rows], joined)
-    lines += _counted("Organisatie", same_spelling([r.organisation for r in rows]), joined)
-    lines += _counted("Status", [r.status for r in rows], joined)
+    lines += _counted("Rol", [r[ROLE] for r in rows], joined)
+    lines += _counted("Soort organisatie", [r[ORGANISATION_TYPE] for r in rows], joined)
+    lines += _counted("Organisatie", same_spelling([r[ORGANISATION] for r in rows]), joined)
+    lines += _counted("Status", [r[STATUS] for r in rows], joined)
     lines += _kept_lines(event)
     return Sheet("Samenvatting", ["Bijeenkomst", event.title], lines[:-1], widths=[28, 40, 13])
 
@@ -205,25 +200,25 @@ def _query(event: Event, filters: Filters, *columns) -> Select:
     return registrations_query(event, filters).with_only_columns(*REGISTRATION_FIELDS, *columns)
 
 
-def _rows(query: Select) -> Sequence[Row]:
+def _rows(query: Select) -> Result:
     """The query's rows, read on the session's connection as plain tuples (no ORM step)."""
-    return db.session.connection().execute(query).all()
+    return db.session.connection().execute(query)
 
 
 def registrations_export(event: Event, filters: Filters) -> Export:
     """The event's registrations matching the filters, one row each."""
-    found = _rows(_query(event, filters))
-    sheet = Sheet("Aanmeldingen", REGISTRATION_COLUMNS, registration_rows(found), REGISTRATION_WIDTHS)
-    return Export("aanmeldingen", sheet, lambda: summary(event, filters, found))
+    rows = registration_rows(_rows(_query(event, filters)))
+    sheet = Sheet("Aanmeldingen", REGISTRATION_COLUMNS, rows, REGISTRATION_WIDTHS)
+    return Export("aanmeldingen", sheet, lambda: summary(event, filters, rows))
 
 
 def attendance_export(event: Event, filters: Filters) -> Export:
     """For each registrant matching the filters: joined or not, when first, how long, how we know."""
     # An alias: the filter's EXISTS on attendance must not correlate with this join.
     present = aliased(Attendance)
-    joined_at = type_coerce(present.first_joined_at, DateTime).label("first_joined_at")
+    joined_at = utc_minute(present.first_joined_at).label("first_joined_at")
     query = _query(event, filters, joined_at, present.minutes_present, present.source)
-    found = _rows(query.outerjoin(present, present.registration_id == Registration.id))
+    found = _rows(query.outerjoin(present, present.registration_id == Registration.id)).all()
     sheet = Sheet("Aanwezigheid", ATTENDANCE_COLUMNS, attendance_rows(found), ATTENDANCE_WIDTHS)
     return Export("aanwezigheid", sheet,
                   lambda: summary(event, filters, found, [r.first_joined_at is not None for r in found]))

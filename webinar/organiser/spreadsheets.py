@@ -4,9 +4,10 @@ CSV has no cell types: Excel and LibreOffice decide what a cell is when they
 open the file, and run anything that looks like a formula. So every CSV text
 cell that could be read as one gets a leading apostrophe (see `csv_text`).
 Checking 100,000 cells one by one would cost more than writing them, so the
-CSV is written a chunk of rows at a time and the written text is checked
-(`csv_chunks`); only a chunk that may hold a risky cell is written again with
-every cell escaped.
+CSV is written a chunk of rows at a time (`csv_chunks`): plain text is joined
+into lines at once and the lines checked at once (`may_hold_risky_cell`);
+only a chunk that may hold a risky cell, or anything but plain text, goes
+through the csv module with every cell escaped.
 
 XLSX does have types: a text cell that openpyxl would take for a formula or an
 error code is written as an explicit string (`xlsx_value`), so no value is ever
@@ -32,13 +33,16 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: a cell that starts with a control character, or whose first visible character
 #: starts a formula (= + - @, also in their full-width forms)
 FORMULA_START = re.compile(r"[\x00-\x1f]|[\s\x00-\x1f]*[=+\-@\uff1d\uff0b\uff0d\uff20]")
-#: in CSV as written: a cell (after `^` or a delimiter or LF, maybe quoted) that
-#: starts like FORMULA_START, given that no control but tab, LF and CR is in the text
-RISKY_CELL = r'(?:"?\s*[=+\-@\uff1d\uff0b\uff0d\uff20]|"?\t|"[\r\n])'
+#: the characters but control characters that FORMULA_START can begin with: the
+#: formula signs and every character that str.isspace() takes for white space
+RISKY_STARTS = (
+    "=+-@\uff1d\uff0b\uff0d\uff20 \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 #: the bytes of the control characters that `clean_text` replaces
 CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 13})
 #: rows per piece of a CSV file
-CSV_CHUNK_ROWS = 1000
+CSV_CHUNK_ROWS = 500
 #: Excel's limit for the text in one cell
 MAX_CELL_TEXT = 32767
 #: first characters of the text that openpyxl would store as a formula (=) or an error code (#N/A)
@@ -86,38 +90,87 @@ def csv_cell(value) -> str | int:
     return csv_text(str(value))
 
 
-def _risky_cell_patterns(delimiter: str) -> tuple[re.Pattern, re.Pattern]:
-    """RISKY_CELL at the start of a text, and after a delimiter or LF."""
-    return re.compile(RISKY_CELL), re.compile(f"[{re.escape(delimiter)}\n]{RISKY_CELL}")
+def byte_classes(delimiter: str) -> bytes:
+    """A `bytes.translate` table that gives each byte of UTF-8 CSV its class, for `may_hold_risky_cell`.
+
+    S: the delimiter and LF (a cell starts after them); Q: the quote; C: CR;
+    Z: a control character that `clean_text` replaces; R: tab and the first
+    byte of each character in RISKY_STARTS (other characters that start with
+    the same byte get R too: a false alarm at worst); '.': any other byte.
+    """
+    table = bytearray(b"." * 256)
+    for byte in {character.encode()[0] for character in RISKY_STARTS + "\t"}:
+        table[byte] = ord("R")
+    for byte in CONTROL_BYTES:
+        table[byte] = ord("Z")
+    table[ord(delimiter)] = table[ord("\n")] = ord("S")
+    table[ord('"')] = ord("Q")
+    table[ord("\r")] = ord("C")
+    return bytes(table)
+
+
+def may_hold_risky_cell(data: bytes, classes: bytes) -> bool:
+    """Whether whole lines of CSV as the csv module writes them may hold a cell that `csv_cell` would change.
+
+    A cell starts at the beginning or after S, and is quoted (Q) when it holds
+    the delimiter, a quote, CR or LF. So a cell that starts with tab, white
+    space or a formula sign shows as SR or SQR, one that starts with CR or LF
+    (quoted) as SQC or SQS, and a control character anywhere as Z; an empty
+    last cell before the line end is SC, which is safe. Each test is one
+    search through the bytes, far cheaper than looking at every cell.
+    """
+    kinds = data.translate(classes)
+    return (
+        b"Z" in kinds or b"SR" in kinds or kinds.startswith((b"R", b"Q"))
+        or (b"SQ" in kinds and (b"SQR" in kinds or b"SQC" in kinds or b"SQS" in kinds))
+    )
+
+
+def plain_lines(rows: Sequence[Sequence], delimiter: str) -> str | None:
+    """The rows as CSV lines, if every cell is text that needs no quotes; else None.
+
+    Text without the delimiter, a quote, CR or LF is written by the csv module
+    as it is, so such a line is its cells joined by the delimiter. Joining is
+    many times faster than the csv module's look at every character, and the
+    counts of delimiters and line ends show whether a cell held one.
+    """
+    try:
+        text = "\r\n".join(map(delimiter.join, rows)) + "\r\n"
+    except TypeError:  # a number or None: for the csv module
+        return None
+    lengths = list(map(len, rows))
+    if (min(lengths) < 2  # the csv module writes a lone empty cell as ""
+            or text.count(delimiter) != sum(lengths) - len(rows)
+            or text.count("\n") != len(rows) or text.count("\r") != len(rows) or '"' in text):
+        return None
+    return text
 
 
 def csv_chunks(rows: Iterable[Sequence], delimiter: str = ";") -> Iterator[bytes]:
     """The CSV file in pieces: UTF-8 with a BOM (so Excel reads the accents), CRLF line ends, every cell escaped.
 
-    Each chunk of rows is first written as it is. The written text is safe
-    when it holds no control character but tab, LF and CR, and no cell start
-    matches RISKY_CELL: every cell then reads as `csv_text` would leave it.
-    A chunk that fails the check (a hit may also be a false alarm, such as
-    '=' after a delimiter inside a quoted cell) is written again with every
-    cell escaped, so the file is always what `csv_cell` on each cell gives.
+    Each chunk of CSV_CHUNK_ROWS rows is written as `plain_lines` when it
+    can be and `may_hold_risky_cell` finds no cell that needs escaping; any
+    other chunk is written by the csv module with `csv_cell` on every cell.
+    Either way the file is what the csv module writes with `csv_cell` on
+    every cell.
     """
-    first, after = _risky_cell_patterns(delimiter)
+    classes = byte_classes(delimiter)
     text = io.StringIO()
     writer = csv.writer(text, delimiter=delimiter, lineterminator="\r\n")
     yield "\ufeff".encode()
     rows = iter(rows)
     while chunk := list(islice(rows, CSV_CHUNK_ROWS)):
+        lines = plain_lines(chunk, delimiter)
+        if lines is not None:
+            data = lines.encode()
+            if not may_hold_risky_cell(data, classes):
+                yield data
+                continue
         text.seek(0)
         text.truncate()
-        writer.writerows(chunk)
-        written = text.getvalue()
-        data = written.encode()
-        if len(data.translate(None, CONTROL_BYTES)) < len(data) or first.match(written) or after.search(written):
-            text.seek(0)
-            text.truncate()
-            writer.writerows([csv_cell(value) for value in row] for row in chunk)
-            data = text.getvalue().encode()
-        yield data
+        writer.writerows([csv_cell(value) for value in row] for row in chunk)
+        yield text.getvalue().encode()
 
 
 def write_csv(rows: Iterable[Sequence], delimiter: str = ";") -> bytes:
