@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 
 from ..attendance.models import Attendance, AttendanceSource
 from ..audit import audit
-from ..database import utc_minute, utcnow
+from ..database import utc_text, utcnow
 from ..dutch import local
 from ..events.lookup import event_or_404
 from ..events.models import Event
@@ -55,7 +55,7 @@ REGISTRATION_FIELDS = (
     # the enum column stores the member's name
     case({status.name: label for status, label in STATUS_LABELS.items()},
          value=type_coerce(Registration.status, String)).label("status"),
-    utc_minute(Registration.created_at).label("created_at"), Registration.question,
+    utc_text(Registration.created_at).label("created_at"), Registration.question,
 )
 #: where REGISTRATION_FIELDS has what the summary counts, and the moment of registering
 ORGANISATION, ORGANISATION_TYPE, ROLE, STATUS, CREATED_AT = 4, 5, 6, 8, 9
@@ -69,7 +69,7 @@ def moment_text(moment: datetime | None) -> str:
 
 
 class MomentText:
-    """`moment_text` of a UTC moment given as 'YYYY-MM-DD HH:MM' (`utc_minute`), each UTC hour worked out once.
+    """`moment_text` of a UTC moment given as 'YYYY-MM-DD HH:MM[...]' (`utc_text`), each UTC hour worked out once.
 
     Amsterdam's offset from UTC is a whole number of hours and changes on the
     hour, so within one UTC hour only the minutes differ; an hour for which
@@ -84,7 +84,7 @@ class MomentText:
         if not utc:
             return ""
         try:
-            return self.hours[utc[:13]] + utc[13:]
+            return self.hours[utc[:13]] + utc[13:16]
         except KeyError:
             self.hours[utc[:13]] = self._hour_text(utc[:13])
             return self(utc)
@@ -216,7 +216,7 @@ def attendance_export(event: Event, filters: Filters) -> Export:
     """For each registrant matching the filters: joined or not, when first, how long, how we know."""
     # An alias: the filter's EXISTS on attendance must not correlate with this join.
     present = aliased(Attendance)
-    joined_at = utc_minute(present.first_joined_at).label("first_joined_at")
+    joined_at = utc_text(present.first_joined_at).label("first_joined_at")
     query = _query(event, filters, joined_at, present.minutes_present, present.source)
     found = _rows(query.outerjoin(present, present.registration_id == Registration.id)).all()
     sheet = Sheet("Aanwezigheid", ATTENDANCE_COLUMNS, attendance_rows(found), ATTENDANCE_WIDTHS)
