@@ -6,12 +6,13 @@ Builds a fresh database (a SQLite file in a temporary folder, or with
 --database-url a database of its own next to the one named, dropped at the
 end), adds one event and ROWS registrations (varied roles, organisation types
 and statuses, a question on every fifth, attendance for half), logs an
-organiser in with Flask's test client and then times, best of REPEAT (the CSV,
-which takes a fraction of the time, best of 5 x REPEAT):
+organiser in with Flask's test client and then times, best of REPEAT rounds
+(the CSV, which takes a fraction of the time, best of 5 x REPEAT); a round
+runs each of these once, so a burst of load elsewhere slows them alike:
 
 - view:      the export URL end to end through the test client (query, rows,
              escaping, writing, audit entry and commit, the whole response
-             body read); the CSV must hold a header and every row;
+             body read); the files must hold a header and every row;
 - writer:    only the app's writer (`write_csv` / `as_xlsx` with the summary
              sheet) on rows already built;
 - baseline:  the same rows with the bare csv module / bare openpyxl write-only
