@@ -1,6 +1,6 @@
 """How fast the organiser's exports are, against bare csv and bare openpyxl on the same rows.
 
-    .venv/bin/python bench/export.py [--rows 10000] [--repeat 3] [--database-url URL]
+    .venv/bin/python bench/export.py [--rows 10000] [--repeat 5] [--database-url URL]
 
 Builds a fresh database (a SQLite file in a temporary folder, or with
 --database-url a database of its own next to the one named, dropped at the
@@ -230,7 +230,7 @@ def load_average() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--database-url", default=None, help="PostgreSQL server (a database of its own is made)")
     args = parser.parse_args()
 

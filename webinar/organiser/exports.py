@@ -108,7 +108,7 @@ role_label = Registration.role_label.fget
 def registration_rows(found: Iterable[Row]) -> list[tuple]:
     """Each registration in REGISTRATION_COLUMNS order (and so with REGISTRATION_FIELDS' positions)."""
     moment = MomentText()
-    return [(*r[:CREATED_AT], moment(r[CREATED_AT]), *r[CREATED_AT + 1:]) for r in found]
+    return [r[:CREATED_AT] + (moment(r[CREATED_AT]),) + r[CREATED_AT + 1:] for r in found]
 
 
 def attendance_rows(found: Sequence[Row]) -> list[list]:

@@ -93,10 +93,10 @@ def csv_cell(value) -> str | int:
 def byte_classes(delimiter: str) -> bytes:
     """A `bytes.translate` table that gives each byte of UTF-8 CSV its class, for `may_hold_risky_cell`.
 
-    S: the delimiter and LF (a cell starts after them); Q: the quote; C: CR;
-    Z: a control character that `clean_text` replaces; R: tab and the first
-    byte of each character in RISKY_STARTS (other characters that start with
-    the same byte get R too: a false alarm at worst); '.': any other byte.
+    S: the delimiter and LF (a cell starts after them); Z: a control character
+    that `clean_text` replaces; R: tab and the first byte of each character in
+    RISKY_STARTS (other characters that start with the same byte get R too: a
+    false alarm at worst); '.': any other byte.
     """
     table = bytearray(b"." * 256)
     for byte in {character.encode()[0] for character in RISKY_STARTS + "\t"}:
@@ -104,26 +104,19 @@ def byte_classes(delimiter: str) -> bytes:
     for byte in CONTROL_BYTES:
         table[byte] = ord("Z")
     table[ord(delimiter)] = table[ord("\n")] = ord("S")
-    table[ord('"')] = ord("Q")
-    table[ord("\r")] = ord("C")
     return bytes(table)
 
 
-def may_hold_risky_cell(data: bytes, classes: bytes) -> bool:
-    """Whether whole lines of CSV as the csv module writes them may hold a cell that `csv_cell` would change.
+def may_hold_risky_cell(lines: bytes, classes: bytes) -> bool:
+    """Whether `plain_lines` (no quotes, no CR or LF in a cell) may hold a cell that `csv_cell` would change.
 
-    A cell starts at the beginning or after S, and is quoted (Q) when it holds
-    the delimiter, a quote, CR or LF. So a cell that starts with tab, white
-    space or a formula sign shows as SR or SQR, one that starts with CR or LF
-    (quoted) as SQC or SQS, and a control character anywhere as Z; an empty
-    last cell before the line end is SC, which is safe. Each test is one
-    search through the bytes, far cheaper than looking at every cell.
+    A cell starts at the beginning or after S, so one that starts with tab,
+    white space or a formula sign shows as SR (or R first), and a control
+    character anywhere as Z. Each test is one pass through the bytes, far
+    cheaper than a look at every cell.
     """
-    kinds = data.translate(classes)
-    return (
-        b"Z" in kinds or b"SR" in kinds or kinds.startswith((b"R", b"Q"))
-        or (b"SQ" in kinds and (b"SQR" in kinds or b"SQC" in kinds or b"SQS" in kinds))
-    )
+    kinds = lines.translate(classes)
+    return b"Z" in kinds or b"SR" in kinds or kinds.startswith(b"R")
 
 
 def plain_lines(rows: Sequence[Sequence], delimiter: str) -> str | None:
