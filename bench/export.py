@@ -1,20 +1,29 @@
 """How fast the organiser's exports are, against bare csv and bare openpyxl on the same rows.
 
-    .venv/bin/python bench/export.py [--rows 10000] [--repeat 3] [--database-url URL]
+    .venv/bin/python bench/export.py [--rows 10000] [--repeat 5] [--database-url URL]
 
 Builds a fresh database (a SQLite file in a temporary folder, or with
 --database-url a database of its own next to the one named, dropped at the
 end), adds one event and ROWS registrations (varied roles, organisation types
 and statuses, a question on every fifth, attendance for half), logs an
-organiser in with Flask's test client and then times, best of REPEAT:
+organiser in with Flask's test client and then times, best of REPEAT rounds
+(the CSV, which takes a fraction of the time, best of 5 x REPEAT); a round
+runs each of these once, so a burst of load elsewhere slows them alike:
 
 - view:      the export URL end to end through the test client (query, rows,
-             escaping, writing, audit entry and commit, response);
-- writer:    only the app's writer (`write_csv` / `write_xlsx`) on rows already built;
+             escaping, writing, audit entry and commit, the whole response
+             body read); the files must hold a header and every row;
+- writer:    only the app's writer (`write_csv` / `as_xlsx` with the summary
+             sheet) on rows already built;
 - baseline:  the same rows with the bare csv module / bare openpyxl write-only
              (no escaping, no typing of cells, no summary sheet, no BOM).
 
-Targets for the views: CSV within 1 s, XLSX within 5 s.
+CPU is what is compared, as it is steadier than wall-clock time on a shared
+machine: the CPU of this process plus, on PostgreSQL, that of the database's
+server processes serving the benchmark's database (read from /proc), so the
+view pays for its query wherever it runs. Targets, each a ratio of CPU in
+the same run: CSV view <= 3 x bare csv, XLSX view <= 1.2 x bare openpyxl.
+Exits 1 when one is not met.
 """
 
 from __future__ import annotations
@@ -27,13 +36,17 @@ import shutil
 import sys
 import tempfile
 import time
+import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from throwaway import fresh_database  # a SQLite file, or a PostgreSQL database of its own
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = {"csv": 1.0, "xlsx": 5.0}
+#: the most CPU a view may take, as a multiple of the bare baseline's
+TARGETS = {"csv": 3.0, "xlsx": 1.2}
+#: how many times more often the CSV is timed than the XLSX
+CSV_REPEAT = 5
 ROLES = ["Schoolleider", "Leraar", "Bestuurder", "Intern begeleider", "Beleidsmedewerker", "Anders"]
 PASSWORD = "een lang en geheim wachtwoord"
 
@@ -83,15 +96,44 @@ def add_rows(count: int) -> str:
     return event.slug
 
 
-def best(repeat: int, run) -> tuple[tuple[float, float], object]:
-    """((fastest wall-clock seconds, fastest CPU seconds) of `repeat` runs, the last result)."""
-    walls, cpus, result = [], [], None
+def database_cpu(name: str | None) -> float:
+    """CPU seconds used so far by PostgreSQL's server processes for database `name` (0 for SQLite).
+
+    A server process names its database in its title, as `ps` shows it; its
+    CPU time (nanoseconds) is the first field of /proc/<pid>/schedstat.
+    """
+    if name is None:
+        return 0.0
+    total = 0
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            title = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if title.startswith("postgres:") and f" {name} " in title:
+                total += int((process / "schedstat").read_text().split()[0])
+        except OSError:  # the process ended meanwhile
+            continue
+    return total / 1e9
+
+
+def timed(run, database: str | None) -> tuple[float, float, object]:
+    """(wall-clock seconds, CPU seconds, result) of one run; CPU is this process's plus the database server's."""
+    wall, cpu, server = time.perf_counter(), time.process_time(), database_cpu(database)
+    result = run()
+    return (time.perf_counter() - wall, time.process_time() - cpu + database_cpu(database) - server, result)
+
+
+def best(repeat: int, runs: dict, database: str | None = None) -> dict:
+    """For each named run: (fastest wall-clock seconds, least CPU seconds, last result) of `repeat` rounds.
+
+    Each round does every run once, so a burst of load elsewhere on the
+    machine slows the view and its baseline alike.
+    """
+    figures: dict = {name: (float("inf"), float("inf"), None) for name in runs}
     for _ in range(repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
-        result = run()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return (min(walls), min(cpus)), result
+        for name, run in runs.items():
+            wall, cpu, result = timed(run, database)
+            figures[name] = (min(wall, figures[name][0]), min(cpu, figures[name][1]), result)
+    return figures
 
 
 def bare_csv(rows: list[list]) -> bytes:
@@ -113,14 +155,17 @@ def bare_xlsx(rows: list[list]) -> bytes:
 
 
 def fresh_get(client, url: str):
-    """A GET in a transaction of its own, as a real request has (the bench shares one app context)."""
+    """A GET in a transaction of its own, as a real request has (the bench shares one app context),
+    with the whole body read (a CSV is streamed)."""
     from webinar.extensions import db
 
     db.session.rollback()
-    return client.get(url)
+    response = client.get(url)
+    response.get_data()
+    return response
 
 
-def measure(client, slug: str, repeat: int) -> dict:
+def measure(client, slug: str, repeat: int, database: str | None) -> dict:
     """Seconds per (format, way) and the number of data rows exported."""
     from webinar.events.services import get_event
     from webinar.extensions import db
@@ -128,47 +173,64 @@ def measure(client, slug: str, repeat: int) -> dict:
     from webinar.organiser.queries import Filters
     from webinar.organiser.spreadsheets import write_csv
 
-    figures = {}
-    for extension in ("csv", "xlsx"):
-        url = f"/organiser/events/{slug}/registrations.{extension}"
-        figures[extension, "view"], response = best(repeat, lambda: fresh_get(client, url))
-        assert response.status_code == 200, response.status_code
-        figures[extension, "bytes"] = len(response.get_data())
     db.session.rollback()
     export = registrations_export(get_event(slug), Filters())
     rows = [export.sheet.header, *export.rows]
-    figures["csv", "writer"], _ = best(repeat, lambda: write_csv(rows))
-    figures["xlsx", "writer"], _ = best(repeat, lambda: as_xlsx(export))
-    figures["csv", "baseline"], _ = best(repeat, lambda: bare_csv(rows))
-    figures["xlsx", "baseline"], _ = best(repeat, lambda: bare_xlsx(rows))
+    db.session.rollback()
+    url = f"/organiser/events/{slug}/registrations"
+    figures = {}
+    for extension, times, runs in (
+        ("csv", repeat * CSV_REPEAT, {"view": lambda: fresh_get(client, f"{url}.csv"),
+                                      "writer": lambda: write_csv(rows), "baseline": lambda: bare_csv(rows)}),
+        ("xlsx", repeat, {"view": lambda: fresh_get(client, f"{url}.xlsx"),
+                          "writer": lambda: as_xlsx(export), "baseline": lambda: bare_xlsx(rows)}),
+    ):
+        for way, (wall, cpu, result) in best(times, runs, database).items():
+            figures[extension, way] = (wall, cpu)
+            if way == "view":
+                assert result.status_code == 200, result.status_code
+                figures[extension, "bytes"] = len(result.get_data())
+                figures[extension, "file"] = result.get_data()
+    # No question in the bench's rows holds a line break: one line per row.
+    assert figures["csv", "file"].count(b"\r\n") == len(rows), "the CSV does not hold every row"
+    with zipfile.ZipFile(io.BytesIO(figures["xlsx", "file"])) as archive:  # the first sheet: registrations
+        assert archive.read("xl/worksheets/sheet1.xml").count(b"<row ") == len(rows), "the XLSX lacks rows"
     figures["rows"] = len(export.rows)
-    attendance = f"/organiser/events/{slug}/attendance.xlsx"
-    figures["attendance.xlsx", "view"], _ = best(repeat, lambda: fresh_get(client, attendance))
+    attendance = {"view": lambda: fresh_get(client, f"/organiser/events/{slug}/attendance.xlsx")}
+    wall, cpu, _ = best(repeat, attendance, database)["view"]
+    figures["attendance.xlsx", "view"] = (wall, cpu)
     return figures
 
 
 def report(figures: dict, database: str) -> bool:
-    """Print the figures; whether both targets are met (wall clock, as a user waits)."""
-    print(f"database: {database}; rows exported: {figures['rows']}; best of the runs, wall clock (CPU)")
+    """Print the figures and the ratios; whether both targets are met (CPU, view / bare)."""
+    print(f"database: {database}; rows exported: {figures['rows']}; load average {load_average()}")
+    print("best of the runs, wall clock (CPU; on PostgreSQL with the database server's)")
     met = True
     for extension in ("csv", "xlsx"):
         (view, view_cpu), (writer, writer_cpu), (bare, bare_cpu) = (
             figures[extension, way] for way in ("view", "writer", "baseline"))
-        ok = view <= TARGETS[extension]
+        ratio = view_cpu / bare_cpu
+        ok = ratio <= TARGETS[extension]
         met = met and ok
         print(f"{extension:4}  view {view:6.3f} s ({view_cpu:.3f})  writer {writer:6.3f} s ({writer_cpu:.3f})  "
-              f"bare {bare:6.3f} s ({bare_cpu:.3f})  view/bare {view / bare:5.2f}  "
-              f"writer/bare {writer / bare:4.2f}  {figures[extension, 'bytes'] / 1e6:.1f} MB  "
-              f"target {TARGETS[extension]:.0f} s {'met' if ok else 'NOT met'}")
+              f"bare {bare:6.3f} s ({bare_cpu:.3f})  {figures[extension, 'bytes'] / 1e6:.1f} MB")
+        print(f"{extension:4}  view/bare CPU {ratio:5.2f} (target <= {TARGETS[extension]:.1f}: "
+              f"{'met' if ok else 'NOT met'})  wall {view / bare:5.2f}  "
+              f"writer/bare CPU {writer_cpu / bare_cpu:4.2f}")
     wall, cpu = figures["attendance.xlsx", "view"]
     print(f"attendance.xlsx  view {wall:6.3f} s ({cpu:.3f})")
     return met
 
 
+def load_average() -> str:
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--database-url", default=None, help="PostgreSQL server (a database of its own is made)")
     args = parser.parse_args()
 
@@ -191,7 +253,8 @@ def main() -> int:
             db.session.rollback()
             login = client.post("/organiser/login", data={"email": "bench@example.org", "password": PASSWORD})
             assert login.status_code == 302, login.status_code
-            figures = measure(client, slug, args.repeat)
+            name = db.engine.url.database if args.database_url else None
+            figures = measure(client, slug, args.repeat, name)
             db.session.remove()
             db.engine.dispose()
     finally:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from helpers import NOW
 from webinar.attendance.models import Attendance, AttendanceSource
@@ -350,3 +350,45 @@ def test_every_export_is_audited(organiser_client, event, organiser):
          event.id, organiser.email),
         ("export.xlsx", "aanwezigheid (2 rijen), filters: geen", event.id, organiser.email),
     ]
+
+
+# --- large exports: streamed, complete, escaped -------------------------------------
+
+
+def _many(event, count: int) -> None:
+    """`count` registrations in one INSERT, last names Naam0000, Naam0001, ... in a shuffled order."""
+    db.session.execute(insert(Registration), [
+        dict(event_id=event.id, status=RegistrationStatus.confirmed, first_name="Lid", tussenvoegsel="",
+             last_name=f"Naam{number:04}", email=f"lid{number}@example.org", email_normalized=f"lid{number}@example.org",
+             organisation="OBS De Linde", organisation_type="School", role="Leraar", question="",
+             privacy_accepted_at=NOW, created_at=NOW)
+        for number in sorted(range(count), key=lambda number: (number * 7919) % count)
+    ])
+    db.session.commit()
+
+
+def test_a_large_csv_is_streamed_after_its_audit_entry_is_committed(organiser_client, event, organiser):
+    _many(event, 1200)
+    add(event, email="h@example.org", last_name="Naam0700x", question="=1+1", organisation="@SUM(A1)")
+    response = organiser_client.get(f"{BASE}/registrations.csv")
+    assert response.is_streamed
+    # Before a byte of the file is read, the entry is in the database for any other connection.
+    with db.engine.connect() as other:
+        summaries = other.execute(select(AuditEntry.summary).where(AuditEntry.action == "export.csv")).scalars()
+        assert list(summaries) == ["aanmeldingen (1201 rijen), filters: geen"]
+    rows = csv_rows(response)
+    assert rows[0] == REGISTRATION_COLUMNS
+    assert [row[2] for row in rows[1:]] == sorted([f"Naam{number:04}" for number in range(1200)] + ["Naam0700x"])
+    hostile = rows[1 + 701]
+    assert (hostile[2], hostile[4], hostile[10]) == ("Naam0700x", "'@SUM(A1)", "'=1+1")
+    assert all(row[4] == "OBS De Linde" and row[9] == "01-05-2027 12:00" for row in rows[1:] if row is not hostile)
+
+
+def test_a_large_xlsx_holds_every_row_in_the_tables_order(organiser_client, event):
+    _many(event, 1200)
+    book = workbook(organiser_client.get(f"{BASE}/registrations.xlsx"))
+    rows = values(book["Aanmeldingen"])
+    assert len(rows) == 1201
+    assert [row[2] for row in rows[1:]] == [f"Naam{number:04}" for number in range(1200)]
+    assert rows[1][9] == "01-05-2027 12:00"
+    assert values(book["Samenvatting"])[2] == ["Aantal rijen", 1200]

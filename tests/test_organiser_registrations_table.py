@@ -12,6 +12,7 @@ from sqlalchemy import insert
 from helpers import NOW, REGISTRATIONS_URL as BASE, page_text as text, person
 from webinar.attendance.models import Attendance
 from webinar.extensions import db
+from webinar.organiser.queries import TUSSENVOEGSELS
 from webinar.registration import services as registration_services
 from webinar.registration.models import Registration, RegistrationStatus
 
@@ -41,6 +42,32 @@ def test_a_tussenvoegsel_typed_into_the_last_name_is_ignored_too(organiser_clien
         "Bakker, Piet", "Berg, Anna van den", "Dijk, Jan van", "De Groot, Els", "Ter Horst, Ria",
         "van der Meer, Kees", "Vandenbroucke, Tom", "Vries, Mirjam de",
     ]
+
+
+def test_every_tussenvoegsel_typed_into_the_last_name_is_ignored(organiser_client, event):
+    # One name per tussenvoegsel, each with the rest of the name under another letter, and
+    # names that only look like one ('Vandijk', 'Dekker', "D'Ancona" is one).
+    letters = iter("ZYXWVUTSRQPONMLKJIHGFEDCBA")
+    typed = {prefix.strip().title() + (" " if prefix.endswith(" ") else "") + next(letters) + "aal": prefix
+             for prefix in TUSSENVOEGSELS}
+    plain = ["Vandijk", "Dekker", "Hetzel", "Tenhagen", "Opdam", "Lange", "Inkema", "Uitert", "Aalders"]
+    db.session.execute(insert(Registration), [
+        dict(event_id=event.id, status=RegistrationStatus.confirmed, first_name="Lid", tussenvoegsel="",
+             last_name=name, email=f"lid{n}@example.org", email_normalized=f"lid{n}@example.org",
+             organisation="OBS De Linde", organisation_type="School", role="Leraar", question="",
+             privacy_accepted_at=NOW)
+        for n, name in enumerate([*typed, *plain])
+    ])
+    db.session.commit()
+
+    def sort_key(name: str) -> str:
+        lower = name.lower()
+        prefix = typed.get(name, "")
+        assert lower.startswith(prefix)
+        return lower[len(prefix):]
+
+    expected = sorted([*typed, *plain], key=sort_key)
+    assert names(organiser_client.get(BASE)) == [f"{name}, Lid" for name in expected]
 
 
 @pytest.mark.parametrize("query, expected", [

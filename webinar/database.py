@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, String, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -42,6 +44,29 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+class utc_text(FunctionElement):
+    """A UTC datetime column as ISO text, read as the database keeps it: '2027-05-25 14:00', maybe more.
+
+    To the minute on PostgreSQL; SQLite keeps datetimes as ISO text
+    ('2027-05-25 14:00:00.000000') and hands it over as it is. For a long
+    list far cheaper than a datetime object per row (see organiser.exports).
+    """
+
+    type = String()
+    inherit_cache = True
+    name = "utc_text"
+
+
+@compiles(utc_text, "sqlite")
+def _utc_text_sqlite(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(utc_text, "postgresql")
+def _utc_text_postgresql(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD HH24:MI')"
 
 
 def utcnow() -> datetime:

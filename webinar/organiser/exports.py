@@ -1,21 +1,27 @@
-"""Registrations and attendance as CSV and XLSX, with the filters of the registrations table."""
+"""Registrations and attendance as CSV and XLSX, with the filters of the registrations table.
+
+The rows are read as plain tuples in one query (no ORM objects), the status
+label worked out by the database. The audit entry names the number of rows,
+so the rows are read and the entry committed before the file is sent; a CSV
+then goes out a chunk at a time as it is written (`csv_chunks`).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from io import BytesIO
+from datetime import datetime, timedelta, timezone
+from itertools import chain
 
-from flask import request, send_file
+from flask import Response, request
 from flask_login import current_user
-from sqlalchemy import Row, Select
+from sqlalchemy import Result, Row, Select, String, case, type_coerce
 from sqlalchemy.orm import aliased
 
 from ..attendance.models import Attendance, AttendanceSource
 from ..audit import audit
-from ..database import utcnow
+from ..database import utc_text, utcnow
 from ..dutch import local
 from ..events.lookup import event_or_404
 from ..events.models import Event
@@ -24,7 +30,7 @@ from ..registration.models import STATUS_LABELS, Registration, RegistrationStatu
 from . import bp
 from .figures import kept_counts
 from .queries import Filters, registrations_query
-from .spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, write_csv, write_xlsx
+from .spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, csv_chunks, write_xlsx
 
 REGISTRATION_COLUMNS = [
     "Voornaam", "Tussenvoegsel", "Achternaam", "E-mailadres", "Organisatie", "Soort organisatie",
@@ -41,12 +47,18 @@ SOURCE_LABELS = {
     AttendanceSource.report: "rapport",
     AttendanceSource.manual: "handmatig",
 }
-#: what the exports read of a registration
+#: what the exports read of a registration, in REGISTRATION_COLUMNS order: the status as its
+#: label, the moment of registering as UTC text (see `MomentText`)
 REGISTRATION_FIELDS = (
     Registration.first_name, Registration.tussenvoegsel, Registration.last_name, Registration.email,
     Registration.organisation, Registration.organisation_type, Registration.role, Registration.role_other,
-    Registration.status, Registration.created_at, Registration.question,
+    # the enum column stores the member's name
+    case({status.name: label for status, label in STATUS_LABELS.items()},
+         value=type_coerce(Registration.status, String)).label("status"),
+    utc_text(Registration.created_at).label("created_at"), Registration.question,
 )
+#: where REGISTRATION_FIELDS has what the summary counts, and the moment of registering
+ORGANISATION, ORGANISATION_TYPE, ROLE, STATUS, CREATED_AT = 4, 5, 6, 8, 9
 #: ?scheidingsteken=komma gives commas; anything else the semicolon Dutch Excel expects
 DELIMITERS = {"komma": ",", "puntkomma": ";"}
 
@@ -56,25 +68,60 @@ def moment_text(moment: datetime | None) -> str:
     return local(moment).strftime("%d-%m-%Y %H:%M") if moment else ""
 
 
+class MomentText:
+    """`moment_text` of a UTC moment given as 'YYYY-MM-DD HH:MM[...]' (`utc_text`), each UTC hour worked out once.
+
+    Amsterdam's offset from UTC is a whole number of hours and changes on the
+    hour, so within one UTC hour only the minutes differ; an hour for which
+    that does not hold is worked out moment by moment.
+    """
+
+    def __init__(self) -> None:
+        #: 'YYYY-MM-DD HH' in UTC: 'DD-MM-YYYY HH' in Amsterdam, or None
+        self.hours: dict[str, str | None] = {}
+
+    def __call__(self, utc: str | None) -> str:
+        if not utc:
+            return ""
+        try:
+            return self.hours[utc[:13]] + utc[13:16]
+        except KeyError:
+            self.hours[utc[:13]] = self._hour_text(utc[:13])
+            return self(utc)
+        except TypeError:  # None: the offset is no whole number of hours, or changes within the hour
+            return moment_text(datetime.fromisoformat(utc).replace(tzinfo=timezone.utc))
+
+    @staticmethod
+    def _hour_text(hour: str) -> str | None:
+        start = datetime.fromisoformat(hour + ":00").replace(tzinfo=timezone.utc)
+        first, last = local(start), local(start + timedelta(hours=1) - timedelta(microseconds=1))
+        if first.minute or first.utcoffset() != last.utcoffset():
+            return None
+        return first.strftime("%d-%m-%Y %H")
+
+
 # The model's own wording, applied to plain result rows (which load far faster than objects).
 full_name = Registration.full_name.fget
 role_label = Registration.role_label.fget
 
 
-def registration_row(r: Row) -> list:
-    """One registration in REGISTRATION_COLUMNS order."""
-    return [
-        r.first_name, r.tussenvoegsel, r.last_name, r.email, r.organisation, r.organisation_type,
-        r.role, r.role_other, STATUS_LABELS[r.status], moment_text(r.created_at), r.question,
-    ]
+def registration_rows(found: Iterable[Row]) -> list[tuple]:
+    """Each registration in REGISTRATION_COLUMNS order (and so with REGISTRATION_FIELDS' positions)."""
+    moment = MomentText()
+    return [r[:CREATED_AT] + (moment(r[CREATED_AT]),) + r[CREATED_AT + 1:] for r in found]
 
 
-def attendance_row(r: Row) -> list:
-    """One registrant's attendance in ATTENDANCE_COLUMNS order."""
-    person = [full_name(r), r.email, r.organisation, role_label(r)]
-    if r.first_joined_at is None:
-        return [*person, "nee", "", "", ""]
-    return [*person, "ja", moment_text(r.first_joined_at), r.minutes_present, SOURCE_LABELS[r.source]]
+def attendance_rows(found: Sequence[Row]) -> list[list]:
+    """Each registrant's attendance in ATTENDANCE_COLUMNS order."""
+    moment = MomentText()
+    rows = []
+    for r in found:
+        person = [full_name(r), r.email, r.organisation, role_label(r)]
+        if r.first_joined_at is None:
+            rows.append([*person, "nee", "", "", ""])
+        else:
+            rows.append([*person, "ja", moment(r.first_joined_at), r.minutes_present, SOURCE_LABELS[r.source]])
+    return rows
 
 
 @dataclass
@@ -84,10 +131,11 @@ class Export:
     #: "aanmeldingen" or "aanwezigheid": in the file name and the audit log
     kind: str
     sheet: Sheet
-    summary: Sheet
+    #: the summary sheet, worked out only for the XLSX (a CSV has no room for it)
+    summary: Callable[[], Sheet]
 
     @property
-    def rows(self) -> list[list]:
+    def rows(self) -> list[Sequence]:
         return self.sheet.rows
 
 
@@ -120,13 +168,13 @@ def same_spelling(names: list[str]) -> list[str]:
     return [first.setdefault(" ".join(name.split()).casefold(), " ".join(name.split())) for name in names]
 
 
-def summary(event: Event, filters: Filters, rows: list[Row], joined: list[bool] | None = None) -> Sheet:
-    """Counts by role, organisation type, organisation and status of the exported rows."""
+def summary(event: Event, filters: Filters, rows: Sequence[Sequence], joined: list[bool] | None = None) -> Sheet:
+    """Counts by role, organisation type, organisation and status of the rows (REGISTRATION_FIELDS first)."""
     lines = [["Filters", describe(filters)], ["Aantal rijen", len(rows)], []]
-    lines += _counted("Rol", [r.role for r in rows], joined)
-    lines += _counted("Soort organisatie", [r.organisation_type for r in rows], joined)
-    lines += _counted("Organisatie", same_spelling([r.organisation for r in rows]), joined)
-    lines += _counted("Status", [STATUS_LABELS[r.status] for r in rows], joined)
+    lines += _counted("Rol", [r[ROLE] for r in rows], joined)
+    lines += _counted("Soort organisatie", [r[ORGANISATION_TYPE] for r in rows], joined)
+    lines += _counted("Organisatie", same_spelling([r[ORGANISATION] for r in rows]), joined)
+    lines += _counted("Status", [r[STATUS] for r in rows], joined)
     lines += _kept_lines(event)
     return Sheet("Samenvatting", ["Bijeenkomst", event.title], lines[:-1], widths=[28, 40, 13])
 
@@ -152,54 +200,62 @@ def _query(event: Event, filters: Filters, *columns) -> Select:
     return registrations_query(event, filters).with_only_columns(*REGISTRATION_FIELDS, *columns)
 
 
+def _rows(query: Select) -> Result:
+    """The query's rows, read on the session's connection as plain tuples (no ORM step)."""
+    return db.session.connection().execute(query)
+
+
 def registrations_export(event: Event, filters: Filters) -> Export:
     """The event's registrations matching the filters, one row each."""
-    found = db.session.execute(_query(event, filters)).all()
-    rows = [registration_row(r) for r in found]
+    rows = registration_rows(_rows(_query(event, filters)))
     sheet = Sheet("Aanmeldingen", REGISTRATION_COLUMNS, rows, REGISTRATION_WIDTHS)
-    return Export("aanmeldingen", sheet, summary(event, filters, found))
+    return Export("aanmeldingen", sheet, lambda: summary(event, filters, rows))
 
 
 def attendance_export(event: Event, filters: Filters) -> Export:
     """For each registrant matching the filters: joined or not, when first, how long, how we know."""
     # An alias: the filter's EXISTS on attendance must not correlate with this join.
     present = aliased(Attendance)
-    query = _query(event, filters, present.first_joined_at, present.minutes_present, present.source)
-    query = query.outerjoin(present, present.registration_id == Registration.id)
-    found = db.session.execute(query).all()
-    rows = [attendance_row(r) for r in found]
-    sheet = Sheet("Aanwezigheid", ATTENDANCE_COLUMNS, rows, ATTENDANCE_WIDTHS)
-    joined = [r.first_joined_at is not None for r in found]
-    return Export("aanwezigheid", sheet, summary(event, filters, found, joined))
+    joined_at = utc_text(present.first_joined_at).label("first_joined_at")
+    query = _query(event, filters, joined_at, present.minutes_present, present.source)
+    found = _rows(query.outerjoin(present, present.registration_id == Registration.id)).all()
+    sheet = Sheet("Aanwezigheid", ATTENDANCE_COLUMNS, attendance_rows(found), ATTENDANCE_WIDTHS)
+    return Export("aanwezigheid", sheet,
+                  lambda: summary(event, filters, found, [r.first_joined_at is not None for r in found]))
 
 
 def as_csv(export: Export, delimiter: str = ";") -> bytes:
     """The export's rows as CSV: a header row, then the rows (no summary)."""
-    return write_csv([export.sheet.header, *export.rows], delimiter=delimiter)
+    return b"".join(csv_chunks(chain([export.sheet.header], export.rows), delimiter))
 
 
 def as_xlsx(export: Export) -> bytes:
     """The export as a workbook: the rows, then the summary."""
-    return write_xlsx([export.sheet, export.summary])
+    return write_xlsx([export.sheet, export.summary()])
 
 
 def _send(slug: str, build: Callable[[Event, Filters], Export], extension: str):
-    """Build the export with the request's filters, audit it, and send it as a download."""
+    """Build the export with the request's filters, audit it, and send it as a download.
+
+    The audit entry is committed before the first byte leaves; a CSV is then
+    written and sent a chunk at a time, an XLSX (a zip file) whole.
+    """
     event = event_or_404(slug)
     filters = Filters.from_args(request.args)
     export = build(event, filters)
     if extension == "csv":
         delimiter = DELIMITERS.get(request.args.get("scheidingsteken", ""), ";")
-        data, mimetype = as_csv(export, delimiter), CSV_MIMETYPE
+        body, mimetype = csv_chunks(chain([export.sheet.header], export.rows), delimiter), CSV_MIMETYPE
     else:
-        data, mimetype = as_xlsx(export), XLSX_MIMETYPE
+        body, mimetype = as_xlsx(export), XLSX_MIMETYPE
     count = len(export.rows)
     audit(current_user, f"export.{extension}",
           f"{export.kind} ({count} {'rij' if count == 1 else 'rijen'}), filters: {describe(filters)}", event)
     db.session.commit()
     day = local(utcnow()).date().isoformat()
-    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True,
-                         download_name=f"{event.slug}-{export.kind}-{day}.{extension}")
+    response = Response(body, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment",
+                         filename=f"{event.slug}-{export.kind}-{day}.{extension}")
     # Personal data: no copies in browser or proxy caches.
     response.headers["Cache-Control"] = "no-store"
     return response
