@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from flask import (
     Blueprint,
     Response,
     abort,
     flash,
+    get_flashed_messages,
     redirect,
     render_template,
     request,
@@ -22,6 +24,7 @@ from ..events.models import Event
 from ..extensions import db
 from ..forms import EmptyForm
 from .capacity import Phase, places_left, registration_phase
+from .event_page import fresh_event_page, keep_pages, places_left_text
 from .forms import DetailsForm, LostLinkForm, RegistrationForm
 from .models import Registration, RegistrationStatus, TokenPurpose
 from .services import (
@@ -37,6 +40,7 @@ from .services import (
 from .tokens import registration_for_token
 
 bp = Blueprint("registration", __name__)
+bp.record_once(keep_pages)
 
 
 def render_event_page(
@@ -45,26 +49,37 @@ def render_event_page(
     status: int = 200,
     lost_form: LostLinkForm | None = None,
 ):
-    """The event page with its registration form (or why there is none)."""
+    """The event page with its registration form (or why there is none).
+
+    The plain page, without errors or notices, is the same for every visitor
+    but for their token and the places left: it comes from the kept pages.
+    """
     free = places_left(event)
     phase = registration_phase(event, utcnow(), free)
+    if form is None and lost_form is None and not get_flashed_messages():
+        key = (event.id, phase, request.script_root)
+        return fresh_event_page(key, event, free, partial(_render_event_page, event, phase, free)), status
+    return _render_event_page(event, phase, free, form, lost_form, places_left_text(free or 0)), status
+
+
+def _render_event_page(event, phase, free, form=None, lost_form=None, places_text=""):
     if form is None and phase in (Phase.open, Phase.full):
         form = RegistrationForm(event)
     if lost_form is None and phase not in (Phase.ended, Phase.cancelled):
         lost_form = LostLinkForm()
-    page = render_template(
+    return render_template(
         "events/show.html",
         event=event,
         phase=phase,
         Phase=Phase,
         places_left=free,
+        places_text=places_text,
         form=form,
         lost_form=lost_form,
         google_url=google_calendar_url(event),
         outlook_url=outlook_calendar_url(event),
         office_url=office_calendar_url(event),
     )
-    return page, status
 
 
 @bp.get("/events/<slug>")
