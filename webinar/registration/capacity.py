@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select
+from flask import abort
+from sqlalchemy import bindparam, func, select
 
 from ..database import utcnow
 from ..events.models import Event
@@ -36,9 +38,31 @@ def confirmed_count(event: Event) -> int:
 
 def places_left(event: Event) -> int | None:
     """Free places, or None when the event has no limit."""
+    return _free(event, None if event.capacity is None else confirmed_count(event))
+
+
+def _free(event: Event, confirmed: int | None) -> int | None:
     if event.capacity is None:
         return None
-    return max(event.capacity - confirmed_count(event), 0)
+    return max(event.capacity - confirmed, 0)
+
+
+@cache
+def _event_and_confirmed():
+    """The event with slug :slug and its confirmed count; built once, so SQLAlchemy's cache key is too."""
+    confirmed = select(func.count(Registration.id)).where(
+        Registration.event_id == Event.id, Registration.status == RegistrationStatus.confirmed
+    )
+    return select(Event, confirmed.scalar_subquery()).where(Event.slug == bindparam("slug"))
+
+
+def event_and_places_left_or_404(slug: str) -> tuple[Event, int | None]:
+    """The event with this slug and its free places (None: no limit), in one query; or the 404 page."""
+    found = db.session.execute(_event_and_confirmed(), {"slug": slug}).first()
+    if found is None:
+        abort(404)
+    event, confirmed = found
+    return event, _free(event, confirmed)
 
 
 #: registration_phase's default for `free`: count the places itself

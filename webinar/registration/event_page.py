@@ -13,10 +13,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from operator import itemgetter
 
 from flask import current_app
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+from sqlalchemy import inspect
 
 from ..dutch import number
 from ..events.models import Event
@@ -68,12 +70,15 @@ def keep_pages(state) -> None:
 
 #: the event's columns (each attribute is named after its column)
 _COLUMNS = tuple(Event.__table__.columns.keys())
+_ALL_COLUMNS = frozenset(_COLUMNS)
+_column_values = itemgetter(*_COLUMNS)
 
 
 def event_state(event: Event) -> tuple:
     """Every stored value of the event (lists copied), to tell whether a kept page still shows it."""
-    return tuple(tuple(value) if isinstance(value, list) else value
-                 for value in (getattr(event, name) for name in _COLUMNS))
+    loaded = inspect(event).dict  # the loaded values, read in one go rather than attribute by attribute
+    values = _column_values(loaded) if loaded.keys() >= _ALL_COLUMNS else (getattr(event, n) for n in _COLUMNS)
+    return tuple(tuple(value) if type(value) is list else value for value in values)
 
 
 def fresh_event_page(key: tuple, event: Event, free: int | None, render: Callable[..., str]) -> str:

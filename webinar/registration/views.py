@@ -23,7 +23,7 @@ from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
 from ..forms import EmptyForm
-from .capacity import Phase, places_left, registration_phase
+from .capacity import COUNT, Phase, event_and_places_left_or_404, places_left, registration_phase
 from .event_page import fresh_event_page, keep_pages, places_left_text
 from .forms import DetailsForm, LostLinkForm, RegistrationForm
 from .models import Registration, RegistrationStatus, TokenPurpose
@@ -48,13 +48,14 @@ def render_event_page(
     form: RegistrationForm | None = None,
     status: int = 200,
     lost_form: LostLinkForm | None = None,
+    free=COUNT,
 ):
-    """The event page with its registration form (or why there is none).
+    """The event page with its registration form (or why there is none); `free` is places_left(event) if known.
 
     The plain page, without errors or notices, is the same for every visitor
     but for their token and the places left: it comes from the kept pages.
     """
-    free = places_left(event)
+    free = places_left(event) if free is COUNT else free
     phase = registration_phase(event, utcnow(), free)
     if form is None and lost_form is None and not get_flashed_messages():
         key = (event.id, phase, request.script_root)
@@ -85,7 +86,8 @@ def _render_event_page(event, phase, free, form=None, lost_form=None, places_tex
 @bp.get("/events/<slug>")
 def show(slug: str):
     """One event: what, when, for whom, and the form."""
-    return render_event_page(event_or_404(slug))
+    event, free = event_and_places_left_or_404(slug)
+    return render_event_page(event, free=free)
 
 
 @bp.post("/events/<slug>")
