@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import update
 
 from helpers import EVENT_FORM, ORGANISER_EMAIL, ORGANISER_PASSWORD, STARTS, app_in_context, form_data
+from webinar.events.lookup import event_or_404
 from webinar.events.models import Event
 from webinar.extensions import db
 from webinar.registration import views
-from webinar.registration.event_page import KeptPages, places_left_text
+from webinar.registration.event_page import KeptPages
 
 EVENT = "/events/samen-onderwijs-versnellen"
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -51,9 +52,9 @@ def without_token(page: str, token: str) -> str:
 
 
 def rendered_afresh(monkeypatch):
-    """From now on the view renders every page itself instead of taking the kept one."""
-    monkeypatch.setattr(views, "fresh_event_page",
-                        lambda key, event, free, render: render(places_text=places_left_text(free or 0)))
+    """From now on the view renders every page afresh, as for a visitor with a notice, instead of keeping it."""
+    monkeypatch.setattr(views, "kept_event_page",
+                        lambda slug, render: views.render_event_page(event_or_404(slug))[0])
 
 
 def register(client, page_token: str, email: str) -> int:

@@ -13,15 +13,16 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from operator import itemgetter
 
-from flask import current_app
+from flask import current_app, request
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import inspect
 
+from ..database import utcnow
 from ..dutch import number
 from ..events.models import Event
+from ..extensions import db
+from .capacity import event_values_and_places_left_or_404, registration_phase
 
 #: stand-ins for what differs per request; escaped text can never hold a "<", so no event text can mimic them
 TOKEN_STAND_IN = Markup("<csrf-token>")
@@ -68,29 +69,21 @@ def keep_pages(state) -> None:
     state.app.extensions[EXTENSION] = KeptPages()
 
 
-#: the event's columns (each attribute is named after its column)
-_COLUMNS = tuple(Event.__table__.columns.keys())
-_ALL_COLUMNS = frozenset(_COLUMNS)
-_column_values = itemgetter(*_COLUMNS)
+def kept_event_page(slug: str, render: Callable[..., str]) -> str:
+    """The page of the event with this slug for this visitor: the kept page with their token and places left.
 
-
-def event_state(event: Event) -> tuple:
-    """Every stored value of the event (lists copied), to tell whether a kept page still shows it."""
-    loaded = inspect(event).dict  # the loaded values, read in one go rather than attribute by attribute
-    values = _column_values(loaded) if loaded.keys() >= _ALL_COLUMNS else (getattr(event, n) for n in _COLUMNS)
-    return tuple(tuple(value) if type(value) is list else value for value in values)
-
-
-def fresh_event_page(key: tuple, event: Event, free: int | None, render: Callable[..., str]) -> str:
-    """The page of `event` for this visitor: `render(places_text=...)` once, then kept under `key`.
-
-    `key` names everything besides the event's values that the page shows
-    (such as the phase); `render` renders it with the places text given.
+    `render(event, phase, free, places_text=...)` renders the page when no
+    kept page shows the event as it is stored now.
     """
+    values, free = event_values_and_places_left_or_404(slug)
+    phase = registration_phase(values, utcnow(), free)
     token = generate_csrf()
 
     def render_with_stand_ins() -> str:
-        return render(places_text=PLACES_STAND_IN).replace(token, TOKEN_STAND_IN)
+        event = db.session.get(Event, values.id)
+        return render(event, phase, free, places_text=PLACES_STAND_IN).replace(token, TOKEN_STAND_IN)
 
-    page = current_app.extensions[EXTENSION].get(key, event_state(event), render_with_stand_ins)
+    key = (values.id, phase, request.script_root)
+    state = values[:-1]  # every stored value of the event; not the confirmed count, which is filled in
+    page = current_app.extensions[EXTENSION].get(key, state, render_with_stand_ins)
     return page.replace(TOKEN_STAND_IN, token).replace(PLACES_STAND_IN, places_left_text(free or 0))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 
 from flask import (
     Blueprint,
@@ -23,8 +22,8 @@ from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
 from ..forms import EmptyForm
-from .capacity import COUNT, Phase, event_and_places_left_or_404, places_left, registration_phase
-from .event_page import fresh_event_page, keep_pages, places_left_text
+from .capacity import Phase, places_left, registration_phase
+from .event_page import keep_pages, kept_event_page, places_left_text
 from .forms import DetailsForm, LostLinkForm, RegistrationForm
 from .models import Registration, RegistrationStatus, TokenPurpose
 from .services import (
@@ -48,18 +47,10 @@ def render_event_page(
     form: RegistrationForm | None = None,
     status: int = 200,
     lost_form: LostLinkForm | None = None,
-    free=COUNT,
 ):
-    """The event page with its registration form (or why there is none); `free` is places_left(event) if known.
-
-    The plain page, without errors or notices, is the same for every visitor
-    but for their token and the places left: it comes from the kept pages.
-    """
-    free = places_left(event) if free is COUNT else free
+    """The event page with its registration form (or why there is none), rendered afresh."""
+    free = places_left(event)
     phase = registration_phase(event, utcnow(), free)
-    if form is None and lost_form is None and not get_flashed_messages():
-        key = (event.id, phase, request.script_root)
-        return fresh_event_page(key, event, free, partial(_render_event_page, event, phase, free)), status
     return _render_event_page(event, phase, free, form, lost_form, places_left_text(free or 0)), status
 
 
@@ -85,9 +76,15 @@ def _render_event_page(event, phase, free, form=None, lost_form=None, places_tex
 
 @bp.get("/events/<slug>")
 def show(slug: str):
-    """One event: what, when, for whom, and the form."""
-    event, free = event_and_places_left_or_404(slug)
-    return render_event_page(event, free=free)
+    """One event: what, when, for whom, and the form.
+
+    The page is the same for every visitor but for their token and the places
+    left, so it is kept (see event_page); one with a notice for this visitor is
+    rendered afresh.
+    """
+    if get_flashed_messages():
+        return render_event_page(event_or_404(slug))
+    return kept_event_page(slug, _render_event_page)
 
 
 @bp.post("/events/<slug>")
