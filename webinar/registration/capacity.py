@@ -61,10 +61,12 @@ def _event_values_and_confirmed():
 def event_values_and_places_left_or_404(slug: str) -> tuple[Row, int | None]:
     """The stored values of the event with this slug and its free places (None: no limit); or the 404 page.
 
-    One query, and no ORM object: the values are a row of the event table
-    (attributes named after its columns) that ends with the confirmed count.
+    One query on a connection of its own, and no ORM session or object: the
+    values are a row of the event table (attributes named after its columns)
+    that ends with the confirmed count. For the event page, read by every visitor.
     """
-    found = db.session.execute(_event_values_and_confirmed(), {"slug": slug}).first()
+    with db.engine.connect() as connection:
+        found = connection.execute(_event_values_and_confirmed(), {"slug": slug}).first()
     if found is None:
         abort(404)
     return found, _free(found, found[-1])
