@@ -83,7 +83,10 @@ def kept_event_page(slug: str, render: Callable[..., str]) -> str:
         event = db.session.get(Event, values.id)
         return render(event, phase, free, places_text=PLACES_STAND_IN).replace(token, TOKEN_STAND_IN)
 
-    key = (values.id, phase, request.script_root)
-    state = values[:-1]  # every stored value of the event; not the confirmed count, which is filled in
-    page = current_app.extensions[EXTENSION].get(key, state, render_with_stand_ins)
+    if current_app.jinja_env.auto_reload:  # templates are being edited (debug mode): show each change
+        page = render_with_stand_ins()
+    else:
+        key = (values.id, phase, request.script_root)
+        state = values[:-1]  # every stored value of the event; not the confirmed count, which is filled in
+        page = current_app.extensions[EXTENSION].get(key, state, render_with_stand_ins)
     return page.replace(TOKEN_STAND_IN, token).replace(PLACES_STAND_IN, places_left_text(free or 0))
