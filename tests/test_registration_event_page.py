@@ -143,6 +143,16 @@ def test_what_one_visitor_typed_or_got_wrong_is_not_shown_to_the_next(app, event
     assert "<title>Samen onderwijs versnellen" in page
 
 
+@pytest.mark.parametrize(("reloading", "renders"), [(False, 1), (True, 3)], ids=["kept", "templates-reloaded"])
+def test_the_page_is_rendered_once_unless_templates_are_reloaded_from_disk(app, event, monkeypatch, reloading, renders):
+    rendered = []
+    render = views._render_event_page
+    monkeypatch.setattr(views, "_render_event_page", lambda *args, **kwargs: rendered.append(1) or render(*args, **kwargs))
+    app.jinja_env.auto_reload = reloading  # as TEMPLATES_AUTO_RELOAD or debug mode set it
+    pages = {without_token(page, token) for _, page, token in (open_page(app) for _ in range(3))}
+    assert len(rendered) == renders and len(pages) == 1
+
+
 def test_the_least_recently_used_page_is_dropped_when_more_are_kept():
     rendered = []
     pages = KeptPages(size=2)
