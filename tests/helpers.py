@@ -58,6 +58,14 @@ NOW = datetime(2027, 5, 1, 12, 0, tzinfo=AMSTERDAM)
 STARTS = datetime(2027, 5, 25, 16, 0, tzinfo=AMSTERDAM)
 ENDS = datetime(2027, 5, 25, 17, 15, tzinfo=AMSTERDAM)
 
+#: the organiser's event form, filled in for a new event
+EVENT_FORM = {
+    "title": "Najaarsbijeenkomst", "slug": "najaar", "starts_at": "2027-11-02T16:00",
+    "ends_at": "2027-11-02T17:15", "capacity": "40", "roles": "Schoolleider\nIntern begeleider",
+    "reminder_days_before": "1", "reminder_local_time": "10:00", "join_link_minutes_before": "30",
+    "followup_minutes_after": "60", "meeting_url": "https://meet.example.org/najaar",
+}
+
 #: the project's folder (package.json and node_modules/ live here)
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.routing.converters import NumberConverter
 
-from helpers import NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, login, post_registration
+from helpers import EVENT_FORM, NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver, login, post_registration
 from config import ProductionConfig
 from webinar import create_app
 from webinar.attendance.models import Attendance
@@ -226,14 +226,6 @@ def test_an_expired_invitation_leads_nowhere(app, organiser_client, smtp, frozen
     url = re.search(r"(/organiser/uitnodiging/[A-Za-z0-9_-]+)", smtp.messages[-1].get_body(("plain",)).get_content()).group(1)
     frozen.move_to(NOW + timedelta(days=3, minutes=1))
     assert app.test_client().get(url).status_code == 404
-
-
-EVENT_FORM = {
-    "title": "Najaarsbijeenkomst", "slug": "najaar", "starts_at": "2027-11-02T16:00",
-    "ends_at": "2027-11-02T17:15", "capacity": "40", "roles": "Schoolleider\nIntern begeleider",
-    "reminder_days_before": "1", "reminder_local_time": "10:00", "join_link_minutes_before": "30",
-    "followup_minutes_after": "60", "meeting_url": "https://meet.example.org/najaar",
-}
 
 
 def test_create_an_event(organiser_client):

@@ -9,6 +9,7 @@ from flask import (
     Response,
     abort,
     flash,
+    get_flashed_messages,
     redirect,
     render_template,
     request,
@@ -22,6 +23,7 @@ from ..events.models import Event
 from ..extensions import db
 from ..forms import EmptyForm
 from .capacity import Phase, places_left, registration_phase
+from .event_page import keep_pages, kept_event_page, places_left_text
 from .forms import DetailsForm, LostLinkForm, RegistrationForm
 from .models import Registration, RegistrationStatus, TokenPurpose
 from .services import (
@@ -37,6 +39,7 @@ from .services import (
 from .tokens import registration_for_token
 
 bp = Blueprint("registration", __name__)
+bp.record_once(keep_pages)
 
 
 def render_event_page(
@@ -45,32 +48,43 @@ def render_event_page(
     status: int = 200,
     lost_form: LostLinkForm | None = None,
 ):
-    """The event page with its registration form (or why there is none)."""
+    """The event page with its registration form (or why there is none), rendered afresh."""
     free = places_left(event)
     phase = registration_phase(event, utcnow(), free)
+    return _render_event_page(event, phase, free, form, lost_form, places_left_text(free or 0)), status
+
+
+def _render_event_page(event, phase, free, form=None, lost_form=None, places_text=""):
     if form is None and phase in (Phase.open, Phase.full):
         form = RegistrationForm(event)
     if lost_form is None and phase not in (Phase.ended, Phase.cancelled):
         lost_form = LostLinkForm()
-    page = render_template(
+    return render_template(
         "events/show.html",
         event=event,
         phase=phase,
         Phase=Phase,
         places_left=free,
+        places_text=places_text,
         form=form,
         lost_form=lost_form,
         google_url=google_calendar_url(event),
         outlook_url=outlook_calendar_url(event),
         office_url=office_calendar_url(event),
     )
-    return page, status
 
 
 @bp.get("/events/<slug>")
 def show(slug: str):
-    """One event: what, when, for whom, and the form."""
-    return render_event_page(event_or_404(slug))
+    """One event: what, when, for whom, and the form.
+
+    The page is the same for every visitor but for their token and the places
+    left, so it is kept (see event_page); one with a notice for this visitor is
+    rendered afresh.
+    """
+    if get_flashed_messages():
+        return render_event_page(event_or_404(slug))
+    return kept_event_page(slug, _render_event_page)
 
 
 @bp.post("/events/<slug>")
