@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..database import utcnow
@@ -153,9 +154,17 @@ def _locked_places_and_earlier(connection, params: dict) -> tuple:
     driver = connection.connection.driver_connection
     values = {name: process(params[name]) if name in params else process(value)
               for name, (value, process) in binds.items()}
-    with driver.pipeline():
-        driver.execute(lock_sql, {"event_id": params["event_id"]}, prepare=True)
-        cursor = driver.execute(places_sql, values, prepare=True)
+    dialect = connection.dialect
+    try:
+        with driver.pipeline():
+            driver.execute(lock_sql, {"event_id": params["event_id"]}, prepare=True)
+            cursor = driver.execute(places_sql, values, prepare=True)
+    except dialect.loaded_dbapi.Error as error:  # as SQLAlchemy would raise it (a lost server: OperationalError)
+        invalidated = dialect.is_disconnect(error, driver, None)
+        if invalidated:
+            connection.invalidate(error)
+        raise DBAPIError.instance(places_sql, values, error, dialect.loaded_dbapi.Error,
+                                  connection_invalidated=invalidated, dialect=dialect) from error
     return tuple(process(value) if process else value for value, process in zip(cursor.fetchone(), results))
 
 
@@ -163,7 +172,7 @@ _DRIVER_STATEMENTS: dict = {}
 
 
 def _driver_statements(dialect):
-    """The lock and _PLACES_AND_EARLIER as the driver takes them, with their bind and result conversions (built once)."""
+    """The lock and _PLACES_AND_EARLIER as the driver takes them, with their conversions (built once per dialect)."""
     if dialect not in _DRIVER_STATEMENTS:
         compiled = _PLACES_AND_EARLIER.compile(dialect=dialect)
         binds = {name: (bind.value, bind.type.bind_processor(dialect) or (lambda value: value))
