@@ -35,8 +35,8 @@ STAGES = (
     ("flask_wtf.form", "FlaskForm.validate", "validate the form"),
     ("webinar.registration.views", "restart_as_write", "start the write transaction (SQLite)"),
     ("webinar.registration.views", "register", "register (service)"),
-    ("webinar.registration.services", "lock_event", "  of which: lock the event (PostgreSQL)"),
-    ("webinar.registration.services", "places_and_earlier_signup", "  of which: places left and an earlier sign-up"),
+    ("webinar.registration.services", "places_and_earlier_signup",
+     "  of which: lock (PostgreSQL), places left, earlier sign-up"),
     ("webinar.registration.services", "_store_new", "  of which: store it and queue the confirmation"),
     ("sqlalchemy.orm.scoping", "scoped_session.commit", "commit"),
 )

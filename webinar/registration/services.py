@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..database import utcnow
 from ..events.models import Event
-from ..events.services import capacity_changed, lock_event
+from ..events.services import _LOCK, capacity_changed, lock_event
 from ..extensions import db
 from .capacity import Phase, confirmed_count, places_left, registration_phase
 from .models import Registration, RegistrationStatus
@@ -94,8 +95,7 @@ def register(
     a newcomer would get, so the answer reveals nothing about who registered.
     """
     now = now or utcnow()
-    lock_event(event)
-    free, earlier = places_and_earlier_signup(event, details.email)  # one statement, under the lock
+    free, earlier = places_and_earlier_signup(event, details.email, lock=True)
     if registration_phase(event, now, free) not in (Phase.open, Phase.full):
         raise RegistrationClosed()
     status = RegistrationStatus.confirmed if free is None or free > 0 else RegistrationStatus.waitlisted
@@ -109,16 +109,25 @@ def register(
     return Outcome(status, registration, created=True)
 
 
-def places_and_earlier_signup(event: Event, email: str) -> tuple[int | None, int | None]:
+def places_and_earlier_signup(event: Event, email: str, *, lock: bool = False) -> tuple[int | None, int | None]:
     """Free places (None: no limit) and the id of the event's registration for this address, if any.
 
     Reads what decides the phase from the event's row again (refreshing
     `event`) together with the count and the look-up, in one statement: called
     under the event lock, it sees everything committed before the lock was taken.
+    With `lock`, takes the event lock first (see lock_event): on PostgreSQL the
+    lock and the statement travel together, so the lock is held one round trip
+    less; each statement reads what is committed when it starts, so the count
+    comes after the lock all the same.
     """
-    *current, confirmed, earlier = db.session.connection().execute(
-        _PLACES_AND_EARLIER, {"event_id": event.id, "email": normalize_email(email)}
-    ).one()
+    params = {"event_id": event.id, "email": normalize_email(email)}
+    connection = db.session.connection()
+    if lock and connection.dialect.name == "postgresql":
+        *current, confirmed, earlier = _locked_places_and_earlier(connection, params)
+    else:
+        if lock:
+            lock_event(event)
+        *current, confirmed, earlier = connection.execute(_PLACES_AND_EARLIER, params).one()
     for name, value in zip(_PHASE_COLUMNS, current):
         set_committed_value(event, name, value)
     if event.capacity is None:
@@ -137,6 +146,40 @@ _PLACES_AND_EARLIER = select(
     .where(Registration.event_id == Event.id, Registration.email_normalized == bindparam("email"))
     .scalar_subquery(),
 ).where(Event.id == bindparam("event_id"))
+
+
+def _locked_places_and_earlier(connection, params: dict) -> tuple:
+    """On PostgreSQL: the event's row lock and _PLACES_AND_EARLIER, sent together (psycopg's pipeline mode)."""
+    lock_sql, places_sql, binds, results = _driver_statements(connection.dialect)
+    driver = connection.connection.driver_connection
+    values = {name: process(params[name]) if name in params else process(value)
+              for name, (value, process) in binds.items()}
+    dialect = connection.dialect
+    try:
+        with driver.pipeline():
+            driver.execute(lock_sql, {"event_id": params["event_id"]}, prepare=True)
+            cursor = driver.execute(places_sql, values, prepare=True)
+    except dialect.loaded_dbapi.Error as error:  # as SQLAlchemy would raise it (a lost server: OperationalError)
+        invalidated = dialect.is_disconnect(error, driver, None)
+        if invalidated:
+            connection.invalidate(error)
+        raise DBAPIError.instance(places_sql, values, error, dialect.loaded_dbapi.Error,
+                                  connection_invalidated=invalidated, dialect=dialect) from error
+    return tuple(process(value) if process else value for value, process in zip(cursor.fetchone(), results))
+
+
+_DRIVER_STATEMENTS: dict = {}
+
+
+def _driver_statements(dialect):
+    """The lock and _PLACES_AND_EARLIER as the driver takes them, with their conversions (built once per dialect)."""
+    if dialect not in _DRIVER_STATEMENTS:
+        compiled = _PLACES_AND_EARLIER.compile(dialect=dialect)
+        binds = {name: (bind.value, bind.type.bind_processor(dialect) or (lambda value: value))
+                 for bind, name in compiled.bind_names.items()}
+        results = [column.type.result_processor(dialect, None) for column in _PLACES_AND_EARLIER.selected_columns]
+        _DRIVER_STATEMENTS[dialect] = (str(_LOCK.compile(dialect=dialect)), str(compiled), binds, results)
+    return _DRIVER_STATEMENTS[dialect]
 
 
 def _store_new(event: Event, details: Details, status: RegistrationStatus, now: datetime) -> int:
