@@ -35,7 +35,7 @@ STAGES = (
     ("flask_wtf.form", "FlaskForm.validate", "validate the form"),
     ("webinar.registration.views", "restart_as_write", "start the write transaction (SQLite)"),
     ("webinar.registration.views", "register", "register (service)"),
-    ("webinar.registration.services", "places_and_earlier_signup",
+    ("webinar.registration.services", "lock_and_count",
      "  of which: lock (PostgreSQL), places left, earlier sign-up"),
     ("webinar.registration.services", "_store_new", "  of which: store it and queue the confirmation"),
     ("sqlalchemy.orm.scoping", "scoped_session.commit", "commit"),

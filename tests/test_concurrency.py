@@ -63,14 +63,14 @@ class Answer:
 @pytest.fixture
 def serve(schema, monkeypatch):
     """Start apps behind threaded HTTP servers, while time runs from NOW; counting places takes a while."""
-    count_places = registration_services.places_and_earlier_signup
+    lock_and_count = registration_services.lock_and_count
 
-    def places_left_slowly(event, email, **options):
-        counted = count_places(event, email, **options)
+    def places_left_slowly(event, email):
+        counted = lock_and_count(event, email)
         time.sleep(HOLD_SECONDS)  # between counting and storing, so that requests overlap
         return counted
 
-    monkeypatch.setattr(registration_services, "places_and_earlier_signup", places_left_slowly)
+    monkeypatch.setattr(registration_services, "lock_and_count", places_left_slowly)
     with ExitStack() as stack:
         # Time must run (not stand still) so the server's clock moves like a real one.
         stack.enter_context(time_machine.travel(NOW, tick=True))
@@ -209,8 +209,13 @@ def start_deferred():
 def test_negative_control_without_lock_is_caught(serve, monkeypatch):
     """With the lock patched away, the same race goes wrong and the checker says so."""
     count_places = registration_services.places_and_earlier_signup
-    monkeypatch.setattr(registration_services, "places_and_earlier_signup",
-                        lambda event, email, lock=False: count_places(event, email))
+
+    def count_slowly_without_lock(event, email):
+        counted = count_places(event, email)
+        time.sleep(HOLD_SECONDS)
+        return counted
+
+    monkeypatch.setattr(registration_services, "lock_and_count", count_slowly_without_lock)
     monkeypatch.setattr(registration_views, "restart_as_write", start_deferred)
     app, url = serve()
     event_id = add_event(app)

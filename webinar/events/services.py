@@ -32,11 +32,11 @@ def lock_event(event: Event) -> None:
     so the query would only cost a round trip.
     """
     if not is_sqlite():
-        db.session.connection().execute(_LOCK, {"event_id": event.id})
+        db.session.connection().execute(EVENT_ROW_LOCK, {"event_id": event.id})
 
 
-#: built once: the row lock is taken on every registration
-_LOCK = select(Event.__table__.c.id).where(Event.__table__.c.id == bindparam("event_id")).with_for_update()
+#: built once: the event's row lock (PostgreSQL), taken on every registration; registering may pipeline it with its count
+EVENT_ROW_LOCK = select(Event.__table__.c.id).where(Event.__table__.c.id == bindparam("event_id")).with_for_update()
 
 
 def get_event(slug: str) -> Event | None:

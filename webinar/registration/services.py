@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..database import utcnow
 from ..events.models import Event
-from ..events.services import _LOCK, capacity_changed, lock_event
+from ..events.services import EVENT_ROW_LOCK, capacity_changed, lock_event
 from ..extensions import db
 from .capacity import Phase, confirmed_count, places_left, registration_phase
 from .models import Registration, RegistrationStatus
@@ -95,7 +95,7 @@ def register(
     a newcomer would get, so the answer reveals nothing about who registered.
     """
     now = now or utcnow()
-    free, earlier = places_and_earlier_signup(event, details.email, lock=True)
+    free, earlier = lock_and_count(event, details.email)
     if registration_phase(event, now, free) not in (Phase.open, Phase.full):
         raise RegistrationClosed()
     status = RegistrationStatus.confirmed if free is None or free > 0 else RegistrationStatus.waitlisted
@@ -109,25 +109,35 @@ def register(
     return Outcome(status, registration, created=True)
 
 
-def places_and_earlier_signup(event: Event, email: str, *, lock: bool = False) -> tuple[int | None, int | None]:
+def lock_and_count(event: Event, email: str) -> tuple[int | None, int | None]:
+    """Take the event lock (see lock_event), then `places_and_earlier_signup`.
+
+    On PostgreSQL the lock and the statement travel together (psycopg's
+    pipeline mode), so the lock is held one round trip less; each statement
+    reads what is committed when it starts, so the count comes after the lock
+    all the same.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        lock_event(event)
+        return places_and_earlier_signup(event, email)
+    params = {"event_id": event.id, "email": normalize_email(email)}
+    return _places_from(event, _locked_places_and_earlier(connection, params))
+
+
+def places_and_earlier_signup(event: Event, email: str) -> tuple[int | None, int | None]:
     """Free places (None: no limit) and the id of the event's registration for this address, if any.
 
     Reads what decides the phase from the event's row again (refreshing
     `event`) together with the count and the look-up, in one statement: called
     under the event lock, it sees everything committed before the lock was taken.
-    With `lock`, takes the event lock first (see lock_event): on PostgreSQL the
-    lock and the statement travel together, so the lock is held one round trip
-    less; each statement reads what is committed when it starts, so the count
-    comes after the lock all the same.
     """
     params = {"event_id": event.id, "email": normalize_email(email)}
-    connection = db.session.connection()
-    if lock and connection.dialect.name == "postgresql":
-        *current, confirmed, earlier = _locked_places_and_earlier(connection, params)
-    else:
-        if lock:
-            lock_event(event)
-        *current, confirmed, earlier = connection.execute(_PLACES_AND_EARLIER, params).one()
+    return _places_from(event, db.session.connection().execute(_PLACES_AND_EARLIER, params).one())
+
+
+def _places_from(event: Event, row) -> tuple[int | None, int | None]:
+    *current, confirmed, earlier = row
     for name, value in zip(_PHASE_COLUMNS, current):
         set_committed_value(event, name, value)
     if event.capacity is None:
@@ -178,7 +188,7 @@ def _driver_statements(dialect):
         binds = {name: (bind.value, bind.type.bind_processor(dialect) or (lambda value: value))
                  for bind, name in compiled.bind_names.items()}
         results = [column.type.result_processor(dialect, None) for column in _PLACES_AND_EARLIER.selected_columns]
-        _DRIVER_STATEMENTS[dialect] = (str(_LOCK.compile(dialect=dialect)), str(compiled), binds, results)
+        _DRIVER_STATEMENTS[dialect] = (str(EVENT_ROW_LOCK.compile(dialect=dialect)), str(compiled), binds, results)
     return _DRIVER_STATEMENTS[dialect]
 
 
