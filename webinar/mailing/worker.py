@@ -381,11 +381,11 @@ def _send_one(host, sender: str, item: Ready, now: datetime, result: PassResult,
 def _transaction(host: smtplib.SMTP, sender: str, item: Ready) -> None:
     """Send one message as `sendmail` sends it to one recipient, raising the same errors.
 
-    `sendmail` takes the sender's address apart again for every message with
-    the email package's address parser, which costs about as much CPU as the
-    rest of the exchange; a plain sender address (`plain_address`) goes as it
-    is, between angle brackets, as `sendmail` would write it. A message that
-    needs SMTPUTF8 goes through `sendmail` itself.
+    `sendmail` (and `rcpt`) take both addresses apart again for every message
+    with the email package's address parser, which costs about as much CPU as
+    the rest of the exchange; a plain address (`plain_address`) goes as it is,
+    between angle brackets, as `sendmail` would write it. A message that needs
+    SMTPUTF8 goes through `sendmail` itself.
     """
     if item.smtputf8 or not host.does_esmtp or not plain_address(sender):
         host.sendmail(sender, [item.recipient], item.data, mail_options=["SMTPUTF8"] if item.smtputf8 else [])
@@ -396,7 +396,11 @@ def _transaction(host: smtplib.SMTP, sender: str, item: Ready) -> None:
     if code != 250:
         _end_transaction(host, code)
         raise smtplib.SMTPSenderRefused(code, reply, sender)
-    code, reply = host.rcpt(item.recipient)
+    if plain_address(item.recipient):
+        host.putcmd("rcpt", f"TO:<{item.recipient}>")
+        code, reply = host.getreply()
+    else:
+        code, reply = host.rcpt(item.recipient)
     if code not in (250, 251):
         _end_transaction(host, code)
         raise smtplib.SMTPRecipientsRefused({item.recipient: (code, reply)})
