@@ -112,6 +112,14 @@ def read_with_mailparser(raw: bytes) -> dict:
     return json.loads(done.stdout)
 
 
+def read_with_exceljs(xlsx: bytes) -> list[dict]:
+    """What ExcelJS (tests/js/read_workbook.mjs) reads in a workbook: per sheet its name and [type, value] cells."""
+    node_module("exceljs")
+    script = ROOT / "tests" / "js" / "read_workbook.mjs"
+    done = subprocess.run(["node", str(script)], input=xlsx, capture_output=True, check=True, timeout=60)
+    return json.loads(done.stdout)
+
+
 def read_with_vobject(ics: bytes) -> dict:
     """What Python's vobject reads in a calendar file, in the shape of read_with_icaljs."""
     calendar = vobject.readOne(ics.decode("utf-8"))

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from sqlalchemy import insert, select
 
-from helpers import NOW
+from helpers import NOW, read_with_exceljs
 from webinar.attendance.models import Attendance, AttendanceSource
 from webinar.audit import AuditEntry
 from webinar.dutch import AMSTERDAM
@@ -313,6 +313,23 @@ def test_no_xlsx_cell_is_a_formula(organiser_client, event, url):
         for name in archive.namelist():
             if name.startswith("xl/worksheets/"):
                 assert b"<f>" not in archive.read(name) and b"<f " not in archive.read(name)
+
+
+@pytest.mark.parametrize("url", [f"{BASE}/registrations.xlsx", f"{BASE}/attendance.xlsx"])
+def test_a_second_reader_sees_the_same_cells_and_no_formula(organiser_client, event, url):
+    """ExcelJS reads every sheet as openpyxl does: the same text and numbers, and not one formula."""
+    _hostile_registrations(event)
+    add(event, first_name="Ünal", question="Wat kost het?")
+    response = organiser_client.get(url)
+    book = workbook(response)
+    sheets = read_with_exceljs(response.get_data())
+    assert [sheet["name"] for sheet in sheets] == book.sheetnames
+    for sheet in sheets:
+        ours = values(book[sheet["name"]])
+        read = [[value for _, value in row] for row in sheet["rows"]]
+        assert read == ours, sheet["name"]
+        kinds = {kind for row in sheet["rows"] for kind, _ in row}
+        assert kinds <= {"string", "number", "empty"}, (sheet["name"], kinds)
 
 
 def test_hostile_values_are_kept_literally_in_xlsx_where_xml_allows(organiser_client, event):
