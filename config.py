@@ -64,6 +64,9 @@ class Config:
     #: seconds the SMTP connection may take to answer
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))
 
+    #: who the certificate of attendance names as the organiser
+    CERTIFICATE_ORGANISER = os.environ.get("CERTIFICATE_ORGANISER", "Samen onderwijs versnellen")
+
     #: days after an event's end (or cancellation) that `flask privacy purge` removes registrants' data
     PRIVACY_PURGE_DAYS = int(os.environ.get("PRIVACY_PURGE_DAYS", "90"))
 

@@ -7,7 +7,9 @@ from sqlalchemy import inspect, select
 
 from helpers import post_registration
 from webinar.extensions import db
+from webinar.events.models import Event
 from webinar.mailing.models import OutgoingMail
+from webinar.registration.models import Registration
 
 
 def test_models_and_migrations_agree(app):
@@ -20,7 +22,7 @@ def test_models_and_migrations_agree(app):
 def test_schema_is_at_the_latest_revision(app):
     with db.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    assert current == "0006_moved_mail_previous_time"
+    assert current == "0007_certificates"
 
 
 def outbox_columns() -> set[str]:
@@ -36,3 +38,21 @@ def test_the_previous_time_columns_go_down_and_up_again_keeping_the_outbox(clien
     upgrade()
     assert {"previous_starts_at", "previous_ends_at"} <= outbox_columns()
     assert db.session.scalars(select(OutgoingMail.kind)).all() == ["confirmation"]
+
+
+def event_columns() -> set[str]:
+    return {column["name"] for column in inspect(db.engine).get_columns("event")}
+
+
+def test_the_certificate_columns_go_down_and_up_again_keeping_events_and_registrations(client, event):
+    slug = event.slug
+    post_registration(client, event)
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0006_moved_mail_previous_time")
+    assert not event_columns() & {"certificate_enabled", "certificate_min_percent"}
+    upgrade()
+    assert {"certificate_enabled", "certificate_min_percent"} <= event_columns()
+    found = db.session.scalars(select(Event)).one()
+    assert (found.slug, found.certificate_enabled, found.certificate_min_percent) == (slug, False, 75)
+    assert len(db.session.scalars(select(Registration)).all()) == 1

@@ -14,6 +14,7 @@ from config import CONFIGS, INSTANCE_DIR
 
 from . import dutch
 from .attendance.views import bp as attendance_bp
+from .certificates import bp as certificates_bp
 from .cli import register_commands
 from .database import begin_write
 from .events.views import bp as events_bp
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(support_bp)
     app.register_blueprint(support_organiser_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(certificates_bp)
 
 
 def register_write_transactions(app: Flask) -> None:

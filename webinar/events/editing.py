@@ -10,7 +10,7 @@ from .services import SCHEDULE_FIELDS, capacity_changed, create_event, move_even
 EVENT_TEXT_FIELDS = (
     "title", "summary", "body", "audience", "practical", "meeting_url",
     "contact_name", "contact_email", "contact_phone", "registration_opens_at",
-    "registration_closes_at", "roles",
+    "registration_closes_at", "roles", "certificate_enabled", "certificate_min_percent",
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
@@ -18,6 +18,8 @@ DEFAULT_ROLES = [
     "HRM'er",
     "Beleidsadviseur gemeente",
 ]
+#: the presence that earns a certificate, as a percentage of the meeting's length, unless the organiser sets another
+DEFAULT_CERTIFICATE_PERCENT = 75
 #: the role whose choice asks for a free-text description
 OTHER_ROLE = "Anders"
 
@@ -78,6 +80,10 @@ class Event(db.Model):
     followup_missed_text: Mapped[str] = mapped_column(Text, default="")
     #: recording or slides, shown after the end and in follow-ups
     recording_url: Mapped[str | None] = mapped_column(String(500))
+    #: those present long enough get a certificate of attendance ("bewijs van deelname")
+    certificate_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: ... when present at least this percentage of the meeting's length
+    certificate_min_percent: Mapped[int] = mapped_column(Integer, default=DEFAULT_CERTIFICATE_PERCENT)
     #: raised on every change of time; the calendar SEQUENCE
     version: Mapped[int] = mapped_column(Integer, default=0)
     #: set when the organisers cancel the event
@@ -110,6 +116,14 @@ class Event(db.Model):
     def followup_at(self) -> datetime:
         """When the follow-ups are due."""
         return self.ends_at + timedelta(minutes=self.followup_minutes_after)
+
+    def length_minutes(self) -> int:
+        """The meeting's length in whole minutes."""
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    def certificate_min_minutes(self) -> int:
+        """The minutes present that earn a certificate: the percentage of the length, rounded up."""
+        return -(-self.length_minutes() * self.certificate_min_percent // 100)
 
     def paragraphs(self, field: str) -> list[str]:
         """A text field split into paragraphs on blank lines."""

@@ -8,20 +8,22 @@ from collections.abc import Callable
 from flask import current_app, render_template
 from markupsafe import escape
 
-from .mime import Calendar, Email, new_message_id
+from .mime import Attachment, Calendar, Email, new_message_id
 
 
 class Obsolete(Exception):
     """The message no longer makes sense (e.g. a confirmation after cancelling)."""
 
 
-def compose(subject: str, recipient: str, template: str, calendar: Calendar | None = None, **context) -> Email:
+def compose(subject: str, recipient: str, template: str, calendar: Calendar | None = None,
+            attachments: tuple[Attachment, ...] = (), **context) -> Email:
     """The message with both bodies rendered, with a Message-ID in the configured sender's domain."""
     return message(subject, recipient, render_template(f"email/{template}.txt", **context),
-                   render_template(f"email/{template}.html", **context), calendar)
+                   render_template(f"email/{template}.html", **context), calendar, attachments)
 
 
-def message(subject: str, recipient: str, text: str, html: str, calendar: Calendar | None = None) -> Email:
+def message(subject: str, recipient: str, text: str, html: str, calendar: Calendar | None = None,
+            attachments: tuple[Attachment, ...] = ()) -> Email:
     """The message with these bodies, with a Message-ID in the configured sender's domain."""
     return Email(
         recipient=recipient,
@@ -30,6 +32,7 @@ def message(subject: str, recipient: str, text: str, html: str, calendar: Calend
         html=html,
         message_id=new_message_id(current_app.config["MAIL_DEFAULT_SENDER"]),
         calendar=calendar,
+        attachments=attachments,
     )
 
 

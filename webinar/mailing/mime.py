@@ -21,7 +21,12 @@ package are avoided where the result is the same:
 - messages that differ only per person (To, Date, Message-ID, the two text
   payloads) are cut from one `Skeleton` the email package generated with
   stand-ins there (`to_bytes`); `build` generates every message in full and
-  gives the same bytes.
+  gives the same bytes. A message with a file attached (a certificate) is
+  one person's alone and is always built in full.
+
+The parts: multipart/alternative (text, HTML) alone, or inside
+multipart/mixed followed by the calendar file and then any attached files
+(each base64, with a Content-Disposition filename that is plain ASCII).
 """
 
 from __future__ import annotations
@@ -90,6 +95,28 @@ class Calendar:
     filename: str = "bijeenkomst.ics"
 
 
+#: a file name that every mail program reads the same without RFC 2231 encoding
+_PLAIN_FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+#: a MIME type as type/subtype, nothing else
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with one e-mail: its name (plain ASCII), MIME type and bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+    def __post_init__(self):
+        # Both go into headers as they are: nothing that needs quoting or encoding.
+        if not _PLAIN_FILENAME.fullmatch(self.filename):
+            raise ValueError(f"attachment file name {self.filename!r} is not plain ASCII")
+        if not _MIME_TYPE.fullmatch(self.content_type):
+            raise ValueError(f"attachment type {self.content_type!r} is not type/subtype")
+
+
 @dataclass(frozen=True)
 class Email:
     """One rendered e-mail to one recipient: text and HTML, perhaps a calendar file."""
@@ -100,6 +127,8 @@ class Email:
     html: str
     message_id: str
     calendar: Calendar | None = None
+    #: files after the calendar file, e.g. a certificate of attendance
+    attachments: tuple[Attachment, ...] = ()
 
 
 def has_line_break(value: str) -> bool:
@@ -163,6 +192,15 @@ def _calendar_part(calendar: Calendar) -> MIMEPart:
     return part
 
 
+def _attachment_part(attachment: Attachment) -> MIMEPart:
+    part = MIMEPart(policy=POLICY)
+    part["Content-Type"] = _header("Content-Type", f'{attachment.content_type}; name="{attachment.filename}"')
+    part["Content-Transfer-Encoding"] = _header("Content-Transfer-Encoding", "base64")
+    part["Content-Disposition"] = _header("Content-Disposition", f'attachment; filename="{attachment.filename}"')
+    part.set_payload(_base64(attachment.data))
+    return part
+
+
 def _multipart(container: MIMEPart, subtype: str, boundary: str, parts: list[MIMEPart]) -> None:
     container["Content-Type"] = _header("Content-Type", f'multipart/{subtype}; boundary="{boundary}"')
     container.set_payload(parts)
@@ -180,11 +218,12 @@ def build(email: Email, *, sender: str, date: datetime) -> bytes:
     text, html = _encoded(email.text), _encoded(email.html)
     return _generate(email.subject, sender, envelope.smtputf8, email.calendar, to=one_line(to),
                      date=format_datetime(date.replace(microsecond=0)), message_id=email.message_id,
-                     text=text, html=html)
+                     text=text, html=html, attachments=email.attachments)
 
 
 def _generate(subject: str, sender: str, utf8: bool, calendar: Calendar | None, *, to: str, date: str,
-              message_id: str, text: tuple[bool, str], html: tuple[bool, str]) -> bytes:
+              message_id: str, text: tuple[bool, str], html: tuple[bool, str],
+              attachments: tuple[Attachment, ...] = ()) -> bytes:
     message = EmailMessage(policy=UTF8_POLICY if utf8 else POLICY)
     message["Subject"] = _header("Subject", subject)
     message["From"] = _header("From", sender)
@@ -194,12 +233,13 @@ def _generate(subject: str, sender: str, utf8: bool, calendar: Calendar | None, 
     message["Auto-Submitted"] = _header("Auto-Submitted", "auto-generated")
     message["MIME-Version"] = _header("MIME-Version", "1.0")
     alternatives = [_text_part(text[1], text[0], "plain"), _text_part(html[1], html[0], "html")]
-    if calendar is None:
+    files = ([_calendar_part(calendar)] if calendar is not None else []) + list(map(_attachment_part, attachments))
+    if not files:
         _multipart(message, "alternative", ALTERNATIVE, alternatives)
     else:
         alternative = MIMEPart(policy=POLICY)
         _multipart(alternative, "alternative", ALTERNATIVE, alternatives)
-        _multipart(message, "mixed", MIXED, [alternative, _calendar_part(calendar)])
+        _multipart(message, "mixed", MIXED, [alternative, *files])
     return message.as_bytes()
 
 
@@ -294,6 +334,8 @@ def to_bytes(email: Email, *, sender: str, date: datetime) -> bytes:
 
     Raises Undeliverable when the recipient's address cannot be written for SMTP.
     """
+    if email.attachments:  # one person's files: no skeleton to share
+        return build(email, sender=sender, date=date)
     envelope = envelope_address(email.recipient)
     to = email.recipient if envelope.smtputf8 else envelope.address
     text, html = _encoded(email.text), _encoded(email.html)

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     IntegerField,
     PasswordField,
@@ -109,6 +110,9 @@ class EventForm(FlaskForm):
         InputRequired("Vul een aantal minuten in."), NumberRange(min=0, max=20160, message="Kies 0 tot 20160 minuten (14 dagen).")])
     followup_joined_text = TextAreaField("Nabericht voor wie deelnam (leeg: geen)", [Length(max=10000)])
     followup_missed_text = TextAreaField("Nabericht voor wie niet deelnam (leeg: geen)", [Length(max=10000)])
+    certificate_enabled = BooleanField("Bewijs van deelname (pdf) voor wie lang genoeg aanwezig was")
+    certificate_min_percent = WholeNumberField("Minimale aanwezigheid voor een bewijs (% van de duur)", [
+        InputRequired("Vul een percentage in."), NumberRange(min=1, max=100, message="Kies 1 tot 100 procent.")])
 
 
 class MessageForm(FlaskForm):

@@ -10,7 +10,7 @@ from ..audit import AuditEntry, audit
 from ..dutch import AMSTERDAM, local
 from ..events.editing import duplicate_event, update_event
 from ..events.lookup import event_or_404
-from ..events.models import OTHER_ROLE, Event
+from ..events.models import DEFAULT_CERTIFICATE_PERCENT, OTHER_ROLE, Event
 from ..events.services import cancel_event, create_event, get_event
 from ..extensions import db
 from ..forms import EmptyForm, button_or_400
@@ -161,6 +161,7 @@ def new_event():
     if request.method == "GET":
         form.reminder_days_before.data, form.reminder_local_time.data = 1, "10:00"
         form.join_link_minutes_before.data, form.followup_minutes_after.data = 30, 60
+        form.certificate_min_percent.data = DEFAULT_CERTIFICATE_PERCENT
     if form.validate_on_submit():
         values = _form_values(form)
         try:

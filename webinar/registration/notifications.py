@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Insert, Select, String, cast, func, insert, literal, select
@@ -17,7 +19,7 @@ from ..extensions import db
 from ..links import external_url, token_url
 from ..mailing.kinds import Batch, register_kind
 from ..mailing.message import Obsolete, StandInMissed, Stencil, compose, message
-from ..mailing.mime import Calendar, Email
+from ..mailing.mime import Attachment, Calendar, Email
 from ..mailing.models import MailStatus, OutgoingMail
 from ..mailing.services import queue_mail, queue_mails
 from .models import Registration, RegistrationStatus, TokenPurpose
@@ -45,9 +47,33 @@ _KINDS = (
 JOIN_LINK_KINDS = ("join_link", "lost_link")
 #: kinds planned from the event's schedule (queued by the sweep in attendance/schedules.py)
 SCHEDULED_KINDS = ("reminder", "join_link", "followup_joined", "followup_missed")
+#: per kind, what adds personal files to it (registered by higher domains: the certificate to the follow-up)
+_ATTACHERS: dict[str, list[Callable[[Registration, datetime], "PersonalFile | None"]]] = {}
 _SUBJECTS = {name: subject for name, _, subject, _, _ in _KINDS}
 _STATUSES = {name: statuses for name, _, _, statuses, _ in _KINDS}
 _CALENDARS = {name: method for name, _, _, _, method in _KINDS}
+
+
+@dataclass(frozen=True)
+class PersonalFile:
+    """A file for one registrant's e-mail, and what the body says of it."""
+
+    attachment: Attachment
+    #: e.g. "uw bewijs van deelname (pdf)": the templates write "Bij dit bericht: <note>."
+    note: str
+
+
+def register_attachment(kind: str, attach: Callable[[Registration, datetime], PersonalFile | None]) -> None:
+    """Let `attach(registration, now)` add a file to each e-mail of `kind` it returns one for.
+
+    It is called when the e-mail is rendered; an error it raises fails that
+    e-mail alone (the worker tries it again later), never the batch.
+    """
+    _ATTACHERS.setdefault(kind, []).append(attach)
+
+
+def _personal_files(kind: str, registration: Registration, now: datetime) -> list[PersonalFile]:
+    return [file for attach in _ATTACHERS.get(kind, ()) if (file := attach(registration, now)) is not None]
 
 
 def _mail(kind: str, registration: Registration, key: str) -> dict:
@@ -232,18 +258,21 @@ def render_registrant_mail(row: OutgoingMail, now: datetime, batch: Batch) -> Em
         join_url = token_url("attendance.join", issue_batch_token(batch, registration, TokenPurpose.join))
     return registrant_message(row.kind, registration.event, registration, now,
                               manage_url=manage_url, join_url=join_url, events=batch.events,
-                              previous=(row.previous_starts_at, row.previous_ends_at))
+                              previous=(row.previous_starts_at, row.previous_ends_at),
+                              files=_personal_files(row.kind, registration, now))
 
 
 def registrant_message(kind_name: str, event: Event, registration: Registration, now: datetime, *,
                        manage_url: str, join_url: str, events: dict[int, dict] | None = None,
-                       previous: tuple[datetime | None, datetime | None] = (None, None)) -> Email:
+                       previous: tuple[datetime | None, datetime | None] = (None, None),
+                       files: Sequence[PersonalFile] = ()) -> Email:
     """One registrant's e-mail of this kind with the links given: the same for sending and previews.
 
     `events` keeps what is the same for every registrant of an event at `now`
     (links, subject, calendar file, the bodies as stencils with stand-ins for
     the first name and the links) across the rows of one batch; `previous` is
-    the start and end a new-time mail says the event moved from.
+    the start and end a new-time mail says the event moved from; `files`
+    are attached, their notes written in the body.
     """
     per_event = _per_event(event, {} if events is None else events)
     calendar = None
@@ -258,24 +287,26 @@ def registrant_message(kind_name: str, event: Event, registration: Registration,
     personal = {"first_name": registration.first_name, "manage_url": manage_url}
     if kind_name in JOIN_LINK_KINDS:
         personal["join_url"] = join_url
+    notes = tuple(file.note for file in files)
+    attachments = tuple(file.attachment for file in files)
     if events is not None and all(personal.values()):
         status_label = registration.status_label
-        key = ("stencil", kind_name, status_label, previous)
+        key = ("stencil", kind_name, status_label, previous, notes)
         if key not in per_event:
             per_event[key] = Stencil(kind_name, tuple(personal), lambda values: _context(
-                per_event, kind_name, _Registrant(values["first_name"], status_label), values, previous))
+                per_event, kind_name, _Registrant(values["first_name"], status_label), values, previous, notes))
         if per_event[key].usable:
             text, html = per_event[key].bodies(personal)
-            return message(subject, registration.email, text, html, calendar)
-    context = _context(per_event, kind_name, registration, personal, previous)
-    return compose(subject, registration.email, kind_name, calendar, **context)
+            return message(subject, registration.email, text, html, calendar, attachments)
+    context = _context(per_event, kind_name, registration, personal, previous, notes)
+    return compose(subject, registration.email, kind_name, calendar, attachments, **context)
 
 
 def _context(per_event: dict, kind_name: str, registration, personal: dict[str, str],
-             previous: tuple[datetime | None, datetime | None]) -> dict:
-    """The templates' values for one registrant."""
+             previous: tuple[datetime | None, datetime | None], notes: tuple[str, ...] = ()) -> dict:
+    """The templates' values for one registrant; `notes` tell of the files attached."""
     context = dict(per_event["context"], registration=registration, manage_url=personal["manage_url"],
-                   previous_starts_at=previous[0], previous_ends_at=previous[1])
+                   previous_starts_at=previous[0], previous_ends_at=previous[1], attachment_notes=notes)
     if kind_name in JOIN_LINK_KINDS:
         context["join_url"] = personal["join_url"]
     return context
