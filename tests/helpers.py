@@ -6,6 +6,7 @@ Fixtures stay in conftest.py; nothing imports from there.
 from __future__ import annotations
 
 import asyncio
+import ctypes.util
 import html
 import io
 import json
@@ -28,10 +29,13 @@ from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
+import pypdfium2
 import pytest
 import vobject
+import zxingcpp
 from aiosmtpd.controller import Controller
 from flask.testing import FlaskCliRunner, FlaskClient
+from pypdf import PdfReader
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
@@ -84,6 +88,46 @@ def require_external(missing: str | None, env: str) -> None:
     if os.environ.get(env) == "1":
         pytest.fail(f"{env}=1 but {missing}")
     pytest.skip(missing)
+
+
+def require_pango() -> None:
+    """Skip with one line when Pango, which WeasyPrint draws certificates with, is missing (fail with REQUIRE_PANGO=1)."""
+    missing = None if ctypes.util.find_library("pango-1.0") else "no Pango (install Debian's 'libpango-1.0-0')"
+    require_external(missing, "REQUIRE_PANGO")
+
+
+def pdf_reader(pdf: bytes):
+    """pypdf's reader of a PDF."""
+    return PdfReader(io.BytesIO(pdf))
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text a reader can select and copy, page by page, with runs of white space as one space."""
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in pdf_reader(pdf).pages)
+
+
+def pdf_fonts(pdf: bytes) -> dict[str, bool]:
+    """Each font on the PDF's pages by its name, and whether the font file is embedded."""
+    fonts = {}
+    for page in pdf_reader(pdf).pages:
+        for font in page["/Resources"].get("/Font", {}).values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            described = descendants[0].get_object() if descendants else font
+            descriptor = described.get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor is not None else {}
+            fonts[str(font["/BaseFont"])] = any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+    return fonts
+
+
+def qr_codes_on_page(pdf: bytes, page: int = 0) -> list[str]:
+    """What a QR reader (zxing-cpp) finds on the page rendered at 150 dpi (PDFium)."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        image = document[page].render(scale=150 / 72).to_pil()
+    finally:
+        document.close()
+    return [found.text for found in zxingcpp.read_barcodes(image)]
 
 
 def node_module(name: str) -> Path:
