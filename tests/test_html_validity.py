@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,9 @@ from helpers import (
     request_data,
     require_external,
 )
+from webinar.attendance.services import set_attendance_by_hand
+from webinar.certificates.pdf import verify_url
+from webinar.certificates.services import certificate_statement
 from webinar.extensions import db
 from webinar.mailing.worker import send_due
 from webinar.organiser.previews import previews
@@ -168,6 +172,21 @@ def mail_parts(pages: Pages, slug: str, event, smtp) -> None:
         pages.files.append(path)
 
 
+def certificate_pages(pages: Pages, event, frozen) -> None:
+    """After the meeting: the manage page with the certificate's link, the verification page, a refused code."""
+    registration = db.session.scalars(select(Registration).order_by(Registration.id)).first()
+    event.certificate_enabled = True
+    set_attendance_by_hand(registration, True)
+    db.session.commit()
+    pages.get("organiser-event-edit", f"/organiser/events/{event.slug}/bewerken")
+    frozen.move_to(event.ends_at + timedelta(days=1))
+    manage = f"/r/{personal_link(TokenPurpose.manage)}"
+    assert "bewijs-van-deelname.pdf" in pages.get("manage-after-meeting", manage)
+    link = verify_url(certificate_statement(registration, event.ends_at + timedelta(days=1)))
+    pages.get("certificate-verified", link.removeprefix("http://webinar.test"))
+    pages.get("certificate-refused", "/bewijs/veranderd.abc", status=404)
+
+
 def too_many_requests(pages: Pages, schema: str) -> None:
     """The page a client gets once it went over a rate limit."""
     limited = make_app(schema, RATELIMIT_ENABLED=True, RATELIMIT_TOKEN="1 per minute")
@@ -179,12 +198,13 @@ def too_many_requests(pages: Pages, schema: str) -> None:
             db.engine.dispose()  # its own connection pool, apart from the test's app
 
 
-def test_every_page_and_e_mail_is_valid_html(client, event, organiser, schema, smtp, tmp_path):
+def test_every_page_and_e_mail_is_valid_html(client, event, organiser, schema, smtp, tmp_path, frozen):
     pages = Pages(client, tmp_path)
     public_pages(pages, event.slug)
     support_pages(pages)
     organiser_pages(pages, event.slug)
     mail_parts(pages, event.slug, event, smtp)
+    certificate_pages(pages, event, frozen)
     too_many_requests(pages, schema)
     errors = html_errors(pages.files)
     assert not errors, "\n".join(errors)

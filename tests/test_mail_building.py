@@ -8,18 +8,20 @@ the email package (`build`) and rendering every template (`compose`) give.
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
+from email import message_from_bytes, policy
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import ENDS, NOW, STARTS, person
+from helpers import ENDS, NOW, STARTS, person, read_with_mailparser
 from webinar.extensions import db
 from webinar.links import external_url, token_url
-from webinar.mailing.mime import Calendar, Email, build, to_bytes
+from webinar.mailing.mime import Attachment, Calendar, Email, build, to_bytes
 from webinar.registration.models import RegistrationStatus
-from webinar.registration.notifications import _KINDS, registrant_message
+from webinar.registration.notifications import _KINDS, PersonalFile, registrant_message
 
 SENDERS = ["Samen onderwijs versnellen <bijeenkomsten@example.org>", "Zoë van 't Hof <zoë@example.nl>",
            "bijeenkomsten@example.org"]
@@ -79,3 +81,55 @@ def test_a_subject_that_quotes_a_stand_in_is_built_in_full():
     email = Email("anna@example.org", "To: slot-to@example.invalid", "Hallo\n", "<p>Hallo</p>", "<1@example.org>")
     sender = "bijeenkomsten@example.org"
     assert to_bytes(email, sender=sender, date=NOW) == build(email, sender=sender, date=NOW)
+
+
+#: a stand-in for a PDF: bytes of every value, and the boundary marks a part must never hold
+FILE = Attachment("bewijs-van-deelname.pdf", "application/pdf",
+                  b"%PDF-1.7\n" + bytes(range(256)) + b"--=_webinar_mixed_\r\n" * 3)
+
+
+@pytest.mark.parametrize("calendar", CALENDARS, ids=["no-calendar", "publish", "cancel"])
+def test_a_file_goes_after_the_calendar_and_both_parsers_read_it_back(calendar):
+    email = Email("anna@example.org", "Dank voor uw deelname", "Beste Anna,\n", "<p>Beste Anna,</p>",
+                  "<1@example.org>", calendar, (FILE,))
+    raw = to_bytes(email, sender="bijeenkomsten@example.org", date=NOW)
+    assert raw == build(email, sender="bijeenkomsten@example.org", date=NOW)
+    message = message_from_bytes(raw, policy=policy.default)
+    parts = [(part.get_content_type(), part.get_filename()) for part in message.iter_attachments()]
+    expected = ([("text/calendar", "bijeenkomst.ics")] if calendar else []) + [
+        ("application/pdf", "bewijs-van-deelname.pdf")]
+    assert parts == expected
+    assert list(message.iter_attachments())[-1].get_content() == FILE.data
+    assert message.get_body(("plain",)).get_content().rstrip() == "Beste Anna,"
+    read = read_with_mailparser(raw)
+    assert [(part["contentType"], part["filename"]) for part in read["attachments"]] == expected
+    assert base64.b64decode(read["attachments"][-1]["content"]) == FILE.data
+    assert read["text"].strip() == "Beste Anna,"
+
+
+@pytest.mark.parametrize("filename, content_type", [
+    ("bewijs van deelname.pdf", "application/pdf"), ("bewijs\".pdf", "application/pdf"), ("bewijs-ë.pdf", "application/pdf"),
+    ("x.pdf\r\nBcc: a@example.org", "application/pdf"), ("", "application/pdf"), ("x.pdf", "application/pdf; x=1"),
+    ("x.pdf", "pdf"),
+])
+def test_a_file_name_or_type_that_would_need_quoting_is_refused(filename, content_type):
+    with pytest.raises(ValueError):
+        Attachment(filename, content_type, b"")
+
+
+def test_a_follow_up_with_a_file_from_a_stencil_is_the_follow_up_the_templates_render(event):
+    event.followup_joined_text = "Dank voor uw komst."
+    registration = person(event, "Anna", "Berg", "van den", email="anna@example.org")
+    events = {}
+    files = [PersonalFile(FILE, "uw bewijs van deelname (pdf)")]
+    for number, given in enumerate([files, (), files]):
+        links = {"manage_url": f"https://example.org/r/m{number}&<x>", "join_url": ""}
+        from_stencil = registrant_message("followup_joined", event, registration, NOW, events=events,
+                                          files=given, **links)
+        rendered = registrant_message("followup_joined", event, registration, NOW, files=given, **links)
+        assert (from_stencil.text, from_stencil.html, from_stencil.attachments) == (
+            rendered.text, rendered.html, rendered.attachments)
+        assert ("Bij dit bericht: uw bewijs van deelname (pdf)." in rendered.text) == bool(given)
+        assert rendered.attachments == tuple(file.attachment for file in given)
+    stencils = [value for key, value in events[event.id].items() if key[0] == "stencil"]
+    assert len(stencils) == 2 and all(stencil.usable for stencil in stencils)
