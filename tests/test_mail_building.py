@@ -122,14 +122,14 @@ def test_a_follow_up_with_a_file_from_a_stencil_is_the_follow_up_the_templates_r
     registration = person(event, "Anna", "Berg", "van den", email="anna@example.org")
     events = {}
     files = [PersonalFile(FILE, "uw bewijs van deelname (pdf)")]
-    for number, given in enumerate([files, (), files]):
+    for number, attached in enumerate([files, (), files]):
         links = {"manage_url": f"https://example.org/r/m{number}&<x>", "join_url": ""}
         from_stencil = registrant_message("followup_joined", event, registration, NOW, events=events,
-                                          files=given, **links)
-        rendered = registrant_message("followup_joined", event, registration, NOW, files=given, **links)
+                                          files=attached, **links)
+        rendered = registrant_message("followup_joined", event, registration, NOW, files=attached, **links)
         assert (from_stencil.text, from_stencil.html, from_stencil.attachments) == (
             rendered.text, rendered.html, rendered.attachments)
-        assert ("Bij dit bericht: uw bewijs van deelname (pdf)." in rendered.text) == bool(given)
-        assert rendered.attachments == tuple(file.attachment for file in given)
+        assert ("Bij dit bericht: uw bewijs van deelname (pdf)." in rendered.text) == bool(attached)
+        assert rendered.attachments == tuple(file.attachment for file in attached)
     stencils = [value for key, value in events[event.id].items() if key[0] == "stencil"]
     assert len(stencils) == 2 and all(stencil.usable for stencil in stencils)
