@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -279,6 +280,45 @@ def test_a_pdf_that_fails_to_build_fails_that_follow_up_alone(attendees, smtp, f
     frozen.move_to(FOLLOWUP_AT + timedelta(minutes=2))
     assert deliver().sent == 1
     assert len(pdf_attachments(smtp.messages[-1])) == 1
+
+
+def another_writer_could_write() -> bool:
+    """Whether another connection could start writing now: SQLite's one write lock is free."""
+    with db.engine.connect() as other:
+        raw = other.connection.driver_connection
+        try:
+            raw.execute("PRAGMA busy_timeout=0")
+            raw.execute("BEGIN IMMEDIATE")
+            raw.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            other.invalidate()  # not back to the pool with the busy timeout at 0
+
+
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "negative-control"])
+def test_the_pdfs_are_made_while_registrations_can_still_write(attendees, smtp, frozen, monkeypatch, prepared):
+    """The worker makes the PDFs before its write transaction, so a registration elsewhere need not wait 0.2 s
+    a certificate. Negative control: without that step, they are made while it holds SQLite's write lock."""
+    require_pango()
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite has one write lock for the whole database")
+    from webinar.certificates import notifications
+    from webinar.mailing import worker
+
+    real, free = notifications.pdf_for, []
+
+    def watched(registration, statement):
+        free.append(another_writer_could_write())
+        return real(registration, statement)
+
+    monkeypatch.setattr(notifications, "pdf_for", watched)
+    if not prepared:
+        monkeypatch.setattr(worker, "_prepare_slow_parts", lambda ids, now, batch: None)
+    sent = followups(smtp, frozen)
+    assert free == [prepared, prepared]  # Anna's and Carla's, each made once
+    assert len(pdf_attachments(sent["anna@example.org"])) == 1
 
 
 def test_no_certificate_when_it_is_off_or_the_registration_was_cancelled(attendees, smtp, frozen):

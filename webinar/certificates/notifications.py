@@ -11,13 +11,20 @@ from .pdf import FILENAME, pdf_for
 from .services import certificate_statement
 
 
-def certificate_file(registration: Registration, now: datetime) -> PersonalFile | None:
-    """The registrant's certificate for their follow-up, or None when they do not qualify."""
+def certificate_file(registration: Registration, now: datetime, prepared: dict) -> PersonalFile | None:
+    """The registrant's certificate for their follow-up, or None when they do not qualify.
+
+    The PDF is made once per batch, while the worker prepares it (outside its
+    write transaction), and kept in `prepared` under what it says; when
+    rendering finds the same statement there it takes that PDF.
+    """
     statement = certificate_statement(registration, now)
     if statement is None:
         return None
-    return PersonalFile(Attachment(FILENAME, "application/pdf", pdf_for(registration, statement)),
-                        "uw bewijs van deelname (pdf)")
+    key = ("certificate", registration.id, statement, registration.event.contact_name)
+    if key not in prepared:
+        prepared[key] = pdf_for(registration, statement)
+    return PersonalFile(Attachment(FILENAME, "application/pdf", prepared[key]), "uw bewijs van deelname (pdf)")
 
 
 register_attachment("followup_joined", certificate_file)

@@ -35,7 +35,7 @@ from sqlalchemy.orm import joinedload
 from ..database import begin_write, is_sqlite, utcnow
 from ..extensions import db, mail
 from .addresses import Undeliverable, envelope_address, plain_address
-from .kinds import Batch, render, run_sweeps
+from .kinds import Batch, prepare, preparing_kinds, render, run_sweeps
 from .message import Obsolete
 from .mime import address, has_line_break, to_bytes
 from .models import MailStatus, OutgoingMail
@@ -227,6 +227,8 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
     sending itself runs back to back, as fast as the server answers.
     """
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    batch = Batch()
+    _prepare_slow_parts(ids, now, batch)
     begin_write()
     rows = db.session.scalars(
         select(OutgoingMail)
@@ -236,7 +238,7 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
         .where(OutgoingMail.id.in_(ids))
         .order_by(OutgoingMail.id)
     ).all()
-    ready, unsent, rendered, broken, batch = [], {}, [], [], Batch()
+    ready, unsent, rendered, broken = [], {}, [], []
     for row in rows:
         mark = batch.mark()
         try:
@@ -260,6 +262,35 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
     db.session.commit()
     _mark_unsent(unsent, broken, now, result)
     return ready
+
+
+def _prepare_slow_parts(ids: list[int], now: datetime, batch: Batch) -> None:
+    """Let the kinds that have slow work (a PDF per person) do it before the batch's write transaction.
+
+    On SQLite that transaction holds the database's one write lock, which
+    registrations wait for; here the rows are only read. A row whose
+    preparing fails is left to its rendering, which meets the error again and
+    records it on that row alone.
+    """
+    kinds = preparing_kinds()
+    if not kinds:
+        return
+    try:
+        rows = db.session.scalars(
+            select(OutgoingMail)
+            .options(joinedload(OutgoingMail.registration).lazyload("*"))
+            .where(OutgoingMail.id.in_(ids), OutgoingMail.kind.in_(kinds))
+            .order_by(OutgoingMail.id)
+        ).all()
+        for row in rows:
+            try:
+                prepare(row, now, batch)
+            except DBAPIError:
+                raise
+            except Exception:  # recorded on the row when it is rendered
+                log.debug("mail %s (%s) could not be prepared", row.id, row.kind, exc_info=True)
+    finally:
+        db.session.rollback()  # the write transaction must start afresh
 
 
 def _mark_unsent(unsent: dict, broken: list, now: datetime, result: PassResult) -> None:

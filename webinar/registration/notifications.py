@@ -47,8 +47,10 @@ _KINDS = (
 JOIN_LINK_KINDS = ("join_link", "lost_link")
 #: kinds planned from the event's schedule (queued by the sweep in attendance/schedules.py)
 SCHEDULED_KINDS = ("reminder", "join_link", "followup_joined", "followup_missed")
-#: per kind, what adds personal files to it (registered by higher domains: the certificate to the follow-up)
-_ATTACHERS: dict[str, list[Callable[[Registration, datetime], "PersonalFile | None"]]] = {}
+#: the kinds that may carry personal files (the certificate of attendance goes with the follow-up)
+ATTACHMENT_KINDS = ("followup_joined",)
+#: per kind, what adds personal files to it (registered by higher domains)
+_ATTACHERS: dict[str, list[Callable]] = {}
 _SUBJECTS = {name: subject for name, _, subject, _, _ in _KINDS}
 _STATUSES = {name: statuses for name, _, _, statuses, _ in _KINDS}
 _CALENDARS = {name: method for name, _, _, _, method in _KINDS}
@@ -63,17 +65,27 @@ class PersonalFile:
     note: str
 
 
-def register_attachment(kind: str, attach: Callable[[Registration, datetime], PersonalFile | None]) -> None:
-    """Let `attach(registration, now)` add a file to each e-mail of `kind` it returns one for.
+def register_attachment(kind: str, attach: Callable[[Registration, datetime, dict], PersonalFile | None]) -> None:
+    """Let `attach(registration, now, prepared)` add a file to each e-mail of `kind` it returns one for.
 
-    It is called when the e-mail is rendered; an error it raises fails that
+    The worker calls it before the batch's write transaction, to make slow
+    files then, and again when it renders the e-mail; `prepared` is the
+    batch's dict for keeping them in between. An error it raises fails that
     e-mail alone (the worker tries it again later), never the batch.
     """
+    if kind not in ATTACHMENT_KINDS:
+        raise ValueError(f"mail kind {kind!r} carries no personal files")
     _ATTACHERS.setdefault(kind, []).append(attach)
 
 
-def _personal_files(kind: str, registration: Registration, now: datetime) -> list[PersonalFile]:
-    return [file for attach in _ATTACHERS.get(kind, ()) if (file := attach(registration, now)) is not None]
+def _personal_files(kind: str, registration: Registration, now: datetime, prepared: dict) -> list[PersonalFile]:
+    return [file for attach in _ATTACHERS.get(kind, ())
+            if (file := attach(registration, now, prepared)) is not None]
+
+
+def prepare_registrant_mail(row: OutgoingMail, now: datetime, batch: Batch) -> None:
+    """Make the row's personal files before the batch's write transaction (see mailing.kinds.MailKind)."""
+    _personal_files(row.kind, row.registration, now, batch.prepared)
 
 
 def _mail(kind: str, registration: Registration, key: str) -> dict:
@@ -259,7 +271,7 @@ def render_registrant_mail(row: OutgoingMail, now: datetime, batch: Batch) -> Em
     return registrant_message(row.kind, registration.event, registration, now,
                               manage_url=manage_url, join_url=join_url, events=batch.events,
                               previous=(row.previous_starts_at, row.previous_ends_at),
-                              files=_personal_files(row.kind, registration, now))
+                              files=_personal_files(row.kind, registration, now, batch.prepared))
 
 
 def registrant_message(kind_name: str, event: Event, registration: Registration, now: datetime, *,
@@ -355,4 +367,6 @@ def _when(event: Event, now: datetime) -> str:
 
 for _name, _label, _, _, _method in _KINDS:
     register_kind(_name, label=_label, recipient="aangemelde", render=render_registrant_mail,
-                  still_useful=check_still_useful, calendar=_method is not None, personal_links=True, scheduled=_name in SCHEDULED_KINDS)
+                  still_useful=check_still_useful, calendar=_method is not None, personal_links=True,
+                  scheduled=_name in SCHEDULED_KINDS,
+                  prepare=prepare_registrant_mail if _name in ATTACHMENT_KINDS else None)
