@@ -9,11 +9,14 @@ axe-playwright-python package; the browser fixtures are test_browser's.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 from sqlalchemy import select
 
 from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD
 from test_browser import app, browser, expect, page  # noqa: F401 - fixtures shared with the browser tests
+from webinar.certificates.statement import Statement, sign
 from webinar.database import begin_write
 from webinar.extensions import db
 from webinar.organiser.services import create_organiser
@@ -161,3 +164,14 @@ def test_organiser_pages(logged_in, site, event, path):
     logged_in.goto(site + path.format(slug=event.slug))
     expect(logged_in.get_by_role("heading", level=1)).to_be_visible()
     assert_accessible(logged_in)
+
+
+@pytest.mark.parametrize("changed", [False, True], ids=["verified", "refused"])
+def test_certificate_verification_pages(page, site, changed):  # noqa: F811
+    statement = Statement("Anna van den Berg", "Samen onderwijs versnellen", datetime(2027, 5, 25, 14, tzinfo=timezone.utc),
+                          75, 75)
+    path = "/bewijs/" + sign(statement) + ("x" if changed else "")
+    page.goto(site + path)
+    expected = "Dit bewijs kunnen we niet bevestigen" if changed else "Bewijs van deelname bevestigd"
+    expect(page.get_by_role("heading", level=1)).to_have_text(expected)
+    assert_accessible(page)

@@ -34,7 +34,7 @@ def mail_pass(smtp, subject_start: str):
     return message
 
 
-def register_in_the_browser(page, url: str) -> None:
+def register_in_the_browser(page, url: str) -> None:  # noqa: F811
     page.goto(url)
     form = page.get_by_role("region", name="Aanmelden")
     form.get_by_label("Voornaam").fill("Anna")
