@@ -389,3 +389,14 @@ def test_the_verification_link_confirms_the_statement_after_the_privacy_purge(at
     for kept_back in ("anna@example.org", "OBS De Linde", "Schoolleider"):
         assert kept_back not in page
     assert response.headers["X-Robots-Tag"] == "noindex" and response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_organiser_sees_who_gets_a_certificate_on_the_attendance_page(attendees, organiser_client):
+    page = page_text(organiser_client.get("/organiser/events/samen-onderwijs-versnellen/aanwezigheid"))
+    assert "Bewijs van deelname (vanaf 57 minuten)" in page
+    rows = {name: page.split(f'<th scope="row">{name}', 1)[1].split("</tr>", 1)[0]
+            for name in ("Anna van den Berg", "Bram Smit", "Carla Zoë-Öztürk", "Dirk Jansen")}
+    assert "<td>ja (75 min.)</td>" in rows["Anna van den Berg"]
+    assert "<td>nee (35 min.)</td>" in rows["Bram Smit"]
+    assert "<td>ja (75 min.)</td>" in rows["Carla Zoë-Öztürk"]
+    assert "<td>nee (0 min.)</td>" in rows["Dirk Jansen"]

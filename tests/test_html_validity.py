@@ -179,6 +179,7 @@ def certificate_pages(pages: Pages, event, frozen) -> None:
     set_attendance_by_hand(registration, True)
     db.session.commit()
     pages.get("organiser-event-edit", f"/organiser/events/{event.slug}/bewerken")
+    pages.get("organiser-attendance-certificates", f"/organiser/events/{event.slug}/aanwezigheid")
     frozen.move_to(event.ends_at + timedelta(days=1))
     manage = f"/r/{personal_link(TokenPurpose.manage)}"
     assert "bewijs-van-deelname.pdf" in pages.get("manage-after-meeting", manage)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from ..attendance.models import Attendance
+from ..attendance.presence import minutes_present
 from ..attendance.report_files import parse_report
 from ..attendance.services import (
     ImportResult,
@@ -49,6 +50,7 @@ def _page(event: Event, form: ReportForm):
     return render_template(
         "organiser/attendance.html", event=event, rows=rows, form=form, button=EmptyForm(),
         confirmed=len(confirmed), present=sum(1 for a in confirmed if a is not None),
+        counted_minutes=lambda attendance: minutes_present(attendance, event),
     )
 
 
