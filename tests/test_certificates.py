@@ -118,16 +118,26 @@ def test_the_organiser_switches_certificates_on_with_a_minimum(organiser_client,
         organiser_client.get(f"/organiser/events/{event.slug}/bewerken"))
 
 
-@pytest.mark.parametrize("value, message", [
-    ("0", "Kies 1 tot 100 procent."), ("101", "Kies 1 tot 100 procent."), ("", "Vul een percentage in."),
-])
-def test_a_minimum_outside_1_to_100_percent_is_refused(organiser_client, event, value, message):
+@pytest.mark.parametrize("value", ["0", "101", "-5", "75.5", "veel"])
+def test_a_minimum_outside_1_to_100_percent_is_refused(organiser_client, event, value):
     response = organiser_client.post(f"/organiser/events/{event.slug}/bewerken",
                                      data=edit_form(event, certificate_enabled="y", certificate_min_percent=value))
     assert response.status_code == 200
-    assert message in page_text(response)
+    page = page_text(response)
+    assert "Kies 1 tot 100 procent." in page or "Vul een heel getal in, bijvoorbeeld 30." in page
     db.session.rollback()
     assert db.session.get(Event, event.id).certificate_enabled is False
+
+
+@pytest.mark.parametrize("value", ["", None], ids=["empty", "left-out"])
+def test_no_minimum_means_the_default_75_percent(organiser_client, event, value):
+    event.certificate_min_percent = 90
+    db.session.commit()
+    response = organiser_client.post(f"/organiser/events/{event.slug}/bewerken",
+                                     data=edit_form(event, certificate_enabled="y", certificate_min_percent=value))
+    assert response.status_code == 302, page_text(response)
+    db.session.rollback()
+    assert db.session.get(Event, event.id).certificate_min_percent == 75
 
 
 # -- the follow-up with the PDF ------------------------------------------------------------------------

@@ -111,8 +111,8 @@ class EventForm(FlaskForm):
     followup_joined_text = TextAreaField("Nabericht voor wie deelnam (leeg: geen)", [Length(max=10000)])
     followup_missed_text = TextAreaField("Nabericht voor wie niet deelnam (leeg: geen)", [Length(max=10000)])
     certificate_enabled = BooleanField("Bewijs van deelname (pdf) voor wie lang genoeg aanwezig was")
-    certificate_min_percent = WholeNumberField("Minimale aanwezigheid voor een bewijs (% van de duur)", [
-        InputRequired("Vul een percentage in."), NumberRange(min=1, max=100, message="Kies 1 tot 100 procent.")])
+    certificate_min_percent = WholeNumberField("Minimale aanwezigheid voor een bewijs (% van de duur; leeg: 75)", [
+        Optional(), NumberRange(min=1, max=100, message="Kies 1 tot 100 procent.")])
 
 
 class MessageForm(FlaskForm):

@@ -136,6 +136,8 @@ def _form_values(form: EventForm) -> dict:
     values["roles"] = [role for role in roles if role != OTHER_ROLE]
     for name in ("meeting_url", "recording_url"):
         values[name] = values[name] or None
+    if values["certificate_min_percent"] is None:
+        values["certificate_min_percent"] = DEFAULT_CERTIFICATE_PERCENT
     for name in ("summary", "body", "audience", "practical", "contact_name", "contact_email",
                  "contact_phone", "followup_joined_text", "followup_missed_text"):
         values[name] = (values[name] or "").strip()
