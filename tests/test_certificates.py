@@ -410,3 +410,12 @@ def test_the_organiser_sees_who_gets_a_certificate_on_the_attendance_page(attend
     assert "<td>nee (35 min.)</td>" in rows["Bram Smit"]
     assert "<td>ja (75 min.)</td>" in rows["Carla Zoë-Öztürk"]
     assert "<td>nee (0 min.)</td>" in rows["Dirk Jansen"]
+
+
+def test_the_link_in_the_pdf_can_be_clicked(attendees, smtp, frozen):
+    require_pango()
+    [pdf] = pdf_attachments(followups(smtp, frozen)["anna@example.org"])
+    [page] = pdf_reader(pdf).pages
+    links = [annotation.get_object()["/A"]["/URI"] for annotation in page.get("/Annots", [])
+             if annotation.get_object().get("/Subtype") == "/Link"]
+    assert links and set(links) == {verification_link(pdf)}  # one area per line the link wraps over
