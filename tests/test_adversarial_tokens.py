@@ -92,11 +92,11 @@ def test_get_on_every_url_changes_nothing(organiser_client, app, event, links):
     args = {
         "slug": event.slug, "registration_id": registration.id, "broadcast_id": broadcast,
         "filename": "style.css", "token": secrets.token_urlsafe(32), "request_id": make_request().id,
-        "kind": "reminder",
+        "kind": "reminder", "code": "verzonnen.code",
     }
     paths = {"registration.manage": manage, "registration.cancel": f"{manage}/afmelden",
              "registration.download": f"{manage}/gegevens.json", "privacy.erase": f"{manage}/verwijderen",
-             "attendance.join": join}
+             "attendance.join": join, "certificates.download": f"{manage}/bewijs-van-deelname.pdf"}
     audit = {AuditEntry.__tablename__}
     before = dump(skip=audit)
     audited = db.session.scalar(select(func.max(AuditEntry.id))) or 0
