@@ -30,7 +30,7 @@ from functools import lru_cache
 from flask import current_app
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from ..database import begin_write, is_sqlite, utcnow
 from ..extensions import db, mail
@@ -224,18 +224,38 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
     """Render the claimed rows into SMTP-ready bytes; mark the ones that cannot or need not go.
 
     The whole batch is built before the first message goes out, so that the
-    sending itself runs back to back, as fast as the server answers.
+    sending itself runs back to back, as fast as the server answers. The rows
+    and what their rendering reads (registrations, events, ...) are loaded in a
+    session of their own on the pass's connection and transaction, closed with
+    the batch: the commits that mark the rows sent then have no objects to
+    expire, and the next batch reads everything afresh.
     """
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     begin_write()
-    rows = db.session.scalars(
-        select(OutgoingMail)
-        # The registration's own eager relationships (its event) are loaded when asked
-        # for: the event is one object for the whole batch, not a join in every row.
-        .options(joinedload(OutgoingMail.registration).lazyload("*"))
-        .where(OutgoingMail.id.in_(ids))
-        .order_by(OutgoingMail.id)
-    ).all()
+    session = Session(bind=db.session.connection(), expire_on_commit=False)
+    try:
+        rows = session.scalars(
+            select(OutgoingMail)
+            # The registration's own eager relationships (its event) are loaded when asked
+            # for: the event is one object for the whole batch, not a join in every row.
+            .options(joinedload(OutgoingMail.registration).lazyload("*"))
+            .where(OutgoingMail.id.in_(ids))
+            .order_by(OutgoingMail.id)
+        ).all()
+        ready, unsent, rendered, broken, batch = _render_all(rows, now, sender)
+        session.flush()  # what a renderer changed on a loaded object (an invitation's new token)
+    finally:
+        session.close()
+    batch.store()
+    if rendered:  # one UPDATE by primary key for the batch, executed for every row
+        db.session.execute(RECORD_RENDERED, rendered)
+    db.session.commit()
+    _mark_unsent(unsent, broken, now, result)
+    return ready
+
+
+def _render_all(rows: list, now: datetime, sender: str):
+    """Each row rendered, or sorted out: (ready, unsent by (status, reason), rendered values, broken, batch)."""
     ready, unsent, rendered, broken, batch = [], {}, [], [], Batch()
     for row in rows:
         mark = batch.mark()
@@ -254,12 +274,7 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
         else:
             ready.append(item)
             rendered.append(values)
-    batch.store()
-    if rendered:  # one UPDATE by primary key for the batch, executed for every row
-        db.session.execute(RECORD_RENDERED, rendered)
-    db.session.commit()
-    _mark_unsent(unsent, broken, now, result)
-    return ready
+    return ready, unsent, rendered, broken, batch
 
 
 def _mark_unsent(unsent: dict, broken: list, now: datetime, result: PassResult) -> None:
