@@ -272,8 +272,8 @@ class Breakdown:
         ("webinar.mailing.worker", "_prepare", "load + render + build + commit (_prepare)"),
         ("webinar.mailing.worker", "render", "  of which render (by kind)"),
         ("webinar.mailing.worker", "to_bytes", "  of which MIME build + serialize (to_bytes)"),
-        ("webinar.mailing.worker", "_transaction", "SMTP on the wire (_transaction)"),
-        ("webinar.mailing.worker", "SentMarks.write", "mark sent, a commit per group (SentMarks.write)"),
+        ("webinar.mailing.sending", "_transaction", "SMTP on the wire (_transaction)"),
+        ("webinar.mailing.sending", "SentMarks.write", "mark sent, a commit per group (SentMarks.write)"),
     )
 
     def __init__(self):
