@@ -37,8 +37,10 @@ several `flask mail worker` processes share one outbox in production); the
 time runs from the moment all are ready until the last one is done, the CPU
 time is theirs.
 
---breakdown gives wall and CPU time per stage of the pass, --profile FILE a
-cProfile of it in CPU time; either runs one round. On a shared machine the
+--breakdown gives wall and CPU time per stage of the pass (the CPU time of
+the thread the stage runs on: sending and marking run on the pass's sender
+thread), --profile FILE a cProfile of the pass's own thread in CPU time (the
+sender thread's work is not in it); either runs one round. On a shared machine the
 wall times depend on how busy the other cores are, the CPU times far less.
 The load average is printed before the run and after each round.
 """
