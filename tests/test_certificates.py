@@ -309,8 +309,9 @@ def another_writer_could_write() -> bool:
 
 @pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "negative-control"])
 def test_the_pdfs_are_made_while_registrations_can_still_write(attendees, smtp, frozen, monkeypatch, prepared):
-    """The worker makes the PDFs before its write transaction, so a registration elsewhere need not wait 0.2 s
-    a certificate. Negative control: without that step, they are made while it holds SQLite's write lock."""
+    """The worker renders a batch, PDFs included, before it takes SQLite's write lock, so a registration
+    elsewhere need not wait 0.2 s a certificate. Negative control: a worker that takes the lock first makes
+    them while it holds it."""
     require_pango()
     if db.engine.dialect.name != "sqlite":
         pytest.skip("only SQLite has one write lock for the whole database")
@@ -325,7 +326,8 @@ def test_the_pdfs_are_made_while_registrations_can_still_write(attendees, smtp, 
 
     monkeypatch.setattr(notifications, "pdf_for", watched)
     if not prepared:
-        monkeypatch.setattr(worker, "_prepare_slow_parts", lambda ids, now, batch: None)
+        monkeypatch.setattr(worker, "begin_reads", worker.begin_write)
+        monkeypatch.setattr(worker, "restart_as_write", lambda: None)
     sent = followups(smtp, frozen)
     assert free == [prepared, prepared]  # Anna's and Carla's, each made once
     assert len(pdf_attachments(sent["anna@example.org"])) == 1

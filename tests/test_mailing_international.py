@@ -17,7 +17,8 @@ from webinar import cli
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.mailing.services import queue_mail
-from webinar.mailing.worker import NO_SMTPUTF8, send_due
+from webinar.mailing.sending import NO_SMTPUTF8
+from webinar.mailing.worker import send_due
 
 SENDER = "bijeenkomsten@example.org"
 ZOE = "zoë.de.wït@example.nl"

@@ -25,12 +25,8 @@ from .events.schedule import planned
 from .mailing.kinds import label
 from .mailing.models import MailStatus, OutgoingMail
 from .mailing.sink import start_sink
-from .mailing.worker import (
-    database_problem,
-    forget_transaction,
-    send_due,
-    wait_after_failed_passes,
-)
+from .mailing.sending import forget_transaction
+from .mailing.worker import database_problem, send_due, wait_after_failed_passes
 from .organiser.services import create_organiser
 from .privacy.commands import privacy_cli
 

@@ -14,9 +14,9 @@ from .services import certificate_statement
 def certificate_file(registration: Registration, now: datetime, prepared: dict) -> PersonalFile | None:
     """The registrant's certificate for their follow-up, or None when they do not qualify.
 
-    The PDF is made once per batch, while the worker prepares it (outside its
-    write transaction), and kept in `prepared` under what it says; when
-    rendering finds the same statement there it takes that PDF.
+    The worker renders the follow-ups outside its write transaction (see
+    mailing/worker.py `_prepare`), so making the PDF keeps no registration
+    waiting; it is kept in `prepared`, the batch's dict, under what it says.
     """
     statement = certificate_statement(registration, now)
     if statement is None:

@@ -30,7 +30,7 @@ class Batch:
     events: dict[int, dict] = field(default_factory=dict)
     #: rows to store, per function that stores a list of them in one statement
     pending: dict[Callable[[list[dict]], None], list[dict]] = field(default_factory=dict)
-    #: what kinds' `prepare` made before the write transaction (a PDF per person), for their rendering
+    #: files a renderer made for its rows (a PDF per person), kept for the batch by what they say
     prepared: dict = field(default_factory=dict)
 
     def keep(self, store: Callable[[list[dict]], None], row: dict) -> None:
@@ -72,9 +72,6 @@ class MailKind:
     personal_links: bool = False
     #: planned from the event's schedule: moving or cancelling the event makes unsent ones stale
     scheduled: bool = False
-    #: does a row's slow work (a PDF) before the batch's write transaction, keeping it in `batch.prepared`;
-    #: it only reads, and an error it raises is met again, and recorded, when the row is rendered
-    prepare: Callable[[object, datetime, Batch], None] | None = None
 
 
 _KINDS: dict[str, MailKind] = {}
@@ -82,12 +79,11 @@ _SWEEPS: list[Callable[[datetime], int]] = []
 
 
 def register_kind(name: str, *, label: str, recipient: str, render: Callable, still_useful: Callable | None = None,
-                  calendar: bool = False, personal_links: bool = False, scheduled: bool = False,
-                  prepare: Callable | None = None) -> MailKind:
+                  calendar: bool = False, personal_links: bool = False, scheduled: bool = False) -> MailKind:
     """Make a kind of e-mail known to the worker, the previews and the commands."""
     if name in _KINDS:
         raise ValueError(f"mail kind {name!r} is registered twice")
-    kind = MailKind(name, label, recipient, render, still_useful, calendar, personal_links, scheduled, prepare)
+    kind = MailKind(name, label, recipient, render, still_useful, calendar, personal_links, scheduled)
     _KINDS[name] = kind
     return kind
 
@@ -111,19 +107,6 @@ def labels() -> dict[str, str]:
 def scheduled_kinds() -> list[str]:
     """The kinds planned from an event's schedule."""
     return [kind.name for kind in _KINDS.values() if kind.scheduled]
-
-
-def preparing_kinds() -> list[str]:
-    """The kinds that prepare slow work before the batch's write transaction."""
-    return [kind.name for kind in _KINDS.values() if kind.prepare is not None]
-
-
-def prepare(row, now: datetime, batch: Batch) -> None:
-    """The row's slow work, by its kind, when still of use (see MailKind.prepare)."""
-    kind = _KINDS[row.kind]
-    if kind.still_useful is not None:
-        kind.still_useful(row, now)
-    kind.prepare(row, now, batch)
 
 
 def render(row, now: datetime, batch: Batch) -> Email:

@@ -68,10 +68,10 @@ class PersonalFile:
 def register_attachment(kind: str, attach: Callable[[Registration, datetime, dict], PersonalFile | None]) -> None:
     """Let `attach(registration, now, prepared)` add a file to each e-mail of `kind` it returns one for.
 
-    The worker calls it before the batch's write transaction, to make slow
-    files then, and again when it renders the e-mail; `prepared` is the
-    batch's dict for keeping them in between. An error it raises fails that
-    e-mail alone (the worker tries it again later), never the batch.
+    The worker calls it when it renders the e-mail, outside the write
+    transaction (see mailing/worker.py `_prepare`); `prepared` is the batch's
+    dict, where a file made once is kept for the batch. An error it raises
+    fails that e-mail alone (the worker tries it again later), never the batch.
     """
     if kind not in ATTACHMENT_KINDS:
         raise ValueError(f"mail kind {kind!r} carries no personal files")
@@ -81,11 +81,6 @@ def register_attachment(kind: str, attach: Callable[[Registration, datetime, dic
 def _personal_files(kind: str, registration: Registration, now: datetime, prepared: dict) -> list[PersonalFile]:
     return [file for attach in _ATTACHERS.get(kind, ())
             if (file := attach(registration, now, prepared)) is not None]
-
-
-def prepare_registrant_mail(row: OutgoingMail, now: datetime, batch: Batch) -> None:
-    """Make the row's personal files before the batch's write transaction (see mailing.kinds.MailKind)."""
-    _personal_files(row.kind, row.registration, now, batch.prepared)
 
 
 def _mail(kind: str, registration: Registration, key: str) -> dict:
@@ -368,5 +363,4 @@ def _when(event: Event, now: datetime) -> str:
 for _name, _label, _, _, _method in _KINDS:
     register_kind(_name, label=_label, recipient="aangemelde", render=render_registrant_mail,
                   still_useful=check_still_useful, calendar=_method is not None, personal_links=True,
-                  scheduled=_name in SCHEDULED_KINDS,
-                  prepare=prepare_registrant_mail if _name in ATTACHMENT_KINDS else None)
+                  scheduled=_name in SCHEDULED_KINDS)
