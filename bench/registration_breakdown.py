@@ -37,6 +37,8 @@ STAGES = (
     ("webinar.registration.views", "register", "register (service)"),
     ("webinar.registration.services", "lock_and_count",
      "  of which: lock (PostgreSQL), places left, earlier sign-up"),
+    ("webinar.registration.services", "insert_if_new",
+     "  of which: PostgreSQL: lock, places left, store it and queue the confirmation"),
     ("webinar.registration.services", "_store_new", "  of which: store it and queue the confirmation"),
     ("sqlalchemy.orm.scoping", "scoped_session.commit", "commit"),
 )

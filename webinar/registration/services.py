@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import bindparam, case, func, insert, literal, or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..database import utcnow
+from ..database import UTCDateTime, utcnow
 from ..events.models import Event
-from ..events.services import EVENT_ROW_LOCK, capacity_changed, lock_event
+from ..events.services import capacity_changed, lock_event
 from ..extensions import db
 from .capacity import Phase, confirmed_count, places_left, registration_phase
 from .models import Registration, RegistrationStatus
@@ -26,6 +25,7 @@ from .notifications import (
     notify_registered_many,
     registered_kind,
 )
+from .pipeline import after_event_lock
 
 
 class RegistrationClosed(Exception):
@@ -95,12 +95,17 @@ def register(
     a newcomer would get, so the answer reveals nothing about who registered.
     """
     now = now or utcnow()
+    row = _detail_values(details) | {"event_id": event.id, "created_at": now, "updated_at": now, "signups": 1}
+    if db.session.connection().dialect.name == "postgresql":
+        new = insert_if_new(row)
+        if new is not None:
+            return Outcome(new[1], new[0], created=True)
     free, earlier = lock_and_count(event, details.email)
     if registration_phase(event, now, free) not in (Phase.open, Phase.full):
         raise RegistrationClosed()
     status = RegistrationStatus.confirmed if free is None or free > 0 else RegistrationStatus.waitlisted
     if earlier is None:
-        return Outcome(status, _store_new(event, details, status, now), created=True)
+        return Outcome(status, _store_new(row | _signup_values(status, now)), created=True)
     existing = db.session.get(Registration, earlier)
     if existing.status != RegistrationStatus.cancelled:
         notify_registered_again(existing, now)
@@ -122,7 +127,7 @@ def lock_and_count(event: Event, email: str) -> tuple[int | None, int | None]:
         lock_event(event)
         return places_and_earlier_signup(event, email)
     params = {"event_id": event.id, "email": normalize_email(email)}
-    return _places_from(event, _locked_places_and_earlier(connection, params))
+    return _places_from(event, after_event_lock(connection, _PLACES_AND_EARLIER, params))
 
 
 def places_and_earlier_signup(event: Event, email: str) -> tuple[int | None, int | None]:
@@ -158,48 +163,29 @@ _PLACES_AND_EARLIER = select(
 ).where(Event.id == bindparam("event_id"))
 
 
-def _locked_places_and_earlier(connection, params: dict) -> tuple:
-    """On PostgreSQL: the event's row lock and _PLACES_AND_EARLIER, sent together (psycopg's pipeline mode)."""
-    lock_sql, places_sql, binds, results = _driver_statements(connection.dialect)
-    driver = connection.connection.driver_connection
-    values = {name: process(params[name]) if name in params else process(value)
-              for name, (value, process) in binds.items()}
-    dialect = connection.dialect
-    try:
-        with driver.pipeline():
-            driver.execute(lock_sql, {"event_id": params["event_id"]}, prepare=True)
-            cursor = driver.execute(places_sql, values, prepare=True)
-    except dialect.loaded_dbapi.Error as error:  # as SQLAlchemy would raise it (a lost server: OperationalError)
-        invalidated = dialect.is_disconnect(error, driver, None)
-        if invalidated:
-            connection.invalidate(error)
-        raise DBAPIError.instance(places_sql, values, error, dialect.loaded_dbapi.Error,
-                                  connection_invalidated=invalidated, dialect=dialect) from error
-    return tuple(process(value) if process else value for value, process in zip(cursor.fetchone(), results))
+def insert_if_new(row: dict) -> tuple[int, RegistrationStatus] | None:
+    """On PostgreSQL: a new sign-up in one round trip under the event lock, or None when it takes more.
+
+    Locks the event (see lock_event) and, in the same round trip, inserts the
+    registration from `row` (its column values but the status and the
+    sign-up's moments, which are `created_at`) with its confirmation or
+    waiting-list notice, if the event takes registrations and has none for
+    this address; confirmed while places are left. Returns the id and status,
+    or None when nothing was inserted (closed, or an earlier sign-up): then
+    `register` takes the longer way, still holding the lock.
+    """
+    row = row | {"privacy_accepted_at": row["created_at"], "registered_at": row["created_at"], "cancelled_at": None}
+    stored = after_event_lock(db.session.connection(), _INSERT_IF_NEW, row)
+    if stored is None:
+        return None
+    registration_id, kind = stored
+    confirmed = kind == registered_kind(RegistrationStatus.confirmed)
+    return registration_id, RegistrationStatus.confirmed if confirmed else RegistrationStatus.waitlisted
 
 
-_DRIVER_STATEMENTS: dict = {}
-
-
-def _driver_statements(dialect):
-    """The lock and _PLACES_AND_EARLIER as the driver takes them, with their conversions (built once per dialect)."""
-    if dialect not in _DRIVER_STATEMENTS:
-        compiled = _PLACES_AND_EARLIER.compile(dialect=dialect)
-        binds = {name: (bind.value, bind.type.bind_processor(dialect) or (lambda value: value))
-                 for bind, name in compiled.bind_names.items()}
-        results = [column.type.result_processor(dialect, None) for column in _PLACES_AND_EARLIER.selected_columns]
-        _DRIVER_STATEMENTS[dialect] = (str(EVENT_ROW_LOCK.compile(dialect=dialect)), str(compiled), binds, results)
-    return _DRIVER_STATEMENTS[dialect]
-
-
-def _store_new(event: Event, details: Details, status: RegistrationStatus, now: datetime) -> int:
-    """Insert one new registration and queue its e-mail, without loading it as an object; returns its id."""
-    row = _detail_values(details) | _signup_values(status, now) | {
-        "event_id": event.id, "created_at": now, "updated_at": now, "signups": 1}
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":  # one round trip, while the event is locked
-        return connection.execute(_INSERT_WITH_MAIL[row["status"]], row).scalar_one()
-    registration_id = connection.execute(_INSERT_REGISTRATION, row).inserted_primary_key[0]
+def _store_new(row: dict) -> int:
+    """Insert one new registration from `row` and queue its e-mail, without loading it as an object; returns its id."""
+    registration_id = db.session.connection().execute(_INSERT_REGISTRATION, row).inserted_primary_key[0]
     notify_registered(registration_id, row)
     return registration_id
 
@@ -209,13 +195,34 @@ _TABLE = Registration.__table__
 _INSERT_REGISTRATION = insert(_TABLE).values(
     {column.name: bindparam(column.name, type_=column.type) for column in _TABLE.columns if not column.primary_key}
 )
-_INSERT_WITH_MAIL = {
-    status: insert_with_registered_mail(
-        _INSERT_REGISTRATION.returning(_TABLE.c.id, _TABLE.c.event_id, _TABLE.c.email, _TABLE.c.signups,
-                                       _TABLE.c.created_at),
-        registered_kind(status))
-    for status in (RegistrationStatus.confirmed, RegistrationStatus.waitlisted)
-}
+
+
+def _insert_if_new():
+    """insert_if_new's statement: the event's phase, places and earlier sign-up, the registration and its mail."""
+    event, now = Event.__table__, bindparam("created_at", type_=UTCDateTime)
+    confirmed = select(func.count()).select_from(_TABLE).where(
+        _TABLE.c.event_id == event.c.id, _TABLE.c.status == RegistrationStatus.confirmed).scalar_subquery()
+    earlier = select(_TABLE.c.id).where(
+        _TABLE.c.event_id == event.c.id, _TABLE.c.email_normalized == bindparam("email_normalized"))
+    # registration_phase() is open or full
+    taking = select(event.c.capacity, confirmed.label("confirmed")).where(
+        event.c.id == bindparam("event_id"), event.c.cancelled_at.is_(None), now < event.c.ends_at,
+        or_(event.c.registration_opens_at.is_(None), event.c.registration_opens_at <= now),
+        now < func.coalesce(event.c.registration_closes_at, event.c.starts_at), ~earlier.exists(),
+    ).cte("taking")
+    status_type = _TABLE.c.status.type
+    status = case((or_(taking.c.capacity.is_(None), taking.c.confirmed < taking.c.capacity),
+                   literal(RegistrationStatus.confirmed, status_type)),
+                  else_=literal(RegistrationStatus.waitlisted, status_type))
+    columns = [column for column in _TABLE.columns if not column.primary_key]
+    values = [status if column.name == "status" else now if column.name == "created_at"
+              else bindparam(column.name, type_=column.type) for column in columns]
+    new = insert(_TABLE).from_select([column.name for column in columns], select(*values).select_from(taking))
+    return insert_with_registered_mail(new.returning(
+        _TABLE.c.id, _TABLE.c.event_id, _TABLE.c.email, _TABLE.c.signups, _TABLE.c.created_at, _TABLE.c.status))
+
+
+_INSERT_IF_NEW = _insert_if_new()
 
 
 def register_many(
