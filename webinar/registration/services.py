@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, insert, literal, or_, select
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Row, bindparam, case, func, insert, literal, or_, select
 
 from ..database import UTCDateTime, utcnow
 from ..events.models import Event
@@ -84,7 +84,7 @@ def find_registration(event: Event, email: str) -> Registration | None:
 
 
 def register(
-    event: Event,
+    event: Event | Row,
     details: Details,
     *,
     now: datetime | None = None,
@@ -93,15 +93,15 @@ def register(
 
     Someone already registered gets their manage link again and the same outcome
     a newcomer would get, so the answer reveals nothing about who registered.
+    `event` may be the event or a row of its table.
     """
     now = now or utcnow()
     row = _detail_values(details) | {"event_id": event.id, "created_at": now, "updated_at": now, "signups": 1}
-    if db.session.connection().dialect.name == "postgresql":
-        new = insert_if_new(row)
-        if new is not None:
-            return Outcome(new[1], new[0], created=True)
-    free, earlier = lock_and_count(event, details.email)
-    if registration_phase(event, now, free) not in (Phase.open, Phase.full):
+    new = insert_if_new(row)
+    if new is not None:
+        return Outcome(new[1], new[0], created=True)
+    current, free, earlier = lock_and_count(event, details.email)
+    if registration_phase(current, now, free) not in (Phase.open, Phase.full):
         raise RegistrationClosed()
     status = RegistrationStatus.confirmed if free is None or free > 0 else RegistrationStatus.waitlisted
     if earlier is None:
@@ -114,7 +114,7 @@ def register(
     return Outcome(status, registration, created=True)
 
 
-def lock_and_count(event: Event, email: str) -> tuple[int | None, int | None]:
+def lock_and_count(event: Event | Row, email: str) -> tuple[tuple, int | None, int | None]:
     """Take the event lock (see lock_event), then `places_and_earlier_signup`.
 
     On PostgreSQL the lock and the statement travel together (psycopg's
@@ -127,31 +127,33 @@ def lock_and_count(event: Event, email: str) -> tuple[int | None, int | None]:
         lock_event(event)
         return places_and_earlier_signup(event, email)
     params = {"event_id": event.id, "email": normalize_email(email)}
-    return _places_from(event, after_event_lock(connection, _PLACES_AND_EARLIER, params))
+    return _places_from(after_event_lock(connection, _PLACES_AND_EARLIER, params))
 
 
-def places_and_earlier_signup(event: Event, email: str) -> tuple[int | None, int | None]:
-    """Free places (None: no limit) and the id of the event's registration for this address, if any.
+def places_and_earlier_signup(event: Event | Row, email: str) -> tuple[tuple, int | None, int | None]:
+    """What decides the event's phase, its free places (None: no limit) and the id of its registration
+    for this address, if any.
 
-    Reads what decides the phase from the event's row again (refreshing
-    `event`) together with the count and the look-up, in one statement: called
-    under the event lock, it sees everything committed before the lock was taken.
+    The first is the event's row as stored now, with the columns that
+    registration_phase() reads; one statement reads it with the count and the
+    look-up: called under the event lock, it sees everything committed before
+    the lock was taken. `event` may be the event or a row of its table.
     """
     params = {"event_id": event.id, "email": normalize_email(email)}
-    return _places_from(event, db.session.connection().execute(_PLACES_AND_EARLIER, params).one())
+    return _places_from(db.session.connection().execute(_PLACES_AND_EARLIER, params).one())
 
 
-def _places_from(event: Event, row) -> tuple[int | None, int | None]:
-    *current, confirmed, earlier = row
-    for name, value in zip(_PHASE_COLUMNS, current):
-        set_committed_value(event, name, value)
-    if event.capacity is None:
-        return None, earlier
-    return max(event.capacity - confirmed, 0), earlier
+def _places_from(row) -> tuple[tuple, int | None, int | None]:
+    *columns, confirmed, earlier = row
+    current = _EventNow(*columns)
+    if current.capacity is None:
+        return current, None, earlier
+    return current, max(current.capacity - confirmed, 0), earlier
 
 
 #: the event's columns that registration_phase() and the count of places read
 _PHASE_COLUMNS = ("capacity", "cancelled_at", "starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+_EventNow = namedtuple("_EventNow", _PHASE_COLUMNS)
 _PLACES_AND_EARLIER = select(
     *(getattr(Event, name) for name in _PHASE_COLUMNS),
     select(func.count(Registration.id))
@@ -164,23 +166,31 @@ _PLACES_AND_EARLIER = select(
 
 
 def insert_if_new(row: dict) -> tuple[int, RegistrationStatus] | None:
-    """On PostgreSQL: a new sign-up in one round trip under the event lock, or None when it takes more.
+    """Lock the event and store a new sign-up in one statement, with its e-mail; or None when it takes more.
 
-    Locks the event (see lock_event) and, in the same round trip, inserts the
-    registration from `row` (its column values but the status and the
-    sign-up's moments, which are `created_at`) with its confirmation or
+    Inserts the registration from `row` (its column values but the status and
+    the sign-up's moments, which are `created_at`) with its confirmation or
     waiting-list notice, if the event takes registrations and has none for
     this address; confirmed while places are left. Returns the id and status,
     or None when nothing was inserted (closed, or an earlier sign-up): then
-    `register` takes the longer way, still holding the lock.
+    `register` takes the longer way, still holding the lock. On PostgreSQL the
+    row lock, the registration and its e-mail take one round trip
+    (see pipeline); on SQLite the lock is the write transaction's.
     """
-    row = row | {"privacy_accepted_at": row["created_at"], "registered_at": row["created_at"], "cancelled_at": None}
-    stored = after_event_lock(db.session.connection(), _INSERT_IF_NEW, row)
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        stored = after_event_lock(connection, _INSERT_IF_NEW["postgresql"], row)
+        if stored is None:
+            return None
+        registration_id, kind = stored
+        confirmed = kind == registered_kind(RegistrationStatus.confirmed)
+        return registration_id, RegistrationStatus.confirmed if confirmed else RegistrationStatus.waitlisted
+    stored = connection.execute(_INSERT_IF_NEW["sqlite"], row).first()
     if stored is None:
         return None
-    registration_id, kind = stored
-    confirmed = kind == registered_kind(RegistrationStatus.confirmed)
-    return registration_id, RegistrationStatus.confirmed if confirmed else RegistrationStatus.waitlisted
+    registration_id, status = stored
+    notify_registered(registration_id, row | {"status": status})
+    return registration_id, status
 
 
 def _store_new(row: dict) -> int:
@@ -197,8 +207,9 @@ _INSERT_REGISTRATION = insert(_TABLE).values(
 )
 
 
-def _insert_if_new():
-    """insert_if_new's statement: the event's phase, places and earlier sign-up, the registration and its mail."""
+def _new_registration():
+    """A registration from the parameters named after its columns (the status and the sign-up's moments from
+    the places and `created_at`), if its event takes registrations and has none for the address."""
     event, now = Event.__table__, bindparam("created_at", type_=UTCDateTime)
     confirmed = select(func.count()).select_from(_TABLE).where(
         _TABLE.c.event_id == event.c.id, _TABLE.c.status == RegistrationStatus.confirmed).scalar_subquery()
@@ -215,14 +226,19 @@ def _insert_if_new():
                    literal(RegistrationStatus.confirmed, status_type)),
                   else_=literal(RegistrationStatus.waitlisted, status_type))
     columns = [column for column in _TABLE.columns if not column.primary_key]
-    values = [status if column.name == "status" else now if column.name == "created_at"
-              else bindparam(column.name, type_=column.type) for column in columns]
-    new = insert(_TABLE).from_select([column.name for column in columns], select(*values).select_from(taking))
-    return insert_with_registered_mail(new.returning(
-        _TABLE.c.id, _TABLE.c.event_id, _TABLE.c.email, _TABLE.c.signups, _TABLE.c.created_at, _TABLE.c.status))
+    moments = ("created_at", "privacy_accepted_at", "registered_at")
+    values = [status if column.name == "status" else now if column.name in moments else
+              literal(None, column.type) if column.name == "cancelled_at" else
+              bindparam(column.name, type_=column.type) for column in columns]
+    return insert(_TABLE).from_select([column.name for column in columns], select(*values).select_from(taking))
 
 
-_INSERT_IF_NEW = _insert_if_new()
+_INSERT_IF_NEW = {
+    # PostgreSQL: with its e-mail, in one statement
+    "postgresql": insert_with_registered_mail(_new_registration().returning(
+        _TABLE.c.id, _TABLE.c.event_id, _TABLE.c.email, _TABLE.c.signups, _TABLE.c.created_at, _TABLE.c.status)),
+    "sqlite": _new_registration().returning(_TABLE.c.id, _TABLE.c.status),
+}
 
 
 def register_many(
