@@ -10,7 +10,9 @@ from .models import Event
 
 #: built once: every public page and form looks its event up by slug
 _BY_SLUG = select(Event).where(Event.slug == bindparam("slug"))
-_VALUES_BY_SLUG = select(Event.__table__).where(Event.__table__.c.slug == bindparam("slug"))
+#: what a registration form needs of its event: the id, and the roles to choose from
+_ID_AND_ROLES_BY_SLUG = select(Event.__table__.c.id, Event.__table__.c.roles).where(
+    Event.__table__.c.slug == bindparam("slug"))
 
 
 def event_or_404(slug: str) -> Event:
@@ -21,15 +23,13 @@ def event_or_404(slug: str) -> Event:
     return event
 
 
-def event_values_or_404(slug: str) -> Row:
-    """The stored values of the event with this slug, or the 404 page.
+def event_id_and_roles_or_404(slug: str) -> Row:
+    """The id and roles of the event with this slug (a row with those two attributes), or the 404 page.
 
-    A row of the event table (attributes named after its columns), read on
-    the session's connection without building an object: for the
-    registration POST, which needs the event's id and roles, and its full
-    object only to show the page again.
+    For the registration POST: read on the session's connection without
+    building an object (the phase and places are read under the lock).
     """
-    found = db.session.connection().execute(_VALUES_BY_SLUG, {"slug": slug}).first()
+    found = db.session.connection().execute(_ID_AND_ROLES_BY_SLUG, {"slug": slug}).first()
     if found is None:
         abort(404)
     return found

@@ -68,7 +68,7 @@ class DetailsForm(FlaskForm):
     )
 
     def __init__(self, event: Event, *args, **kwargs):
-        """The form for `event` (or a row of the event table: only its roles are read)."""
+        """The form for `event` (or a row with its roles: only they are read)."""
         super().__init__(*args, **kwargs)
         self.role.choices = [SelectChoice(role) for role in Event.role_choices(event)]
 

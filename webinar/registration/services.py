@@ -93,7 +93,7 @@ def register(
 
     Someone already registered gets their manage link again and the same outcome
     a newcomer would get, so the answer reveals nothing about who registered.
-    `event` may be the event or a row of its table.
+    `event` may be the event or a row with its id.
     """
     now = now or utcnow()
     row = _detail_values(details) | {"event_id": event.id, "created_at": now, "updated_at": now, "signups": 1}
@@ -137,7 +137,7 @@ def places_and_earlier_signup(event: Event | Row, email: str) -> tuple[tuple, in
     The first is the event's row as stored now, with the columns that
     registration_phase() reads; one statement reads it with the count and the
     look-up: called under the event lock, it sees everything committed before
-    the lock was taken. `event` may be the event or a row of its table.
+    the lock was taken. `event` may be the event or a row with its id.
     """
     params = {"event_id": event.id, "email": normalize_email(email)}
     return _places_from(db.session.connection().execute(_PLACES_AND_EARLIER, params).one())

@@ -18,7 +18,7 @@ from flask import (
 
 from ..database import begin_reads, restart_as_write, utcnow, writes_late
 from ..events.ics import google_calendar_url, office_calendar_url, outlook_calendar_url
-from ..events.lookup import event_or_404, event_values_or_404
+from ..events.lookup import event_id_and_roles_or_404, event_or_404
 from ..events.models import Event
 from ..extensions import db
 from ..forms import EmptyForm
@@ -92,7 +92,7 @@ def show(slug: str):
 def submit(slug: str):
     """Register for the event: form, service, commit, redirect."""
     begin_reads()
-    event = event_values_or_404(slug)  # a row: the object only when the page is shown again
+    event = event_id_and_roles_or_404(slug)  # the object only when the page is shown again
     form = RegistrationForm(event)
     if not form.validate():
         return render_event_page(event_or_404(slug), form, status=422)
