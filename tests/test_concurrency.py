@@ -73,10 +73,10 @@ def serve(schema, monkeypatch):
         time.sleep(HOLD_SECONDS)  # between counting and storing, so that requests overlap
         return counted
 
-    def insert_slowly(row):
-        stored = insert_if_new(row)  # PostgreSQL: counts and stores in one statement under the lock
-        time.sleep(HOLD_SECONDS)  # before the commit, so that requests queue for the lock
-        return stored
+    def insert_slowly(row, **options):
+        # the one round trip that locks, counts and stores (and on PostgreSQL may commit): requests meet at the lock
+        time.sleep(HOLD_SECONDS)
+        return insert_if_new(row, **options)
 
     monkeypatch.setattr(registration_services, "lock_and_count", places_left_slowly)
     monkeypatch.setattr(registration_services, "insert_if_new", insert_slowly)
@@ -225,7 +225,7 @@ def test_negative_control_without_lock_is_caught(serve, monkeypatch):
         return counted
 
     monkeypatch.setattr(registration_services, "lock_and_count", count_slowly_without_lock)
-    monkeypatch.setattr(registration_services, "insert_if_new", lambda row: None)  # the way that counts, then stores
+    monkeypatch.setattr(registration_services, "insert_if_new", lambda row, **options: None)  # the way that counts, then stores
     monkeypatch.setattr(registration_views, "restart_as_write", start_deferred)
     app, url = serve()
     event_id = add_event(app)

@@ -18,8 +18,12 @@ from ..events.services import EVENT_ROW_LOCK
 _DRIVER_STATEMENTS: dict = {}
 
 
-def after_event_lock(connection, statement: Executable, params: dict) -> tuple | None:
+def after_event_lock(connection, statement: Executable, params: dict, *, commit: bool = False) -> tuple | None:
     """Lock the event with id params["event_id"], then run `statement` with `params`: its first row, or None.
+
+    With `commit`, the transaction is committed in the same round trip, so
+    the lock is released as soon as the database has done the work, whatever
+    the client does meanwhile (the caller's own commit then finds nothing to do).
 
     `connection` is a SQLAlchemy connection to PostgreSQL (psycopg); the row's
     values are converted as SQLAlchemy would. A driver error is raised as
@@ -34,6 +38,8 @@ def after_event_lock(connection, statement: Executable, params: dict) -> tuple |
         with driver.pipeline():
             driver.execute(lock_sql, {"event_id": params["event_id"]}, prepare=True)
             cursor = driver.execute(sql, values, prepare=True)
+            if commit:
+                driver.commit()
         row = cursor.fetchone()
     except dialect.loaded_dbapi.Error as error:
         invalidated = dialect.is_disconnect(error, driver, None)

@@ -88,8 +88,14 @@ def register(
     details: Details,
     *,
     now: datetime | None = None,
+    commit: bool = False,
 ) -> Outcome:
     """Register a person, or put them on the waiting list when the event is full.
+
+    With `commit` (for a caller that commits right after and wrote nothing
+    before), a new sign-up on PostgreSQL is committed in the round trip that
+    locks the event and stores it, so no other sign-up waits for this
+    client's next round trip.
 
     Someone already registered gets their manage link again and the same outcome
     a newcomer would get, so the answer reveals nothing about who registered.
@@ -97,7 +103,7 @@ def register(
     """
     now = now or utcnow()
     row = _detail_values(details) | {"event_id": event.id, "created_at": now, "updated_at": now, "signups": 1}
-    new = insert_if_new(row)
+    new = insert_if_new(row, commit=commit)
     if new is not None:
         return Outcome(new[1], new[0], created=True)
     current, free, earlier = lock_and_count(event, details.email)
@@ -165,7 +171,7 @@ _PLACES_AND_EARLIER = select(
 ).where(Event.id == bindparam("event_id"))
 
 
-def insert_if_new(row: dict) -> tuple[int, RegistrationStatus] | None:
+def insert_if_new(row: dict, *, commit: bool = False) -> tuple[int, RegistrationStatus] | None:
     """Lock the event and store a new sign-up in one statement, with its e-mail; or None when it takes more.
 
     Inserts the registration from `row` (its column values but the status and
@@ -179,7 +185,7 @@ def insert_if_new(row: dict) -> tuple[int, RegistrationStatus] | None:
     """
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        stored = after_event_lock(connection, _INSERT_IF_NEW["postgresql"], row)
+        stored = after_event_lock(connection, _INSERT_IF_NEW["postgresql"], row, commit=commit)
         if stored is None:
             return None
         registration_id, kind = stored

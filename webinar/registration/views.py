@@ -100,7 +100,7 @@ def submit(slug: str):
         return redirect(url_for(".registered", slug=slug))
     restart_as_write()
     try:
-        outcome = register(event, form.details())
+        outcome = register(event, form.details(), commit=True)  # the commit below, earlier where possible
     except RegistrationClosed:
         db.session.rollback()
         flash("Aanmelden is voor deze bijeenkomst niet (meer) mogelijk.", "error")
