@@ -179,9 +179,10 @@ def insert_if_new(row: dict, *, commit: bool = False) -> tuple[int, Registration
     waiting-list notice, if the event takes registrations and has none for
     this address; confirmed while places are left. Returns the id and status,
     or None when nothing was inserted (closed, or an earlier sign-up): then
-    `register` takes the longer way, still holding the lock. On PostgreSQL the
-    row lock, the registration and its e-mail take one round trip
-    (see pipeline); on SQLite the lock is the write transaction's.
+    `register` takes the longer way under the lock. On PostgreSQL the row
+    lock, the registration and its e-mail take one round trip, with
+    `commit` the commit too (see pipeline; the longer way then locks again
+    in a new transaction); on SQLite the lock is the write transaction's.
     """
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
