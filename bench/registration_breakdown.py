@@ -30,14 +30,16 @@ from registration_load import APP_SLUG, BASELINE_SLUG, migrate_and_seed
 STAGES = (
     ("flask_wtf.csrf", "CSRFProtect.protect", "CSRF check"),
     ("webinar.registration.views", "begin_reads", "connection for the reads (SQLite)"),
-    ("webinar.registration.views", "event_or_404", "load the event"),
+    ("webinar.registration.views", "event_id_and_roles_or_404", "the event's id and roles"),
     ("webinar.registration.views", "RegistrationForm", "build the form"),
     ("flask_wtf.form", "FlaskForm.validate", "validate the form"),
     ("webinar.registration.views", "restart_as_write", "start the write transaction (SQLite)"),
     ("webinar.registration.views", "register", "register (service)"),
+    ("webinar.registration.services", "insert_if_new",
+     "  of which: lock, places, store it, queue the mail (one statement)"),
     ("webinar.registration.services", "lock_and_count",
-     "  of which: lock (PostgreSQL), places left, earlier sign-up"),
-    ("webinar.registration.services", "_store_new", "  of which: store it and queue the confirmation"),
+     "  of which: the longer way: lock, places left, earlier sign-up"),
+    ("webinar.registration.services", "_store_new", "  of which: the longer way: store it, queue the mail"),
     ("sqlalchemy.orm.scoping", "scoped_session.commit", "commit"),
 )
 

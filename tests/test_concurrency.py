@@ -6,7 +6,9 @@ wait. The same module runs on SQLite and on PostgreSQL (TEST_DATABASE_URL).
 
 The negative control runs the same race with the lock patched away (no row
 lock on the event, no `BEGIN IMMEDIATE` on SQLite), to show the checker would
-notice a broken lock. What breaks differs per database:
+notice a broken lock; on PostgreSQL it also turns off the one round trip that
+locks, counts and stores at once (`insert_if_new`), so that each request
+counts, waits, then stores. What breaks differs per database:
 PostgreSQL (READ COMMITTED) really oversells, since every request counts
 before the others commit. SQLite cannot oversell that way: a deferred
 transaction that has read and then tries to write after another writer
@@ -64,13 +66,20 @@ class Answer:
 def serve(schema, monkeypatch):
     """Start apps behind threaded HTTP servers, while time runs from NOW; counting places takes a while."""
     lock_and_count = registration_services.lock_and_count
+    insert_if_new = registration_services.insert_if_new
 
     def places_left_slowly(event, email):
         counted = lock_and_count(event, email)
         time.sleep(HOLD_SECONDS)  # between counting and storing, so that requests overlap
         return counted
 
+    def insert_slowly(row, **options):
+        # the one round trip that locks, counts and stores (and on PostgreSQL may commit): requests meet at the lock
+        time.sleep(HOLD_SECONDS)
+        return insert_if_new(row, **options)
+
     monkeypatch.setattr(registration_services, "lock_and_count", places_left_slowly)
+    monkeypatch.setattr(registration_services, "insert_if_new", insert_slowly)
     with ExitStack() as stack:
         # Time must run (not stand still) so the server's clock moves like a real one.
         stack.enter_context(time_machine.travel(NOW, tick=True))
@@ -216,6 +225,7 @@ def test_negative_control_without_lock_is_caught(serve, monkeypatch):
         return counted
 
     monkeypatch.setattr(registration_services, "lock_and_count", count_slowly_without_lock)
+    monkeypatch.setattr(registration_services, "insert_if_new", lambda row, **options: None)  # the way that counts, then stores
     monkeypatch.setattr(registration_views, "restart_as_write", start_deferred)
     app, url = serve()
     event_id = add_event(app)

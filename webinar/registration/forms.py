@@ -68,8 +68,9 @@ class DetailsForm(FlaskForm):
     )
 
     def __init__(self, event: Event, *args, **kwargs):
+        """The form for `event` (or a row with its roles: only they are read)."""
         super().__init__(*args, **kwargs)
-        self.role.choices = [SelectChoice(role) for role in event.role_choices()]
+        self.role.choices = [SelectChoice(role) for role in Event.role_choices(event)]
 
     def validate_role(self, field):
         if field.data not in {choice.value for choice in field.choices}:  # RadioField's own check speaks English

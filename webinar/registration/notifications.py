@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Insert, Select, String, cast, func, insert, literal, select
+from sqlalchemy import Insert, Select, String, case, cast, func, insert, literal, select
 from sqlalchemy.orm import aliased
 
 from ..database import UTCDateTime, dialect_insert, utcnow
@@ -186,18 +186,20 @@ def _outbox_values(kind: str, key, **columns) -> dict:
     }
 
 
-def insert_with_registered_mail(insert_registration: Insert, kind: str) -> Insert:
-    """One statement: `insert_registration` (a registration's INSERT ... RETURNING its row) and the new
-    registration's `kind` e-mail in the outbox (PostgreSQL; SQLite has no INSERT in WITH). Returns the
-    registration's id."""
+def insert_with_registered_mail(insert_registration: Insert) -> Insert:
+    """One statement: `insert_registration` (a registration's INSERT ... RETURNING its id, event_id, email,
+    signups, created_at and status) and the new registration's confirmation or waiting-list notice in the
+    outbox (PostgreSQL; SQLite has no INSERT in WITH). Returns the registration's id and the mail's kind."""
     new = insert_registration.cte("new_registration")
-    key = literal(f"{kind}:", String) + cast(new.c.id, String) + literal(":", String) + cast(new.c.signups, String)
-    values = _outbox_values(kind, key, event_id=new.c.event_id, registration_id=new.c.id, recipient=new.c.email,
-                            due_at=new.c.created_at, created_at=new.c.created_at)
+    kind = case((new.c.status == RegistrationStatus.confirmed, literal(registered_kind(RegistrationStatus.confirmed))),
+                else_=literal(registered_kind(RegistrationStatus.waitlisted)))
+    key = kind + literal(":", String) + cast(new.c.id, String) + literal(":", String) + cast(new.c.signups, String)
+    values = _outbox_values("", key, event_id=new.c.event_id, registration_id=new.c.id, recipient=new.c.email,
+                            due_at=new.c.created_at, created_at=new.c.created_at) | {"kind": kind}
     table = OutgoingMail.__table__
     return insert(table).from_select(
         list(values), select(*(value.label(name) for name, value in values.items()))
-    ).returning(table.c.registration_id)
+    ).returning(table.c.registration_id, table.c.kind)
 
 
 def notify_event_moved(event: Event, now: datetime, previous_starts_at: datetime, previous_ends_at: datetime) -> int:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Row, bindparam, case, func, insert, literal, or_, select
 
-from ..database import utcnow
+from ..database import UTCDateTime, utcnow
 from ..events.models import Event
-from ..events.services import EVENT_ROW_LOCK, capacity_changed, lock_event
+from ..events.services import capacity_changed, lock_event
 from ..extensions import db
 from .capacity import Phase, confirmed_count, places_left, registration_phase
 from .models import Registration, RegistrationStatus
@@ -26,6 +25,7 @@ from .notifications import (
     notify_registered_many,
     registered_kind,
 )
+from .pipeline import after_event_lock
 
 
 class RegistrationClosed(Exception):
@@ -84,23 +84,34 @@ def find_registration(event: Event, email: str) -> Registration | None:
 
 
 def register(
-    event: Event,
+    event: Event | Row,
     details: Details,
     *,
     now: datetime | None = None,
+    commit: bool = False,
 ) -> Outcome:
     """Register a person, or put them on the waiting list when the event is full.
 
+    With `commit` (for a caller that commits right after and wrote nothing
+    before), a new sign-up on PostgreSQL is committed in the round trip that
+    locks the event and stores it, so no other sign-up waits for this
+    client's next round trip.
+
     Someone already registered gets their manage link again and the same outcome
     a newcomer would get, so the answer reveals nothing about who registered.
+    `event` may be the event or a row with its id.
     """
     now = now or utcnow()
-    free, earlier = lock_and_count(event, details.email)
-    if registration_phase(event, now, free) not in (Phase.open, Phase.full):
+    row = _detail_values(details) | {"event_id": event.id, "created_at": now, "updated_at": now, "signups": 1}
+    new = insert_if_new(row, commit=commit)
+    if new is not None:
+        return Outcome(new[1], new[0], created=True)
+    current, free, earlier = lock_and_count(event, details.email)
+    if registration_phase(current, now, free) not in (Phase.open, Phase.full):
         raise RegistrationClosed()
     status = RegistrationStatus.confirmed if free is None or free > 0 else RegistrationStatus.waitlisted
     if earlier is None:
-        return Outcome(status, _store_new(event, details, status, now), created=True)
+        return Outcome(status, _store_new(row | _signup_values(status, now)), created=True)
     existing = db.session.get(Registration, earlier)
     if existing.status != RegistrationStatus.cancelled:
         notify_registered_again(existing, now)
@@ -109,7 +120,7 @@ def register(
     return Outcome(status, registration, created=True)
 
 
-def lock_and_count(event: Event, email: str) -> tuple[int | None, int | None]:
+def lock_and_count(event: Event | Row, email: str) -> tuple[tuple, int | None, int | None]:
     """Take the event lock (see lock_event), then `places_and_earlier_signup`.
 
     On PostgreSQL the lock and the statement travel together (psycopg's
@@ -122,31 +133,33 @@ def lock_and_count(event: Event, email: str) -> tuple[int | None, int | None]:
         lock_event(event)
         return places_and_earlier_signup(event, email)
     params = {"event_id": event.id, "email": normalize_email(email)}
-    return _places_from(event, _locked_places_and_earlier(connection, params))
+    return _places_from(after_event_lock(connection, _PLACES_AND_EARLIER, params))
 
 
-def places_and_earlier_signup(event: Event, email: str) -> tuple[int | None, int | None]:
-    """Free places (None: no limit) and the id of the event's registration for this address, if any.
+def places_and_earlier_signup(event: Event | Row, email: str) -> tuple[tuple, int | None, int | None]:
+    """What decides the event's phase, its free places (None: no limit) and the id of its registration
+    for this address, if any.
 
-    Reads what decides the phase from the event's row again (refreshing
-    `event`) together with the count and the look-up, in one statement: called
-    under the event lock, it sees everything committed before the lock was taken.
+    The first is the event's row as stored now, with the columns that
+    registration_phase() reads; one statement reads it with the count and the
+    look-up: called under the event lock, it sees everything committed before
+    the lock was taken. `event` may be the event or a row with its id.
     """
     params = {"event_id": event.id, "email": normalize_email(email)}
-    return _places_from(event, db.session.connection().execute(_PLACES_AND_EARLIER, params).one())
+    return _places_from(db.session.connection().execute(_PLACES_AND_EARLIER, params).one())
 
 
-def _places_from(event: Event, row) -> tuple[int | None, int | None]:
-    *current, confirmed, earlier = row
-    for name, value in zip(_PHASE_COLUMNS, current):
-        set_committed_value(event, name, value)
-    if event.capacity is None:
-        return None, earlier
-    return max(event.capacity - confirmed, 0), earlier
+def _places_from(row) -> tuple[tuple, int | None, int | None]:
+    *columns, confirmed, earlier = row
+    current = _EventNow(*columns)
+    if current.capacity is None:
+        return current, None, earlier
+    return current, max(current.capacity - confirmed, 0), earlier
 
 
 #: the event's columns that registration_phase() and the count of places read
 _PHASE_COLUMNS = ("capacity", "cancelled_at", "starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+_EventNow = namedtuple("_EventNow", _PHASE_COLUMNS)
 _PLACES_AND_EARLIER = select(
     *(getattr(Event, name) for name in _PHASE_COLUMNS),
     select(func.count(Registration.id))
@@ -158,48 +171,38 @@ _PLACES_AND_EARLIER = select(
 ).where(Event.id == bindparam("event_id"))
 
 
-def _locked_places_and_earlier(connection, params: dict) -> tuple:
-    """On PostgreSQL: the event's row lock and _PLACES_AND_EARLIER, sent together (psycopg's pipeline mode)."""
-    lock_sql, places_sql, binds, results = _driver_statements(connection.dialect)
-    driver = connection.connection.driver_connection
-    values = {name: process(params[name]) if name in params else process(value)
-              for name, (value, process) in binds.items()}
-    dialect = connection.dialect
-    try:
-        with driver.pipeline():
-            driver.execute(lock_sql, {"event_id": params["event_id"]}, prepare=True)
-            cursor = driver.execute(places_sql, values, prepare=True)
-    except dialect.loaded_dbapi.Error as error:  # as SQLAlchemy would raise it (a lost server: OperationalError)
-        invalidated = dialect.is_disconnect(error, driver, None)
-        if invalidated:
-            connection.invalidate(error)
-        raise DBAPIError.instance(places_sql, values, error, dialect.loaded_dbapi.Error,
-                                  connection_invalidated=invalidated, dialect=dialect) from error
-    return tuple(process(value) if process else value for value, process in zip(cursor.fetchone(), results))
+def insert_if_new(row: dict, *, commit: bool = False) -> tuple[int, RegistrationStatus] | None:
+    """Lock the event and store a new sign-up in one statement, with its e-mail; or None when it takes more.
 
-
-_DRIVER_STATEMENTS: dict = {}
-
-
-def _driver_statements(dialect):
-    """The lock and _PLACES_AND_EARLIER as the driver takes them, with their conversions (built once per dialect)."""
-    if dialect not in _DRIVER_STATEMENTS:
-        compiled = _PLACES_AND_EARLIER.compile(dialect=dialect)
-        binds = {name: (bind.value, bind.type.bind_processor(dialect) or (lambda value: value))
-                 for bind, name in compiled.bind_names.items()}
-        results = [column.type.result_processor(dialect, None) for column in _PLACES_AND_EARLIER.selected_columns]
-        _DRIVER_STATEMENTS[dialect] = (str(EVENT_ROW_LOCK.compile(dialect=dialect)), str(compiled), binds, results)
-    return _DRIVER_STATEMENTS[dialect]
-
-
-def _store_new(event: Event, details: Details, status: RegistrationStatus, now: datetime) -> int:
-    """Insert one new registration and queue its e-mail, without loading it as an object; returns its id."""
-    row = _detail_values(details) | _signup_values(status, now) | {
-        "event_id": event.id, "created_at": now, "updated_at": now, "signups": 1}
+    Inserts the registration from `row` (its column values but the status and
+    the sign-up's moments, which are `created_at`) with its confirmation or
+    waiting-list notice, if the event takes registrations and has none for
+    this address; confirmed while places are left. Returns the id and status,
+    or None when nothing was inserted (closed, or an earlier sign-up): then
+    `register` takes the longer way under the lock. On PostgreSQL the row
+    lock, the registration and its e-mail take one round trip, with
+    `commit` the commit too (see pipeline; the longer way then locks again
+    in a new transaction); on SQLite the lock is the write transaction's.
+    """
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql":  # one round trip, while the event is locked
-        return connection.execute(_INSERT_WITH_MAIL[row["status"]], row).scalar_one()
-    registration_id = connection.execute(_INSERT_REGISTRATION, row).inserted_primary_key[0]
+    if connection.dialect.name == "postgresql":
+        stored = after_event_lock(connection, _INSERT_IF_NEW["postgresql"], row, commit=commit)
+        if stored is None:
+            return None
+        registration_id, kind = stored
+        confirmed = kind == registered_kind(RegistrationStatus.confirmed)
+        return registration_id, RegistrationStatus.confirmed if confirmed else RegistrationStatus.waitlisted
+    stored = connection.execute(_INSERT_IF_NEW["sqlite"], row).first()
+    if stored is None:
+        return None
+    registration_id, status = stored
+    notify_registered(registration_id, row | {"status": status})
+    return registration_id, status
+
+
+def _store_new(row: dict) -> int:
+    """Insert one new registration from `row` and queue its e-mail, without loading it as an object; returns its id."""
+    registration_id = db.session.connection().execute(_INSERT_REGISTRATION, row).inserted_primary_key[0]
     notify_registered(registration_id, row)
     return registration_id
 
@@ -209,12 +212,39 @@ _TABLE = Registration.__table__
 _INSERT_REGISTRATION = insert(_TABLE).values(
     {column.name: bindparam(column.name, type_=column.type) for column in _TABLE.columns if not column.primary_key}
 )
-_INSERT_WITH_MAIL = {
-    status: insert_with_registered_mail(
-        _INSERT_REGISTRATION.returning(_TABLE.c.id, _TABLE.c.event_id, _TABLE.c.email, _TABLE.c.signups,
-                                       _TABLE.c.created_at),
-        registered_kind(status))
-    for status in (RegistrationStatus.confirmed, RegistrationStatus.waitlisted)
+
+
+def _new_registration():
+    """A registration from the parameters named after its columns (the status and the sign-up's moments from
+    the places and `created_at`), if its event takes registrations and has none for the address."""
+    event, now = Event.__table__, bindparam("created_at", type_=UTCDateTime)
+    confirmed = select(func.count()).select_from(_TABLE).where(
+        _TABLE.c.event_id == event.c.id, _TABLE.c.status == RegistrationStatus.confirmed).scalar_subquery()
+    earlier = select(_TABLE.c.id).where(
+        _TABLE.c.event_id == event.c.id, _TABLE.c.email_normalized == bindparam("email_normalized"))
+    # registration_phase() is open or full
+    taking = select(event.c.capacity, confirmed.label("confirmed")).where(
+        event.c.id == bindparam("event_id"), event.c.cancelled_at.is_(None), now < event.c.ends_at,
+        or_(event.c.registration_opens_at.is_(None), event.c.registration_opens_at <= now),
+        now < func.coalesce(event.c.registration_closes_at, event.c.starts_at), ~earlier.exists(),
+    ).cte("taking")
+    status_type = _TABLE.c.status.type
+    status = case((or_(taking.c.capacity.is_(None), taking.c.confirmed < taking.c.capacity),
+                   literal(RegistrationStatus.confirmed, status_type)),
+                  else_=literal(RegistrationStatus.waitlisted, status_type))
+    columns = [column for column in _TABLE.columns if not column.primary_key]
+    moments = ("created_at", "privacy_accepted_at", "registered_at")
+    values = [status if column.name == "status" else now if column.name in moments else
+              literal(None, column.type) if column.name == "cancelled_at" else
+              bindparam(column.name, type_=column.type) for column in columns]
+    return insert(_TABLE).from_select([column.name for column in columns], select(*values).select_from(taking))
+
+
+_INSERT_IF_NEW = {
+    # PostgreSQL: with its e-mail, in one statement
+    "postgresql": insert_with_registered_mail(_new_registration().returning(
+        _TABLE.c.id, _TABLE.c.event_id, _TABLE.c.email, _TABLE.c.signups, _TABLE.c.created_at, _TABLE.c.status)),
+    "sqlite": _new_registration().returning(_TABLE.c.id, _TABLE.c.status),
 }
 
 

@@ -18,7 +18,7 @@ from flask import (
 
 from ..database import begin_reads, restart_as_write, utcnow, writes_late
 from ..events.ics import google_calendar_url, office_calendar_url, outlook_calendar_url
-from ..events.lookup import event_or_404
+from ..events.lookup import event_id_and_roles_or_404, event_or_404
 from ..events.models import Event
 from ..extensions import db
 from ..forms import EmptyForm
@@ -92,15 +92,15 @@ def show(slug: str):
 def submit(slug: str):
     """Register for the event: form, service, commit, redirect."""
     begin_reads()
-    event = event_or_404(slug)
+    event = event_id_and_roles_or_404(slug)  # the object only when the page is shown again
     form = RegistrationForm(event)
     if not form.validate():
-        return render_event_page(event, form, status=422)
+        return render_event_page(event_or_404(slug), form, status=422)
     if form.is_bot():
         return redirect(url_for(".registered", slug=slug))
     restart_as_write()
     try:
-        outcome = register(event, form.details())
+        outcome = register(event, form.details(), commit=True)  # the commit below, earlier where possible
     except RegistrationClosed:
         db.session.rollback()
         flash("Aanmelden is voor deze bijeenkomst niet (meer) mogelijk.", "error")

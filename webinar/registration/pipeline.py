@@ -1,0 +1,64 @@
+"""On PostgreSQL: the event's row lock and one statement after it, sent in one round trip (psycopg's pipeline mode).
+
+Registrations for one event queue for the event's row lock, which is held
+until the commit; every round trip between taking it and committing makes the
+queue longer. Sent together, the statement starts as soon as the lock is
+granted, and as a statement of its own it reads what was committed before
+(READ COMMITTED takes a new snapshot per statement), so its count includes
+every registration made while this one waited.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Executable
+from sqlalchemy.exc import DBAPIError
+
+from ..events.services import EVENT_ROW_LOCK
+
+_DRIVER_STATEMENTS: dict = {}
+
+
+def after_event_lock(connection, statement: Executable, params: dict, *, commit: bool = False) -> tuple | None:
+    """Lock the event with id params["event_id"], then run `statement` with `params`: its first row, or None.
+
+    With `commit`, the transaction is committed in the same round trip, so
+    the lock is released as soon as the database has done the work, whatever
+    the client does meanwhile (the caller's own commit then finds nothing to do).
+
+    `connection` is a SQLAlchemy connection to PostgreSQL (psycopg); the row's
+    values are converted as SQLAlchemy would. A driver error is raised as
+    SQLAlchemy raises it (a lost server: OperationalError, the connection invalidated).
+    """
+    lock_sql, sql, binds, results = _driver_statements(connection.dialect, statement)
+    driver = connection.connection.driver_connection
+    values = {name: process(params[name]) if name in params else process(value)
+              for name, (value, process) in binds.items()}
+    dialect = connection.dialect
+    try:
+        with driver.pipeline():
+            driver.execute(lock_sql, {"event_id": params["event_id"]}, prepare=True)
+            cursor = driver.execute(sql, values, prepare=True)
+            if commit:
+                driver.commit()
+        row = cursor.fetchone()
+    except dialect.loaded_dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, driver, None)
+        if invalidated:
+            connection.invalidate(error)
+        raise DBAPIError.instance(sql, values, error, dialect.loaded_dbapi.Error,
+                                  connection_invalidated=invalidated, dialect=dialect) from error
+    if row is None:
+        return None
+    return tuple(process(value) if process else value for value, process in zip(row, results))
+
+
+def _driver_statements(dialect, statement: Executable):
+    """The lock and `statement` as the driver takes them, with their conversions (built once per statement)."""
+    key = dialect, statement
+    if key not in _DRIVER_STATEMENTS:
+        compiled = statement.compile(dialect=dialect)
+        binds = {name: (bind.value, bind.type.bind_processor(dialect) or (lambda value: value))
+                 for bind, name in compiled.bind_names.items()}
+        results = [column.type.result_processor(dialect, None) for column in statement.exported_columns]
+        _DRIVER_STATEMENTS[key] = (str(EVENT_ROW_LOCK.compile(dialect=dialect)), str(compiled), binds, results)
+    return _DRIVER_STATEMENTS[key]
