@@ -28,6 +28,8 @@ HEADERS = {
     "role": "rol",
     "role_other": "omschrijving rol",
     "organisation_type": "soort organisatie",
+    "brin": "brin",
+    "board_name": "bestuur",
     "question": "vraag",
 }
 #: header (lower case) -> field, including spellings people often use for the address
@@ -165,6 +167,7 @@ def check_rows(event: Event, rows: list[tuple[int, dict[str, str]]]) -> tuple[li
     registered = _registered_addresses(event)
     # One form, filled again for each row: building a form costs as much as checking it.
     form = DetailsForm(event, formdata=MultiDict(), meta={"csrf": False})
+    form.type_required = False  # a list from elsewhere may lack it: "onbekend" until corrected
     for number, raw in rows:
         values = _prepared(event, raw)
         form.process(MultiDict(values))

@@ -20,6 +20,8 @@ ORGANISATION_TYPES = [
     "Samenwerkingsverband",
     "Anders",
 ]
+#: the type for which a board name is asked
+SCHOOL = "School"
 
 
 class RegistrationStatus(enum.Enum):
@@ -64,8 +66,12 @@ class Registration(db.Model):
     #: the address in lower case; unique per event
     email_normalized: Mapped[str] = mapped_column(String(254))
     organisation: Mapped[str] = mapped_column(String(200))
-    #: school board, school, municipality, ... (see ORGANISATION_TYPES)
+    #: school board, school, municipality, ... (see ORGANISATION_TYPES); "" on rows from before it was asked
     organisation_type: Mapped[str] = mapped_column(String(50), default="")
+    #: the organisation's BRIN code as given, normal form ("12AB" or "12AB01"), or ""
+    brin: Mapped[str] = mapped_column(String(6), default="")
+    #: for a school: the name of its board (bestuur) as given, or ""
+    board_name: Mapped[str] = mapped_column(String(200), default="")
     #: one of the event's roles, or "Anders"
     role: Mapped[str] = mapped_column(String(100))
     #: the registrant's own description when the role is "Anders"

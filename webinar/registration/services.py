@@ -49,6 +49,10 @@ class Details:
     role_other: str = ""
     question: str = ""
     organisation_type: str = ""
+    #: normal form ("12AB01"), or ""
+    brin: str = ""
+    #: for a school: its board
+    board_name: str = ""
 
 
 @dataclass(frozen=True)
