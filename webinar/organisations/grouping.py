@@ -15,13 +15,12 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..extensions import db
-from ..registration.models import SCHOOL, Registration
+from ..registration.models import SCHOOL, UNKNOWN_TYPE, Registration
 from ..support.models import SupportRequest, SupportSchool
 from .keys import brin_key, name_key, organisation_key
 from .models import Organisation, OrganisationKey
 
 REGISTRATION, SUPPORT = "aanmelding", "ondersteuning"
-UNKNOWN_TYPE = "Onbekend"
 
 
 @dataclass(frozen=True)

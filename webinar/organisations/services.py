@@ -71,9 +71,14 @@ def correct_organisation(group: OrganisationGroup, correction: Correction, organ
 
 
 def merge_groups(groups: Sequence[OrganisationGroup], organiser: Actor) -> Organisation:
-    """Merge the groups into the first: every key of the others moves to it. Needs two or more."""
+    """Merge the groups into one: every key of the others moves to it. Needs two or more.
+
+    The one kept is a corrected organisation if there is one (its corrections stay),
+    else one with a BRIN code, else the one with the most registrations and requests.
+    """
     if len(groups) < 2:
         raise ValueError("merging needs two or more organisations")
+    groups = sorted(groups, key=lambda group: (group.organisation is None, not group.brin, -len(group.members)))
     target = keep_group(groups[0])
     names = []
     for group in groups[1:]:

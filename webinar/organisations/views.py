@@ -54,7 +54,7 @@ def correct():
 
 @bp.post("/organisaties/samenvoegen")
 def merge():
-    """Merge the chosen organisations into the first of them, then offer to correct the result."""
+    """Merge the chosen organisations into one (see merge_groups), then offer to correct the result."""
     if not EmptyForm().validate():
         abort(400)
     chosen = set(request.form.getlist("groep"))

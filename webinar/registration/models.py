@@ -22,6 +22,8 @@ ORGANISATION_TYPES = [
 ]
 #: the type for which a board name is asked
 SCHOOL = "School"
+#: shown for a registration from before the type was asked ("" in the database)
+UNKNOWN_TYPE = "Onbekend"
 
 
 class RegistrationStatus(enum.Enum):
@@ -105,6 +107,10 @@ class Registration(db.Model):
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
+
+    @property
+    def organisation_type_label(self) -> str:
+        return self.organisation_type or UNKNOWN_TYPE
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.status.value}>"
