@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 #: written-out prefixes -> the abbreviation, compared after case, accents and dots are gone
 PREFIXES = [
@@ -32,6 +33,7 @@ _NOT_A_LETTER = re.compile(r"[^a-z0-9]+")
 _PREFIX_PATTERNS = [(re.compile(rf"\b{long}\b"), short) for long, short in PREFIXES]
 
 
+@lru_cache(maxsize=4096)  # a list of all registrations repeats the same few hundred names
 def organisation_key(name: str) -> str:
     """'O.B.S. De Linde' -> 'obs de linde': lower case, no accents, no punctuation, prefixes abbreviated."""
     text = unicodedata.normalize("NFKD", name or "")
