@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from helpers import NOW, make_request, post_registration, support_details
@@ -35,6 +37,7 @@ PAGE = "/organiser/organisaties"
     ("RKBS Sint Jozef", "rkbs sint jozef"),
     ("r.k.b.s. sint jozef", "rkbs sint jozef"),
     ("Rooms-Katholieke Basisschool Sint Jozef", "rkbs sint jozef"),
+    ("Rooms Katholiek Basisschool Sint Jozef", "rkbs sint jozef"),
     ("Basisschool Het Mozaïek", "bs het mozaiek"),
     ("BS Het Mozaiek", "bs het mozaiek"),
     ("Stichting Openbaar Onderwijs Groningen", "stichting openbaar onderwijs groningen"),
@@ -50,6 +53,20 @@ PAGE = "/organiser/organisaties"
 ])
 def test_the_key_ignores_case_accents_spaces_dots_hyphens_and_how_a_prefix_is_written(name, key):
     assert organisation_key(name) == key
+
+
+#: what people type in a school's name: Dutch letters with accents, spaces, dots, hyphens, apostrophes
+NAMES = st.text(alphabet="abcdeéëfghiïjklmnoöpqrstuvwxyzABCDEÉFOÖRSTZ .-'’0123456789", max_size=40)
+
+
+@given(NAMES)
+def test_the_key_of_a_key_is_the_key(name):
+    assert organisation_key(organisation_key(name)) == organisation_key(name)
+
+
+@given(NAMES)
+def test_case_and_spaces_around_a_name_do_not_change_its_key(name):
+    assert organisation_key(f"  {name.upper()} ") == organisation_key(name) == organisation_key(name.lower())
 
 
 def test_different_schools_keep_different_keys():

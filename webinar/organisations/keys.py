@@ -11,10 +11,12 @@ import re
 import unicodedata
 from functools import lru_cache
 
-#: written-out prefixes -> the abbreviation, compared after case, accents and dots are gone
+#: written-out prefixes -> the abbreviation, in this order, after case, accents and dots are gone
 PREFIXES = [
-    ("protestants christelijke basisschool", "pcbs"),
-    ("rooms katholieke basisschool", "rkbs"),
+    # written-out words first, so that "Rooms-Katholiek Basisschool" becomes "rk basisschool", then "rkbs"
+    ("rooms katholieke", "rk"),
+    ("rooms katholiek", "rk"),
+    ("protestants christelijke", "pc"),
     ("rk basisschool", "rkbs"),
     ("pc basisschool", "pcbs"),
     ("katholieke basisschool", "kbs"),
@@ -22,9 +24,7 @@ PREFIXES = [
     ("openbare basisschool", "obs"),
     ("algemeen bijzondere basisschool", "abbs"),
     ("speciale basisschool", "sbo"),
-    ("sbo school", "sbo"),
     ("basisschool", "bs"),
-    ("rooms katholiek", "rk"),
     ("stg", "stichting"),
 ]
 #: "o.b.s." or "r.k." (two or more single letters each followed by a dot)
