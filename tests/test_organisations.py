@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -291,3 +292,23 @@ def test_a_registration_without_a_type_shows_onbekend_in_the_export_and_its_page
     registration_id = db.session.scalars(select(Registration.id)).one()
     page = organiser_client.get(f"/organiser/events/{event.slug}/aanmeldingen/{registration_id}").get_data(as_text=True)
     assert "<dt>Soort organisatie</dt><dd>Onbekend</dd>" in page
+
+
+def test_an_imported_list_may_lack_the_type_and_carries_brin_and_board(organiser_client, event):
+    content = (
+        "Voornaam;Achternaam;E-mailadres;Organisatie;Rol;Soort organisatie;BRIN-code;Bestuur\n"
+        "Anna;Berg;anna@example.org;OBS De Linde;Schoolleider;school;12ab;Stichting Lindeboom\n"
+        "Bram;Smit;bram@example.org;Het Kompas;Schoolleider;;;\n"
+        "Cas;Dekker;cas@example.org;Gemeente Zwolle;Schoolleider;Gemeente;;Stichting Lindeboom\n"
+        "Door;Wit;door@example.org;De Regenboog;Schoolleider;School;12345;\n"
+    ).encode()
+    response = organiser_client.post(f"/organiser/events/{event.slug}/aanmeldingen/importeren",
+                                     data={"file": (io.BytesIO(content), "lijst.csv")},
+                                     content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert "Import klaar: 3 overgenomen, 1 geweigerd." in page
+    assert "BRIN-code ‘12345’: Een BRIN-code is 2 cijfers en 2 letters" in page
+    stored = {r.email: (r.organisation_type, r.brin, r.board_name) for r in db.session.scalars(select(Registration))}
+    assert stored == {"anna@example.org": ("School", "12AB", "Stichting Lindeboom"),
+                      "bram@example.org": ("", "", ""),
+                      "cas@example.org": ("Gemeente", "", "")}

@@ -34,7 +34,7 @@ HEADERS = {
 }
 #: header (lower case) -> field, including spellings people often use for the address
 COLUMNS = {header: name for name, header in HEADERS.items()} | {
-    "emailadres": "email", "e-mail": "email", "email": "email",
+    "emailadres": "email", "e-mail": "email", "email": "email", "brin-code": "brin", "brincode": "brin",
 }
 REQUIRED = ("first_name", "last_name", "email", "organisation", "role")
 
@@ -131,6 +131,8 @@ def _reasons(form: DetailsForm, values: dict[str, str]) -> list[str]:
             reasons.append(f"{label} ontbreekt")
         elif name == "email":
             reasons.append(f"Ongeldig e-mailadres ‘{values.get('email', '')}’")
+        elif name == "brin":
+            reasons.append(f"BRIN-code ‘{values.get(name)}’: {errors[0]}")
         elif name == "organisation_type":
             kinds = ", ".join(ORGANISATION_TYPES)
             reasons.append(f"Onbekende soort organisatie ‘{values.get(name)}’; kies uit {kinds}")
