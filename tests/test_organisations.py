@@ -13,6 +13,7 @@ from sqlalchemy import select
 from helpers import NOW, make_request, post_registration, support_details
 from webinar.audit import AuditEntry
 from webinar.extensions import db
+from webinar.organisations import grouping
 from webinar.organisations.grouping import REGISTRATION, SUPPORT, Member, group_members, organisation_groups
 from webinar.organisations.keys import organisation_key
 from webinar.organisations.models import Organisation
@@ -312,3 +313,16 @@ def test_an_imported_list_may_lack_the_type_and_carries_brin_and_board(organiser
     assert stored == {"anna@example.org": ("School", "12AB", "Stichting Lindeboom"),
                       "bram@example.org": ("", "", ""),
                       "cas@example.org": ("Gemeente", "", "")}
+
+
+def test_a_correction_that_crosses_a_colleagues_is_refused_without_an_error_page(organiser_client, event, monkeypatch):
+    add(event, "a@example.org", "Het Kompas")
+    organiser_client.post(f"{PAGE}/corrigeren?groep=naam:het kompas", data={"name": "Het Kompas",
+                                                                            "organisation_type": "School"})
+    # as if the page was read just before the colleague's correction was committed
+    monkeypatch.setattr(grouping, "kept_keys", lambda: {})
+    response = organiser_client.post(f"{PAGE}/corrigeren?groep=naam:het kompas", data={
+        "name": "CBS Het Kompas", "organisation_type": "School"}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "Een collega wijzigde deze organisaties net." in response.get_data(as_text=True)
+    assert db.session.scalars(select(Organisation.name)).all() == ["Het Kompas"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..forms import EmptyForm
@@ -12,6 +14,8 @@ from .forms import OrganisationForm
 from .grouping import OrganisationGroup, organisation_groups
 from .keys import brin_key
 from .services import KeyTaken, correct_organisation, merge_groups
+
+CHANGED_MEANWHILE = "Een collega wijzigde deze organisaties net. Bekijk de lijst en probeer het opnieuw."
 
 
 @bp.get("/organisaties")
@@ -38,6 +42,11 @@ def correct():
         correction = form.correction()
         try:
             organisation = correct_organisation(group, correction, current_user)
+            db.session.commit()
+        except (IntegrityError, StaleDataError):  # another organiser stored or merged it a moment ago
+            db.session.rollback()
+            flash(CHANGED_MEANWHILE, "error")
+            return redirect(url_for("organisations.organisations"))
         except KeyTaken as taken:
             other, on_brin = taken.other.name, taken.key == brin_key(correction.brin)
             db.session.rollback()
@@ -45,7 +54,6 @@ def correct():
                 f"{'Deze BRIN-code' if on_brin else 'Deze naam'} hoort al bij de organisatie ‘{other}’. "
                 "Voeg de twee samen op de lijst van organisaties.")
         else:
-            db.session.commit()
             flash(f"De organisatie ‘{organisation.name}’ is opgeslagen.", "success")
             return redirect(url_for("organisations.organisations"))
     status = 422 if form.errors else 200
@@ -62,8 +70,13 @@ def merge():
     if len(groups) < 2:
         flash("Kies twee of meer organisaties om samen te voegen.", "error")
         return redirect(url_for("organisations.organisations"))
-    organisation = merge_groups(groups, current_user)
-    db.session.commit()
+    try:
+        organisation = merge_groups(groups, current_user)
+        db.session.commit()
+    except (IntegrityError, StaleDataError):  # another organiser changed one of them a moment ago
+        db.session.rollback()
+        flash(CHANGED_MEANWHILE, "error")
+        return redirect(url_for("organisations.organisations"))
     flash(f"{len(groups)} organisaties zijn samengevoegd tot ‘{organisation.name}’. Controleer naam, soort, "
           "BRIN-code en bestuur.", "success")
     return redirect(url_for("organisations.correct", groep=f"o{organisation.id}"))
