@@ -18,6 +18,18 @@ document.addEventListener("DOMContentLoaded", function () {
     update();
   }
 
+  // Ask for the board's name only when the organisation is a school.
+  var board = document.querySelector(".board-name");
+  var kind = document.querySelector("select[name=organisation_type]");
+  if (board && kind) {
+    var showBoard = function () {
+      var hasError = board.classList.contains("has-error");
+      board.classList.toggle("is-hidden", kind.value !== "School" && !hasError);
+    };
+    kind.addEventListener("change", showBoard);
+    showBoard();
+  }
+
   setUpSupportForm(document.getElementById("aanvraag"));
 });
 

@@ -157,8 +157,9 @@ def test_organiser_login(page, site):  # noqa: F811
 
 @pytest.mark.parametrize(
     "path",
-    ["/organiser/", "/organiser/events/{slug}", "/organiser/events/{slug}/aanmeldingen"],
-    ids=["events", "dashboard", "registrations"],
+    ["/organiser/", "/organiser/events/{slug}", "/organiser/events/{slug}/aanmeldingen", "/organiser/organisaties",
+     "/organiser/organisaties/corrigeren?groep=naam%3Aobs%20de%20linde"],
+    ids=["events", "dashboard", "registrations", "organisations", "organisation"],
 )
 def test_organiser_pages(logged_in, site, event, path):
     logged_in.goto(site + path.format(slug=event.slug))

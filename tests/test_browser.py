@@ -151,6 +151,11 @@ def test_school_leader_registers_gets_mail_and_cancels(page, event_url, live_ser
     form.get_by_label("Achternaam").fill("Berg")
     form.get_by_label("E-mailadres").fill(EMAIL)
     form.get_by_label("School, bestuur of organisatie").fill("OBS De Linde")
+    # The board's name is asked for a school only, and app.js shows it once "School" is chosen.
+    expect(form.get_by_label("Naam van het schoolbestuur")).to_be_hidden()
+    form.get_by_label("Soort organisatie").select_option("School")
+    form.get_by_label("BRIN-code").fill("12ab 01")
+    form.get_by_label("Naam van het schoolbestuur").fill("Stichting Lindeboom")
     role = form.get_by_role("group", name="Uw rol")
     role.get_by_label("Schoolleider", exact=True).check()
     # "Omschrijf uw rol" is only for "Anders", and app.js keeps it out of sight.
@@ -172,6 +177,8 @@ def test_school_leader_registers_gets_mail_and_cancels(page, event_url, live_ser
     assert registration.status == RegistrationStatus.confirmed
     assert registration.full_name == "Anna van den Berg"
     assert registration.role == "Schoolleider"
+    assert (registration.organisation_type, registration.brin, registration.board_name) == (
+        "School", "12AB01", "Stichting Lindeboom")
     assert registration.question == "Hoe verdelen we de middelen?"
     assert registration.privacy_accepted_at is not None
     outbox = db.session.scalars(select(OutgoingMail)).all()
@@ -226,6 +233,7 @@ def test_errors_are_announced_and_linked_to_their_fields(page, event_url):
         "Vul uw achternaam in.",
         "Vul uw e-mailadres in.",
         "Vul de naam van uw school, bestuur of organisatie in.",
+        "Kies de soort organisatie.",
         "Kies uw rol.",
         "Geef aan dat u de privacyverklaring hebt gelezen.",
     ):

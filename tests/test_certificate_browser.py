@@ -42,6 +42,7 @@ def register_in_the_browser(page, url: str) -> None:  # noqa: F811
     form.get_by_label("Achternaam").fill("Berg")
     form.get_by_label("E-mailadres").fill(EMAIL)
     form.get_by_label("School, bestuur of organisatie").fill("OBS De Linde")
+    form.get_by_label("Soort organisatie").select_option("School")
     form.get_by_role("group", name="Uw rol").get_by_label("Schoolleider", exact=True).check()
     form.get_by_label("Ik heb de privacyverklaring gelezen").check()
     form.get_by_role("button", name="Aanmelden").click()

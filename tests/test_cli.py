@@ -12,8 +12,11 @@ from helpers import free_port, post_registration
 from webinar.demo import DEMO_SLUG, next_may_25_tuesday
 from webinar.events.models import Event
 from webinar.extensions import db
+from webinar.mailing.models import OutgoingMail
 from webinar.mailing.sink import start_sink
+from webinar.organisations.grouping import organisation_groups
 from webinar.organiser.models import Organiser
+from webinar.registration.models import Registration
 
 
 @pytest.mark.parametrize(
@@ -43,6 +46,20 @@ def test_demo_seeds_the_meeting_and_an_organiser_once(runner, frozen):
     assert again.exit_code == 0
     assert "wachtwoord" not in again.output
     assert len(db.session.scalars(select(Event)).all()) == 1
+
+
+def test_demo_registrants_carry_a_type_and_some_a_brin_and_board_and_group_into_organisations(runner, frozen):
+    frozen.move_to(datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc))
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert runner.invoke(args=["demo"]).exit_code == 0  # again: nobody twice
+    registrations = db.session.scalars(select(Registration)).all()
+    assert len(registrations) == 10
+    assert all(r.organisation_type for r in registrations) and all(r.email.endswith("@example.org") for r in registrations)
+    assert sum(bool(r.brin) for r in registrations) == 4 and sum(bool(r.board_name) for r in registrations) == 4
+    assert db.session.scalars(select(OutgoingMail)).all() == []
+    groups = {group.name: len(group.registration_ids) for group in organisation_groups()}
+    # "CBS 't Kompas" and "C.B.S. Het Kompas" are left for the organiser to merge
+    assert groups["OBS De Linde"] == 2 and groups["CBS 't Kompas"] == 1 and len(groups) == 9
 
 
 def test_the_demo_page_addresses_the_reader_as_u(runner, client, frozen):

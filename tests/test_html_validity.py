@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from flask import g
@@ -34,6 +35,7 @@ from webinar.certificates.pdf import verify_url
 from webinar.certificates.services import certificate_statement
 from webinar.extensions import db
 from webinar.mailing.worker import send_due
+from webinar.organisations.grouping import organisation_groups
 from webinar.organiser.previews import previews
 from webinar.registration.models import Registration, TokenPurpose
 from webinar.registration.tokens import issue_token
@@ -143,6 +145,7 @@ def organiser_pages(pages: Pages, slug: str) -> None:
     pages.submitted("/organiser/login", {"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD})
     registration_id = db.session.scalars(select(Registration.id)).first()
     support_id = db.session.scalars(select(SupportRequest.id)).first()
+    first_organisation = organisation_groups()[0].ref
     event = f"/organiser/events/{slug}"
     for name, url in [
         ("organiser-events", "/organiser/"), ("organiser-event-form", "/organiser/events/nieuw"),
@@ -153,11 +156,15 @@ def organiser_pages(pages: Pages, slug: str) -> None:
         ("organiser-support", "/organiser/ondersteuning"),
         ("organiser-support-detail", f"/organiser/ondersteuning/{support_id}"),
         ("organiser-audit", "/organiser/audit"), ("organiser-message-form", f"{event}/berichten/nieuw"),
+        ("organiser-organisations", "/organiser/organisaties"),
+        ("organiser-organisation", f"/organiser/organisaties/corrigeren?groep={quote(first_organisation)}"),
     ]:
         pages.get(name, url)
     draft = pages.submitted(f"{event}/berichten/nieuw", {"segment": "confirmed", "role": "",
                                                          "subject": "Uitleg", "body": "Beste {voornaam},"})
     pages.get("organiser-message-preview", draft)
+    pages.post("organiser-organisation-errors", f"/organiser/organisaties/corrigeren?groep={quote(first_organisation)}",
+               {"name": "", "organisation_type": "", "brin": "1"}, status=422)
 
 
 def mail_parts(pages: Pages, slug: str, event, smtp) -> None:

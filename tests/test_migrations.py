@@ -3,7 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from helpers import post_registration
 from webinar.extensions import db
@@ -22,7 +22,7 @@ def test_models_and_migrations_agree(app):
 def test_schema_is_at_the_latest_revision(app):
     with db.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    assert current == "0007_certificates"
+    assert current == "0008_organisations"
 
 
 def outbox_columns() -> set[str]:
@@ -56,3 +56,18 @@ def test_the_certificate_columns_go_down_and_up_again_keeping_events_and_registr
     found = db.session.scalars(select(Event)).one()
     assert (found.slug, found.certificate_enabled, found.certificate_min_percent) == (slug, False, 75)
     assert len(db.session.scalars(select(Registration)).all()) == 1
+
+
+def test_registrations_from_before_keep_no_type_after_the_organisation_columns_go_down_and_up(client, event):
+    post_registration(client, event, organisation_type="School", brin="12AB", board_name="Stichting Lindeboom")
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0007_certificates")
+    assert not {column["name"] for column in inspect(db.engine).get_columns("registration")} & {"brin", "board_name"}
+    assert not inspect(db.engine).has_table("organisation")
+    with db.engine.begin() as connection:  # a row as registered before the type was asked
+        connection.execute(text("UPDATE registration SET organisation_type = ''"))
+    upgrade()
+    found = db.session.scalars(select(Registration)).one()
+    assert (found.organisation, found.organisation_type, found.brin, found.board_name) == ("OBS De Linde", "", "", "")
+    assert inspect(db.engine).has_table("organisation_key")

@@ -244,7 +244,8 @@ def test_registering_again_after_cancelling_reactivates(client, event, smtp):
 
 
 def test_download_my_data(client, event, smtp):
-    post_registration(client, event, question="Hoe betrekken we de gemeente?")
+    post_registration(client, event, question="Hoe betrekken we de gemeente?", brin="12AB",
+                      board_name="Stichting Lindeboom")
     deliver()
     link = manage_link(smtp.messages[0])
     page = client.get(link).get_data(as_text=True)
@@ -256,6 +257,8 @@ def test_download_my_data(client, event, smtp):
     data = json.loads(response.data)
     assert data["aanmelding"]["e-mailadres"] == "anna.vandenberg@example.org"
     assert data["aanmelding"]["vraag"] == "Hoe betrekken we de gemeente?"
+    assert [data["aanmelding"][name] for name in ("soort_organisatie", "brin", "bestuur")] == [
+        "School", "12AB", "Stichting Lindeboom"]
     assert data["e-mails"][0]["soort"] == "confirmation"
 
 

@@ -20,6 +20,7 @@ from .database import begin_write
 from .events.views import bp as events_bp
 from .extensions import csrf, db, login, mail, migrate
 from .forms import error_links
+from .organisations import bp as organisations_bp
 from .organiser import bp as organiser_bp
 from .privacy import bp as privacy_bp
 from .registration.views import bp as registration_bp
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organiser_bp)
     app.register_blueprint(support_bp)
     app.register_blueprint(support_organiser_bp)
+    app.register_blueprint(organisations_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(certificates_bp)
 

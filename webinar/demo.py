@@ -1,4 +1,7 @@
-"""Demo data: the 'Samen onderwijs versnellen' online meeting and a demo organiser."""
+"""Demo data: the 'Samen onderwijs versnellen' online meeting, a demo organiser and some registrations.
+
+Every person and school here is made up; addresses are at example.org.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,14 @@ from datetime import date, datetime, time
 
 from sqlalchemy import select
 
+from .database import utcnow
 from .dutch import AMSTERDAM
 from .events.models import DEFAULT_ROLES, Event
 from .events.services import create_event, get_event
 from .extensions import db
 from .organiser.models import Organiser
 from .organiser.services import create_organiser
+from .registration.models import Registration, RegistrationStatus
 
 DEMO_SLUG = "samen-onderwijs-versnellen"
 DEMO_ORGANISER = "organisator@example.org"
@@ -40,6 +45,42 @@ PRACTICAL = (
 )
 
 
+#: made-up registrants: (first name, tussenvoegsel, last name, organisation, type, BRIN, board, role);
+#: some write the same school differently, as people do, so the Organisaties page has work to show
+REGISTRANTS = [
+    ("Fenna", "", "Zwanenburg", "OBS De Linde", "School", "12AB", "Stichting Lindeboom", "Schoolleider"),
+    ("Joost", "ter", "Kamphorst", "O.B.S. de Linde", "School", "", "Stichting Lindeboom", "Leraar"),
+    ("Sanne", "de", "Wit", "CBS 't Kompas", "School", "34CD", "Stichting Primair Voorbeeld", "Schoolleider"),
+    ("Ruud", "", "Hendriks", "C.B.S. Het Kompas", "School", "", "", "Intern begeleider"),
+    ("Noor", "el", "Amrani", "R.K. Basisschool Sint-Jozef", "School", "56EF01", "", "Schoolleider"),
+    ("Bas", "van", "Leeuwen", "Stichting Primair Voorbeeld", "Schoolbestuur", "78GH", "", "Schoolbestuurder"),
+    ("Ilse", "", "Mulder", "Gemeente Voorbeeldstad", "Gemeente", "", "", "Beleidsadviseur gemeente"),
+    ("Daan", "", "Visser", "Samenwerkingsverband Passend Onderwijs Voorbeeld", "Samenwerkingsverband", "", "",
+     "Beleidsadviseur gemeente"),
+    ("Lotte", "van der", "Berg", "Basisschool Het Mozaïek", "School", "", "Scholengroep Het Voorbeeld",
+     "Schoolleider"),
+    ("Mehmet", "", "Yilmaz", "Onderwijsadviesbureau Voorbeeld", "Anders", "", "", "HRM'er"),
+]
+
+
+def seed_registrations(event: Event, now: datetime) -> int:
+    """Add the made-up registrants when the event has no registrations yet; no e-mail is queued for them."""
+    if db.session.scalar(select(Registration.id).where(Registration.event_id == event.id).limit(1)):
+        return 0
+    for number, (first, tussenvoegsel, last, organisation, kind, brin, board, role) in enumerate(REGISTRANTS):
+        email = f"{first}.{last}@example.org".lower()
+        db.session.add(Registration(
+            event_id=event.id, status=RegistrationStatus.confirmed, first_name=first, tussenvoegsel=tussenvoegsel,
+            last_name=last, email=email, email_normalized=email, organisation=organisation,
+            organisation_type=kind, brin=brin, board_name=board,
+            role=role if role in event.role_choices() else "Anders",
+            role_other="" if role in event.role_choices() else role,
+            privacy_accepted_at=now, created_at=now, registered_at=now,
+        ))
+    db.session.flush()
+    return len(REGISTRANTS)
+
+
 def next_may_25_tuesday(today: date) -> date:
     """The first 25 May on or after `today` that falls on a Tuesday."""
     year = today.year
@@ -56,7 +97,7 @@ def amsterdam(day: date, hour: int, minute: int) -> datetime:
 
 
 def seed_demo(today: date) -> tuple[Event, Organiser | None, str | None]:
-    """Add the demo event and organiser when missing. Returns the new password, if any."""
+    """Add the demo event, its registrants and the organiser when missing. Returns the new password, if any."""
     event = get_event(DEMO_SLUG)
     if event is None:
         day = next_may_25_tuesday(today)
@@ -76,6 +117,7 @@ def seed_demo(today: date) -> tuple[Event, Organiser | None, str | None]:
             contact_phone="070 123 45 67",
             roles=list(DEFAULT_ROLES),
         )
+    seed_registrations(event, utcnow())
     organiser = db.session.scalar(select(Organiser).where(Organiser.email == DEMO_ORGANISER))
     password = None
     if organiser is None:

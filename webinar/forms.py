@@ -80,6 +80,30 @@ def email_address(form, field):
     field.data = result.normalized
 
 
+#: 2 digits and 2 letters, then an optional 2-digit vestiging number
+BRIN = re.compile(r"^\d{2}[A-Z]{2}(\d{2})?$")
+BRIN_MESSAGE = ("Een BRIN-code is 2 cijfers en 2 letters, eventueel gevolgd door 2 cijfers voor de "
+                "vestiging, bijvoorbeeld 12AB of 12AB01.")
+
+
+def normalize_brin(value: str) -> str:
+    """'12ab 01' -> '12AB01'. ValueError when it is not a BRIN (+ vestiging) code."""
+    code = re.sub(r"[\s.\-]", "", value or "").upper()
+    if not BRIN.match(code):
+        raise ValueError(value)
+    return code
+
+
+def brin_code(form, field):
+    """A BRIN code, stored in its normal form ('12AB01'); an empty field is left to the form."""
+    if not field.data:
+        return
+    try:
+        field.data = normalize_brin(field.data)
+    except ValueError:
+        raise ValidationError(BRIN_MESSAGE) from None
+
+
 def error_links(form) -> Iterator[tuple[str, str]]:
     """(element id, first message) for each field with an error, in form order."""
     for field in form:

@@ -26,7 +26,7 @@ from ..dutch import local
 from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
-from ..registration.models import STATUS_LABELS, Registration, RegistrationStatus
+from ..registration.models import STATUS_LABELS, UNKNOWN_TYPE, Registration, RegistrationStatus
 from . import bp
 from .figures import kept_counts
 from .queries import Filters, registrations_query
@@ -51,7 +51,11 @@ SOURCE_LABELS = {
 #: label, the moment of registering as UTC text (see `MomentText`)
 REGISTRATION_FIELDS = (
     Registration.first_name, Registration.tussenvoegsel, Registration.last_name, Registration.email,
-    Registration.organisation, Registration.organisation_type, Registration.role, Registration.role_other,
+    Registration.organisation,
+    # rows from before the type was asked have none: "Onbekend" until corrected
+    case((Registration.organisation_type == "", UNKNOWN_TYPE), else_=Registration.organisation_type)
+    .label("organisation_type"),
+    Registration.role, Registration.role_other,
     # the enum column stores the member's name
     case({status.name: label for status, label in STATUS_LABELS.items()},
          value=type_coerce(Registration.status, String)).label("status"),

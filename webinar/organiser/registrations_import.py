@@ -28,11 +28,13 @@ HEADERS = {
     "role": "rol",
     "role_other": "omschrijving rol",
     "organisation_type": "soort organisatie",
+    "brin": "brin",
+    "board_name": "bestuur",
     "question": "vraag",
 }
 #: header (lower case) -> field, including spellings people often use for the address
 COLUMNS = {header: name for name, header in HEADERS.items()} | {
-    "emailadres": "email", "e-mail": "email", "email": "email",
+    "emailadres": "email", "e-mail": "email", "email": "email", "brin-code": "brin", "brincode": "brin",
 }
 REQUIRED = ("first_name", "last_name", "email", "organisation", "role")
 
@@ -129,6 +131,8 @@ def _reasons(form: DetailsForm, values: dict[str, str]) -> list[str]:
             reasons.append(f"{label} ontbreekt")
         elif name == "email":
             reasons.append(f"Ongeldig e-mailadres ‘{values.get('email', '')}’")
+        elif name == "brin":
+            reasons.append(f"BRIN-code ‘{values.get(name)}’: {errors[0]}")
         elif name == "organisation_type":
             kinds = ", ".join(ORGANISATION_TYPES)
             reasons.append(f"Onbekende soort organisatie ‘{values.get(name)}’; kies uit {kinds}")
@@ -165,6 +169,7 @@ def check_rows(event: Event, rows: list[tuple[int, dict[str, str]]]) -> tuple[li
     registered = _registered_addresses(event)
     # One form, filled again for each row: building a form costs as much as checking it.
     form = DetailsForm(event, formdata=MultiDict(), meta={"csrf": False})
+    form.type_required = False  # a list from elsewhere may lack it: "onbekend" until corrected
     for number, raw in rows:
         values = _prepared(event, raw)
         form.process(MultiDict(values))

@@ -8,8 +8,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..events.models import OTHER_ROLE, Event
-from ..forms import LazyTokenCSRF, email_address, plain_text, single_line, strip
-from .models import ORGANISATION_TYPES
+from ..forms import LazyTokenCSRF, brin_code, email_address, plain_text, single_line, strip
+from .models import ORGANISATION_TYPES, SCHOOL
 from .services import Details
 
 
@@ -55,10 +55,19 @@ class DetailsForm(FlaskForm):
         render_kw={"autocomplete": "organization"},
     )
     organisation_type = SelectField(
-        "Soort organisatie (niet verplicht)",
+        "Soort organisatie",
         choices=[SelectChoice("", "Maak een keuze")] + [SelectChoice(kind) for kind in ORGANISATION_TYPES],
         validate_choice=False,
     )
+    brin = StringField(
+        "BRIN-code (niet verplicht)",
+        [Length(max=10, message="Een BRIN-code heeft hoogstens 6 tekens, bijvoorbeeld 12AB01."), single_line,
+         brin_code],
+        filters=[strip],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    board_name = _text("Naam van het schoolbestuur (niet verplicht)", max_length=200,
+                       render_kw={"autocomplete": "off"})
     role = RadioField("Uw rol", validate_choice=False)
     role_other = _text("Omschrijf uw rol", max_length=100)
     question = TextAreaField(
@@ -76,7 +85,13 @@ class DetailsForm(FlaskForm):
         if field.data not in {choice.value for choice in field.choices}:  # RadioField's own check speaks English
             raise ValidationError("Kies uw rol.")
 
+    #: whether the organisation type must be chosen: on every form people fill in; a list an
+    #: organiser imports may lack it (the type stays empty, "onbekend", until corrected)
+    type_required = True
+
     def validate_organisation_type(self, field):
+        if not field.data and self.type_required:
+            raise ValidationError("Kies de soort organisatie.")
         if field.data and field.data not in ORGANISATION_TYPES:  # SelectField's own check speaks English
             raise ValidationError("Kies een soort organisatie uit de lijst.")
 
@@ -96,6 +111,9 @@ class DetailsForm(FlaskForm):
             role_other=(self.role_other.data or "") if self.role.data == OTHER_ROLE else "",
             question=self.question.data or "",
             organisation_type=self.organisation_type.data or "",
+            brin=self.brin.data or "",
+            # a board belongs to a school; for a board itself the name is already the organisation
+            board_name=(self.board_name.data or "") if self.organisation_type.data == SCHOOL else "",
         )
 
 

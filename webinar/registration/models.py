@@ -20,6 +20,10 @@ ORGANISATION_TYPES = [
     "Samenwerkingsverband",
     "Anders",
 ]
+#: the type for which a board name is asked
+SCHOOL = "School"
+#: shown for a registration from before the type was asked ("" in the database)
+UNKNOWN_TYPE = "Onbekend"
 
 
 class RegistrationStatus(enum.Enum):
@@ -64,8 +68,12 @@ class Registration(db.Model):
     #: the address in lower case; unique per event
     email_normalized: Mapped[str] = mapped_column(String(254))
     organisation: Mapped[str] = mapped_column(String(200))
-    #: school board, school, municipality, ... (see ORGANISATION_TYPES)
+    #: school board, school, municipality, ... (see ORGANISATION_TYPES); "" on rows from before it was asked
     organisation_type: Mapped[str] = mapped_column(String(50), default="")
+    #: the organisation's BRIN code as given, normal form ("12AB" or "12AB01"), or ""
+    brin: Mapped[str] = mapped_column(String(6), default="")
+    #: for a school: the name of its board (bestuur) as given, or ""
+    board_name: Mapped[str] = mapped_column(String(200), default="")
     #: one of the event's roles, or "Anders"
     role: Mapped[str] = mapped_column(String(100))
     #: the registrant's own description when the role is "Anders"
@@ -99,6 +107,10 @@ class Registration(db.Model):
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
+
+    @property
+    def organisation_type_label(self) -> str:
+        return self.organisation_type or UNKNOWN_TYPE
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.status.value}>"

@@ -49,6 +49,10 @@ class Details:
     role_other: str = ""
     question: str = ""
     organisation_type: str = ""
+    #: normal form ("12AB01"), or ""
+    brin: str = ""
+    #: for a school: its board
+    board_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -420,6 +424,9 @@ def personal_data(registration: Registration) -> dict:
             "achternaam": registration.last_name,
             "e-mailadres": registration.email,
             "organisatie": registration.organisation,
+            "soort_organisatie": registration.organisation_type,
+            "brin": registration.brin,
+            "bestuur": registration.board_name,
             "rol": registration.role,
             "rol_anders": registration.role_other,
             "vraag": registration.question,

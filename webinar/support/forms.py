@@ -25,24 +25,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..database import utcnow
 from ..dutch import local
-from ..forms import email_address, plain_text, single_line, strip
+from ..forms import BRIN_MESSAGE, email_address, normalize_brin, plain_text, single_line, strip
 from .costs import MAX_HALF_DAYS
 from .models import HELP_TYPES, JUDGEMENT_REASONS, REASONS, SECTORS
 from .services import RequestDetails, SchoolDetails
 
 #: schools one request may hold
 MAX_SCHOOLS = 20
-#: 2 digits and 2 letters, then an optional 2-digit vestiging number
-BRIN = re.compile(r"^\d{2}[A-Z]{2}(\d{2})?$")
 KEY = re.compile(r"^[0-9a-f]{32}$")
-
-
-def normalize_brin(value: str) -> str:
-    """'12ab 01' -> '12AB01'. ValueError when it is not a BRIN (+ vestiging) code."""
-    code = re.sub(r"[\s.\-]", "", value or "").upper()
-    if not BRIN.match(code):
-        raise ValueError(value)
-    return code
 
 
 def _text(label, required=None, max_length=200, **kwargs):
@@ -101,10 +91,7 @@ class SchoolForm(Form):
         try:
             field.data = normalize_brin(field.data)
         except ValueError:
-            raise ValidationError(
-                "Een BRIN-code is 2 cijfers en 2 letters, eventueel gevolgd door 2 cijfers voor de "
-                "vestiging, bijvoorbeeld 12AB of 12AB01."
-            ) from None
+            raise ValidationError(BRIN_MESSAGE) from None
 
     def validate_half_days(self, field):
         # Checked here, not with DataRequired: that would drop the "not a number" message.
