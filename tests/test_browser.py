@@ -304,17 +304,17 @@ def test_organiser_filters_by_role_and_downloads_the_xlsx(page, live_server, eve
     assert workbook.sheetnames == ["Aanmeldingen", "Samenvatting"]
     sheet = workbook["Aanmeldingen"]
     header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert header[:7] == ["Voornaam", "Tussenvoegsel", "Achternaam", "E-mailadres", "Organisatie",
-                          "Soort organisatie", "Rol"]
-    assert [(row[0], row[2], row[3], row[6]) for row in rows] == [
+    assert header[:11] == ["Bijeenkomst", "Datum bijeenkomst", "Voornaam", "Tussenvoegsel", "Achternaam",
+                           "E-mailadres", "Organisatie", "Soort organisatie", "BRIN", "Bestuur", "Rol"]
+    assert [(row[2], row[4], row[5], row[10]) for row in rows] == [
         ("Sara", "Aydın", "sara.aydin@example.org", "Schoolleider"),
         ("Piet", "Bakker", "piet.bakker@example.org", "Schoolleider"),
         ("Anna", "Berg", "anna.vandenberg@example.org", "Schoolleider"),
     ]
-    hostile = sheet.cell(row=4, column=5)
+    hostile = sheet.cell(row=4, column=7)
     assert hostile.value == '=HYPERLINK("https://evil.example.org")' and hostile.data_type == "s"
     summary = [list(row) for row in workbook["Samenvatting"].iter_rows(values_only=True)]
-    assert ["Filters", "rol=Schoolleider"] == summary[1][:2] and ["Schoolleider", 3] in [r[:2] for r in summary]
+    assert ["Filters", "rol=Schoolleider"] == summary[2][:2] and ["Schoolleider", 3] in [r[:2] for r in summary]
     assert "Bestuurder" not in [r[0] for r in summary]
 
 

@@ -289,7 +289,7 @@ def test_merging_needs_two(organiser_client, event):
 def test_a_registration_without_a_type_shows_onbekend_in_the_export_and_its_page(organiser_client, event):
     add(event, "a@example.org", "Het Kompas", organisation_type="")
     csv = organiser_client.get(f"/organiser/events/{event.slug}/registrations.csv").get_data(as_text=True)
-    assert csv.splitlines()[1].split(";")[4:6] == ["Het Kompas", "Onbekend"]
+    assert csv.splitlines()[1].split(";")[6:8] == ["Het Kompas", "Onbekend"]
     registration_id = db.session.scalars(select(Registration.id)).one()
     page = organiser_client.get(f"/organiser/events/{event.slug}/aanmeldingen/{registration_id}").get_data(as_text=True)
     assert "<dt>Soort organisatie</dt><dd>Onbekend</dd>" in page

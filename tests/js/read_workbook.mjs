@@ -1,7 +1,8 @@
 // Reads an XLSX file with ExcelJS (a spreadsheet library of its own, not
 // openpyxl) and prints every sheet's cells as JSON: per sheet its name and
-// rows, each cell as [type, value] with type "string", "number", "formula"
-// or "empty"; formulas are reported, never evaluated.
+// rows, each cell as [type, value] with type "string", "number", "date"
+// (its wall-clock time as 'YYYY-MM-DDTHH:MM:SS'), "formula" or "empty";
+// formulas are reported, never evaluated.
 //
 // Usage: node tests/js/read_workbook.mjs [file.xlsx]   (stdin without a file)
 import { readFileSync } from "node:fs";
@@ -16,6 +17,7 @@ const kind = (cell) => {
     case ExcelJS.ValueType.Number: return ["number", cell.value];
     case ExcelJS.ValueType.String: return ["string", cell.value];
     case ExcelJS.ValueType.RichText: return ["string", cell.value.richText.map((part) => part.text).join("")];
+    case ExcelJS.ValueType.Date: return ["date", cell.value.toISOString().slice(0, 19)];
     case ExcelJS.ValueType.Formula: return ["formula", cell.formula];
     default: return [`other:${cell.type}`, String(cell.value)];
   }

@@ -1,5 +1,11 @@
 """Registrations and attendance as CSV and XLSX, with the filters of the registrations table.
 
+Every row starts with the meeting's title and date and carries a status in
+words that do not change (bevestigd, wachtlijst, afgemeld, aanwezig), so the
+files of several meetings can be stacked into one report. In XLSX the
+moments are real Excel dates (Amsterdam time) and every sheet has an
+autofilter; a CSV holds them as text.
+
 The rows are read as plain tuples in one query (no ORM objects), the status
 label worked out by the database. The audit entry names the number of rows,
 so the rows are read and the entry committed before the file is sent; a CSV
@@ -26,43 +32,56 @@ from ..dutch import local
 from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
-from ..registration.models import STATUS_LABELS, UNKNOWN_TYPE, Registration, RegistrationStatus
+from ..registration.models import UNKNOWN_TYPE, Registration, RegistrationStatus
 from . import bp
 from .figures import kept_counts
 from .queries import Filters, registrations_query
 from .spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, csv_chunks, write_xlsx
 
-REGISTRATION_COLUMNS = [
+#: the meeting's columns, first in every row of both exports
+EVENT_COLUMNS = ["Bijeenkomst", "Datum bijeenkomst"]
+EVENT_WIDTHS = [32, 19]
+REGISTRATION_COLUMNS = EVENT_COLUMNS + [
     "Voornaam", "Tussenvoegsel", "Achternaam", "E-mailadres", "Organisatie", "Soort organisatie",
-    "Rol", "Rol (anders)", "Status", "Aangemeld op", "Vraag",
+    "BRIN", "Bestuur", "Rol", "Rol (anders)", "Status", "Aangemeld op", "Vraag",
 ]
-REGISTRATION_WIDTHS = [16, 12, 20, 32, 32, 20, 20, 20, 16, 17, 50]
-ATTENDANCE_COLUMNS = [
-    "Naam", "E-mailadres", "Organisatie", "Rol", "Deelgenomen", "Eerste keer binnen",
-    "Minuten aanwezig", "Bron",
+REGISTRATION_WIDTHS = EVENT_WIDTHS + [16, 12, 20, 32, 32, 20, 8, 32, 20, 20, 12, 19, 50]
+ATTENDANCE_COLUMNS = EVENT_COLUMNS + [
+    "Voornaam", "Tussenvoegsel", "Achternaam", "E-mailadres", "Organisatie", "Soort organisatie",
+    "BRIN", "Bestuur", "Rol", "Status", "Deelgenomen", "Eerste keer binnen", "Minuten aanwezig", "Bron",
 ]
-ATTENDANCE_WIDTHS = [30, 32, 32, 24, 13, 19, 17, 11]
+ATTENDANCE_WIDTHS = EVENT_WIDTHS + [16, 12, 20, 32, 32, 20, 8, 32, 24, 12, 13, 19, 17, 11]
+#: the status in an export: short words that stay the same, for reports over several meetings
+EXPORT_STATUS = {
+    RegistrationStatus.confirmed: "bevestigd",
+    RegistrationStatus.waitlisted: "wachtlijst",
+    RegistrationStatus.cancelled: "afgemeld",
+}
+#: the attendance export's status of a registrant who joined
+ATTENDED = "aanwezig"
+#: the summary's status columns, in the dashboard's order
+SUMMARY_STATUSES = [*EXPORT_STATUS.values(), ATTENDED]
 SOURCE_LABELS = {
     AttendanceSource.link: "link",
     AttendanceSource.report: "rapport",
     AttendanceSource.manual: "handmatig",
 }
-#: what the exports read of a registration, in REGISTRATION_COLUMNS order: the status as its
-#: label, the moment of registering as UTC text (see `MomentText`)
+#: what the exports read of a registration, in REGISTRATION_COLUMNS order after EVENT_COLUMNS:
+#: the status as its export word, the moment of registering as UTC text (see `MomentText`)
 REGISTRATION_FIELDS = (
     Registration.first_name, Registration.tussenvoegsel, Registration.last_name, Registration.email,
     Registration.organisation,
     # rows from before the type was asked have none: "Onbekend" until corrected
     case((Registration.organisation_type == "", UNKNOWN_TYPE), else_=Registration.organisation_type)
     .label("organisation_type"),
-    Registration.role, Registration.role_other,
+    Registration.brin, Registration.board_name, Registration.role, Registration.role_other,
     # the enum column stores the member's name
-    case({status.name: label for status, label in STATUS_LABELS.items()},
+    case({status.name: label for status, label in EXPORT_STATUS.items()},
          value=type_coerce(Registration.status, String)).label("status"),
     utc_text(Registration.created_at).label("created_at"), Registration.question,
 )
 #: where REGISTRATION_FIELDS has what the summary counts, and the moment of registering
-ORGANISATION, ORGANISATION_TYPE, ROLE, STATUS, CREATED_AT = 4, 5, 6, 8, 9
+ORGANISATION, ORGANISATION_TYPE, ROLE, STATUS, CREATED_AT = 4, 5, 8, 10, 11
 #: ?scheidingsteken=komma gives commas; anything else the semicolon Dutch Excel expects
 DELIMITERS = {"komma": ",", "puntkomma": ";"}
 
@@ -104,27 +123,64 @@ class MomentText:
         return first.strftime("%d-%m-%Y %H")
 
 
+class MomentValue:
+    """A UTC moment given as 'YYYY-MM-DD HH:MM[...]' as a naive datetime in Amsterdam time, for an XLSX cell.
+
+    Worked out once per UTC hour like `MomentText`: Excel has no time zones,
+    so the cell shows the Amsterdam wall-clock time.
+    """
+
+    def __init__(self) -> None:
+        self.hours: dict[str, datetime | None] = {}
+
+    def __call__(self, utc: str | None) -> datetime | None:
+        if not utc:
+            return None
+        try:
+            return self.hours[utc[:13]].replace(minute=int(utc[14:16]))
+        except KeyError:
+            self.hours[utc[:13]] = self._hour_start(utc[:13])
+            return self(utc)
+        except AttributeError:  # None: the offset is no whole number of hours, or changes within the hour
+            moment = datetime.fromisoformat(utc[:16]).replace(tzinfo=timezone.utc)
+            return local(moment).replace(tzinfo=None)
+
+    @staticmethod
+    def _hour_start(hour: str) -> datetime | None:
+        start = datetime.fromisoformat(hour + ":00").replace(tzinfo=timezone.utc)
+        first, last = local(start), local(start + timedelta(hours=1) - timedelta(microseconds=1))
+        if first.minute or first.utcoffset() != last.utcoffset():
+            return None
+        return first.replace(tzinfo=None)
+
+
+def event_cells(event: Event, xlsx: bool) -> tuple:
+    """The meeting's title and start, as the first cells of each row."""
+    start = local(event.starts_at)
+    return (event.title, start.replace(tzinfo=None) if xlsx else start.strftime("%d-%m-%Y %H:%M"))
+
+
 # The model's own wording, applied to plain result rows (which load far faster than objects).
-full_name = Registration.full_name.fget
 role_label = Registration.role_label.fget
 
 
-def registration_rows(found: Iterable[Row]) -> list[tuple]:
-    """Each registration in REGISTRATION_COLUMNS order (and so with REGISTRATION_FIELDS' positions)."""
-    moment = MomentText()
-    return [r[:CREATED_AT] + (moment(r[CREATED_AT]),) + r[CREATED_AT + 1:] for r in found]
+def registration_rows(found: Iterable[Row], head: tuple, xlsx: bool = False) -> list[tuple]:
+    """Each registration in REGISTRATION_COLUMNS order: `head` (`event_cells`), then REGISTRATION_FIELDS."""
+    moment = MomentValue() if xlsx else MomentText()
+    return [head + r[:CREATED_AT] + (moment(r[CREATED_AT]),) + r[CREATED_AT + 1:] for r in found]
 
 
-def attendance_rows(found: Sequence[Row]) -> list[list]:
+def attendance_rows(found: Sequence[Row], head: tuple, xlsx: bool = False) -> list[list]:
     """Each registrant's attendance in ATTENDANCE_COLUMNS order."""
-    moment = MomentText()
+    moment = MomentValue() if xlsx else MomentText()
     rows = []
     for r in found:
-        person = [full_name(r), r.email, r.organisation, role_label(r)]
+        person = [*head, *r[:ROLE], role_label(r)]
         if r.first_joined_at is None:
-            rows.append([*person, "nee", "", "", ""])
+            rows.append([*person, r[STATUS], "nee", "", "", ""])
         else:
-            rows.append([*person, "ja", moment(r.first_joined_at), r.minutes_present, SOURCE_LABELS[r.source]])
+            rows.append([*person, ATTENDED, "ja", moment(r.first_joined_at), r.minutes_present,
+                         SOURCE_LABELS[r.source]])
     return rows
 
 
@@ -152,17 +208,22 @@ def _most_first(counts: Counter) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _counted(title: str, values: list[str], joined: list[bool] | None) -> list[list]:
-    """A heading row, then each value with its count (and how many joined), most first; a blank row."""
-    values = [value or "Onbekend" for value in values]
+def _counted(title: str, values: list[str], statuses: list[str], joined: list[bool] | None) -> list[list]:
+    """A heading row, then each value with its count split by status (and how many joined), most first;
+    a blank row. `statuses` holds each row's EXPORT_STATUS word."""
+    values = [value or UNKNOWN_TYPE for value in values]
     counts = Counter(values)
+    by_status = Counter(zip(values, statuses))
+    words = list(EXPORT_STATUS.values())
     if joined is None:
-        rows = [[title, "Aantal"]]
-        rows += [[value, count] for value, count in _most_first(counts)]
+        rows = [[title, "Aantal", *words]]
+        rows += [[value, count, *(by_status[value, word] for word in words)]
+                 for value, count in _most_first(counts)]
     else:
         present = Counter(value for value, came in zip(values, joined) if came)
-        rows = [[title, "Aantal", "Deelgenomen"]]
-        rows += [[value, count, present[value]] for value, count in _most_first(counts)]
+        rows = [[title, "Aantal", *words, ATTENDED]]
+        rows += [[value, count, *(by_status[value, word] for word in words), present[value]]
+                 for value, count in _most_first(counts)]
     return rows + [[]]
 
 
@@ -173,14 +234,17 @@ def same_spelling(names: list[str]) -> list[str]:
 
 
 def summary(event: Event, filters: Filters, rows: Sequence[Sequence], joined: list[bool] | None = None) -> Sheet:
-    """Counts by role, organisation type, organisation and status of the rows (REGISTRATION_FIELDS first)."""
-    lines = [["Filters", describe(filters)], ["Aantal rijen", len(rows)], []]
-    lines += _counted("Rol", [r[ROLE] for r in rows], joined)
-    lines += _counted("Soort organisatie", [r[ORGANISATION_TYPE] for r in rows], joined)
-    lines += _counted("Organisatie", same_spelling([r[ORGANISATION] for r in rows]), joined)
-    lines += _counted("Status", [r[STATUS] for r in rows], joined)
+    """Counts by role, organisation type, organisation and status of the rows (REGISTRATION_FIELDS first),
+    each split by status as on the dashboard."""
+    statuses = [r[STATUS] for r in rows]
+    lines = [["Datum bijeenkomst", local(event.starts_at).replace(tzinfo=None)],
+             ["Filters", describe(filters)], ["Aantal rijen", len(rows)], []]
+    lines += _counted("Rol", [r[ROLE] for r in rows], statuses, joined)
+    lines += _counted("Soort organisatie", [r[ORGANISATION_TYPE] for r in rows], statuses, joined)
+    lines += _counted("Organisatie", same_spelling([r[ORGANISATION] for r in rows]), statuses, joined)
+    lines += _counted("Status", statuses, statuses, joined)
     lines += _kept_lines(event)
-    return Sheet("Samenvatting", ["Bijeenkomst", event.title], lines[:-1], widths=[28, 40, 13])
+    return Sheet("Samenvatting", ["Bijeenkomst", event.title], lines[:-1], widths=[28, 40, 13, 13, 13, 13])
 
 
 def _kept_lines(event: Event) -> list[list]:
@@ -193,10 +257,11 @@ def _kept_lines(event: Event) -> list[list]:
         return [item for row in kept for item in [value(row)] * row.count]
 
     joined = spread(lambda row: row.joined)
+    statuses = spread(lambda row: EXPORT_STATUS[RegistrationStatus(row.status)])
     lines = [["Bewaard na het verwijderen van de persoonsgegevens (zonder filters)"]]
-    lines += _counted("Rol", spread(lambda row: row.role), joined)
-    lines += _counted("Soort organisatie", spread(lambda row: row.organisation_type), joined)
-    return lines + _counted("Status", spread(lambda row: STATUS_LABELS[RegistrationStatus(row.status)]), joined)
+    lines += _counted("Rol", spread(lambda row: row.role), statuses, joined)
+    lines += _counted("Soort organisatie", spread(lambda row: row.organisation_type), statuses, joined)
+    return lines + _counted("Status", statuses, statuses, joined)
 
 
 def _query(event: Event, filters: Filters, *columns) -> Select:
@@ -209,21 +274,24 @@ def _rows(query: Select) -> Result:
     return db.session.connection().execute(query)
 
 
-def registrations_export(event: Event, filters: Filters) -> Export:
-    """The event's registrations matching the filters, one row each."""
-    rows = registration_rows(_rows(_query(event, filters)))
+def registrations_export(event: Event, filters: Filters, xlsx: bool = False) -> Export:
+    """The event's registrations matching the filters, one row each (moments as datetimes for XLSX)."""
+    head = event_cells(event, xlsx)
+    rows = registration_rows(_rows(_query(event, filters)), head, xlsx)
     sheet = Sheet("Aanmeldingen", REGISTRATION_COLUMNS, rows, REGISTRATION_WIDTHS)
-    return Export("aanmeldingen", sheet, lambda: summary(event, filters, rows))
+    # the summary reads the rows in REGISTRATION_FIELDS' positions, after the meeting's cells
+    return Export("aanmeldingen", sheet, lambda: summary(event, filters, [r[len(head):] for r in rows]))
 
 
-def attendance_export(event: Event, filters: Filters) -> Export:
+def attendance_export(event: Event, filters: Filters, xlsx: bool = False) -> Export:
     """For each registrant matching the filters: joined or not, when first, how long, how we know."""
     # An alias: the filter's EXISTS on attendance must not correlate with this join.
     present = aliased(Attendance)
     joined_at = utc_text(present.first_joined_at).label("first_joined_at")
     query = _query(event, filters, joined_at, present.minutes_present, present.source)
     found = _rows(query.outerjoin(present, present.registration_id == Registration.id)).all()
-    sheet = Sheet("Aanwezigheid", ATTENDANCE_COLUMNS, attendance_rows(found), ATTENDANCE_WIDTHS)
+    sheet = Sheet("Aanwezigheid", ATTENDANCE_COLUMNS, attendance_rows(found, event_cells(event, xlsx), xlsx),
+                  ATTENDANCE_WIDTHS)
     return Export("aanwezigheid", sheet,
                   lambda: summary(event, filters, found, [r.first_joined_at is not None for r in found]))
 
@@ -238,7 +306,7 @@ def as_xlsx(export: Export) -> bytes:
     return write_xlsx([export.sheet, export.summary()])
 
 
-def _send(slug: str, build: Callable[[Event, Filters], Export], extension: str):
+def _send(slug: str, build: Callable[[Event, Filters, bool], Export], extension: str):
     """Build the export with the request's filters, audit it, and send it as a download.
 
     The audit entry is committed before the first byte leaves; a CSV is then
@@ -246,7 +314,7 @@ def _send(slug: str, build: Callable[[Event, Filters], Export], extension: str):
     """
     event = event_or_404(slug)
     filters = Filters.from_args(request.args)
-    export = build(event, filters)
+    export = build(event, filters, extension == "xlsx")
     if extension == "csv":
         delimiter = DELIMITERS.get(request.args.get("scheidingsteken", ""), ";")
         body, mimetype = csv_chunks(chain([export.sheet.header], export.rows), delimiter), CSV_MIMETYPE

@@ -9,7 +9,8 @@ into lines at once and the lines checked at once (`may_hold_risky_cell`);
 only a chunk that may hold a risky cell, or anything but plain text, goes
 through the csv module with every cell escaped.
 
-XLSX does have types: a text cell that openpyxl would take for a formula or an
+XLSX does have types: a datetime is written as a real Excel date (openpyxl
+gives it a date format), and a text cell that openpyxl would take for a formula or an
 error code is written as an explicit string (`xlsx_value`), so no value is ever
 a formula and text is kept exactly as it is.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import datetime
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -208,18 +210,22 @@ def xlsx_value(sheet, value):
     if value.__class__ is str:
         if value.isprintable() and not value.startswith(XLSX_TYPED_STARTS):
             return value or None
-    elif value is None or value.__class__ in (int, float):
-        return value
+    elif value is None or value.__class__ in (int, float, datetime):
+        return value  # a datetime (naive, local time) becomes an Excel date
     return xlsx_cell(sheet, value)
 
 
 def _write_sheet(workbook: Workbook, sheet: Sheet) -> None:
+    """The sheet with its widths, the header frozen, and an autofilter over the header and every row."""
     worksheet = workbook.create_sheet(sheet.title)
+    rows = sheet.rows if isinstance(sheet.rows, Sequence) else list(sheet.rows)
+    columns = max([len(sheet.header), *map(len, rows)])
+    worksheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{len(rows) + 1}"
     for number, width in enumerate(sheet.widths, start=1):
         worksheet.column_dimensions[get_column_letter(number)].width = width
     worksheet.freeze_panes = "A2"
     worksheet.append([xlsx_cell(worksheet, value, BOLD) for value in sheet.header])
-    for row in sheet.rows:
+    for row in rows:
         worksheet.append([xlsx_value(worksheet, value) for value in row])
 
 
