@@ -134,7 +134,10 @@ def test_exports_have_one_row_per_school_and_no_formulas(organiser_client):
     assert first["Ontvangen op"] == "01-05-2027 12:00"
 
     response = organiser_client.get("/organiser/ondersteuning.xlsx")
-    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data()))["Aanvragen"]
+    book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
+    assert book.sheetnames == ["Aanvragen", "Samenvatting"]
+    sheet = book["Aanvragen"]
+    assert sheet.auto_filter.ref == "A1:W4"
     cells = list(sheet.iter_rows(values_only=False))
     header = [cell.value for cell in cells[0]]
     assert len(cells) == 4
@@ -147,5 +150,16 @@ def test_exports_have_one_row_per_school_and_no_formulas(organiser_client):
 
     audits = db.session.scalars(select(AuditEntry.summary).where(AuditEntry.action.like("export.%"))
                                 .order_by(AuditEntry.id)).all()
+    # the summary: per status the requests, schools, half-days and contributions; schools per sector by status
+    summary = [[value for value in row if value is not None] for row in book["Samenvatting"].iter_rows(values_only=True)]
+    assert summary[1:4] == [["Filters", "geen"], ["Aantal aanvragen", 2], ["Aantal scholen", 3]]
+    status = summary[summary.index(["Status", "Aanvragen", "Scholen", "Dagdelen", "Eigen bijdrage incl. btw"]) + 1]
+    assert status[:4] == ["Nieuw", 2, 3, 12]
+    assert status[4] == pytest.approx(2766.06 + sum(float(row[header.index("Eigen bijdrage incl. btw")].value)
+                                                    for row in (cells[1], cells[3])))
+    sectors = summary.index(["Sector", "Scholen", "Nieuw", "In behandeling", "Adviseur toegewezen", "Ingepland",
+                             "Afgerond", "Afgewezen"])
+    assert summary[sectors + 1:sectors + 3] == [["po", 2, 2, 0, 0, 0, 0, 0], ["vo", 1, 1, 0, 0, 0, 0, 0]]
+
     assert audits == ["ondersteuningsaanvragen (1 aanvragen, 2 rijen), filters: sector=po",
                       "ondersteuningsaanvragen (2 aanvragen, 3 rijen), filters: geen"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from io import BytesIO
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
@@ -95,17 +96,45 @@ def export_rows(found: list[SupportRequest], money) -> list[list]:
     return rows
 
 
+def export_summary(found: list[SupportRequest], described: str) -> Sheet:
+    """The XLSX's second sheet: requests, schools, half-days and contributions per status, and the
+    schools per sector and per target-group reason, each split by status."""
+    labels = list(STATUS_LABELS.values())
+    requests, schools, half_days, cents = Counter(), Counter(), Counter(), Counter()
+    sectors, reasons = Counter(), Counter()
+    for item in found:
+        status = item.status_label
+        requests[status] += 1
+        for school, cost in zip(item.schools, item.estimate.schools):
+            schools[status] += 1
+            half_days[status] += school.half_days or 0
+            cents[status] += cost.school_incl_cents
+            sectors[school.sector.replace("_", "/"), status] += 1
+            reasons[school.reason_label, status] += 1
+    lines = [["Filters", described], ["Aantal aanvragen", len(found)], ["Aantal scholen", sum(schools.values())],
+             [], ["Status", "Aanvragen", "Scholen", "Dagdelen", "Eigen bijdrage incl. btw"]]
+    lines += [[label, requests[label], schools[label], half_days[label], cents[label] / 100] for label in labels]
+    for title, counts in (("Sector", sectors), ("Doelgroep", reasons)):
+        names = sorted({name for name, _ in counts}, key=lambda name: (-sum(counts[name, s] for s in labels), name))
+        lines += [[], [title, "Scholen", *labels]]
+        lines += [[name or "Onbekend", sum(counts[name, s] for s in labels), *(counts[name, s] for s in labels)]
+                  for name in names]
+    return Sheet("Samenvatting", ["Ondersteuningsaanvragen", local(utcnow()).replace(tzinfo=None)], lines,
+                 widths=[40, 12, 12, 12, 12, 12, 12, 12])
+
+
 def _export(extension: str):
     filters = SupportFilters.from_args(request.args)
     found = db.session.scalars(requests_query(filters).options(selectinload(SupportRequest.schools))).all()
+    described = ", ".join(f"{name}={value}" for name, value in filters.as_args().items()) or "geen"
     if extension == "csv":
         rows = export_rows(found, lambda cents: f"{cents // 100},{cents % 100:02d}")
         delimiter = DELIMITERS.get(request.args.get("scheidingsteken", ""), ";")
         data, mimetype = write_csv([EXPORT_COLUMNS, *rows], delimiter=delimiter), CSV_MIMETYPE
     else:
         rows = export_rows(found, lambda cents: cents / 100)
-        data, mimetype = write_xlsx([Sheet("Aanvragen", EXPORT_COLUMNS, rows, EXPORT_WIDTHS)]), XLSX_MIMETYPE
-    described = ", ".join(f"{name}={value}" for name, value in filters.as_args().items()) or "geen"
+        sheets = [Sheet("Aanvragen", EXPORT_COLUMNS, rows, EXPORT_WIDTHS), export_summary(found, described)]
+        data, mimetype = write_xlsx(sheets), XLSX_MIMETYPE
     audit(current_user, f"export.{extension}",
           f"ondersteuningsaanvragen ({len(found)} aanvragen, {len(rows)} rijen), filters: {described}")
     db.session.commit()
