@@ -22,7 +22,7 @@ from itertools import chain
 
 from flask import Response, request
 from flask_login import current_user
-from sqlalchemy import Result, Row, Select, String, case, type_coerce
+from sqlalchemy import Result, Row, Select, String, case, exists, type_coerce
 from sqlalchemy.orm import aliased
 
 from ..attendance.models import Attendance, AttendanceSource
@@ -280,7 +280,15 @@ def registrations_export(event: Event, filters: Filters, xlsx: bool = False) -> 
     rows = registration_rows(_rows(_query(event, filters)), head, xlsx)
     sheet = Sheet("Aanmeldingen", REGISTRATION_COLUMNS, rows, REGISTRATION_WIDTHS)
     # the summary reads the rows in REGISTRATION_FIELDS' positions, after the meeting's cells
-    return Export("aanmeldingen", sheet, lambda: summary(event, filters, [r[len(head):] for r in rows]))
+    return Export("aanmeldingen", sheet,
+                  lambda: summary(event, filters, [r[len(head):] for r in rows], _joined(event, filters)))
+
+
+def _joined(event: Event, filters: Filters) -> list[bool]:
+    """Whether each registration of the table's query joined, in its order (for the summary only)."""
+    present = aliased(Attendance)
+    came = exists().where(present.registration_id == Registration.id).label("joined")
+    return [bool(joined) for (joined,) in _rows(registrations_query(event, filters).with_only_columns(came))]
 
 
 def attendance_export(event: Event, filters: Filters, xlsx: bool = False) -> Export:
