@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, datetime
 
 import openpyxl
 import pytest
@@ -147,6 +148,10 @@ def test_exports_have_one_row_per_school_and_no_formulas(organiser_client):
     incl = board_row[header.index("Eigen bijdrage incl. btw")]
     assert (name.value, name.data_type) == (HOSTILE, "s")
     assert incl.data_type == "n" and incl.value == pytest.approx(2766.06)
+    received = board_row[header.index("Ontvangen op")]
+    assert received.is_date and received.value == datetime(2027, 5, 1, 12, 0)  # Amsterdam time
+    judged = board_row[header.index("Datum oordeel")]
+    assert judged.is_date and judged.value.date() == date(2027, 1, 15)
 
     audits = db.session.scalars(select(AuditEntry.summary).where(AuditEntry.action.like("export.%"))
                                 .order_by(AuditEntry.id)).all()

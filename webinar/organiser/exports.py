@@ -7,7 +7,7 @@ moments are real Excel dates (Amsterdam time) and every sheet has an
 autofilter; a CSV holds them as text.
 
 The rows are read as plain tuples in one query (no ORM objects), the status
-label worked out by the database. The audit entry names the number of rows,
+word worked out by the database. The audit entry names the number of rows,
 so the rows are read and the entry committed before the file is sent; a CSV
 then goes out a chunk at a time as it is written (`csv_chunks`).
 """
@@ -59,8 +59,6 @@ EXPORT_STATUS = {
 }
 #: the attendance export's status of a registrant who joined
 ATTENDED = "aanwezig"
-#: the summary's status columns, in the dashboard's order
-SUMMARY_STATUSES = [*EXPORT_STATUS.values(), ATTENDED]
 SOURCE_LABELS = {
     AttendanceSource.link: "link",
     AttendanceSource.report: "rapport",

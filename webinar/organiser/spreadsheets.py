@@ -9,9 +9,9 @@ into lines at once and the lines checked at once (`may_hold_risky_cell`);
 only a chunk that may hold a risky cell, or anything but plain text, goes
 through the csv module with every cell escaped.
 
-XLSX does have types: a datetime is written as a real Excel date (openpyxl
-gives it a date format), and a text cell that openpyxl would take for a formula or an
-error code is written as an explicit string (`xlsx_value`), so no value is ever
+XLSX does have types: a datetime or date is written as a real Excel date
+(openpyxl gives it a date format), and a text cell that openpyxl would take
+for a formula or an error code is written as an explicit string (`xlsx_value`), so no value is ever
 a formula and text is kept exactly as it is.
 """
 
@@ -20,9 +20,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from itertools import islice
 
 from openpyxl import Workbook
@@ -210,8 +210,8 @@ def xlsx_value(sheet, value):
     if value.__class__ is str:
         if value.isprintable() and not value.startswith(XLSX_TYPED_STARTS):
             return value or None
-    elif value is None or value.__class__ in (int, float, datetime):
-        return value  # a datetime (naive, local time) becomes an Excel date
+    elif value is None or value.__class__ in (int, float, datetime, date):
+        return value  # a datetime (naive, local time) or date becomes an Excel date
     return xlsx_cell(sheet, value)
 
 

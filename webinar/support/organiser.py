@@ -78,17 +78,20 @@ def support_detail(request_id: int):
     return render_template("support/organiser_detail.html", item=found, form=form, mails=mails), status
 
 
-def export_rows(found: list[SupportRequest], money) -> list[list]:
-    """One row per school; `money` writes an amount in cents for the file type."""
+def export_rows(found: list[SupportRequest], money, xlsx: bool = False) -> list[list]:
+    """One row per school; `money` writes an amount in cents for the file type. In XLSX the moments
+    are Excel dates (Amsterdam time), in CSV text."""
     rows = []
     for item in found:
         costs = item.estimate
+        received = local(item.created_at).replace(tzinfo=None) if xlsx else moment_text(item.created_at)
         for school, cost in zip(item.schools, costs.schools):
+            judged = school.judgement_date
             rows.append([
-                item.id, moment_text(item.created_at), item.status_label, "ja" if item.needs_review else "nee",
+                item.id, received, item.status_label, "ja" if item.needs_review else "nee",
                 item.adviser, item.requester_name, item.requester_position, item.requester_email,
                 item.requester_phone, item.board_name, school.name, school.brin, school.sector.replace("_", "/"),
-                school.reason_label, school.judgement_date.strftime("%d-%m-%Y") if school.judgement_date else "",
+                school.reason_label, (judged if xlsx else judged.strftime("%d-%m-%Y")) if judged else "",
                 school.risk_description, school.half_days, money(cost.school_cents),
                 money(cost.school_vat_cents), money(cost.school_incl_cents), "; ".join(item.help_labels),
                 item.help_text, item.notes,
@@ -132,7 +135,7 @@ def _export(extension: str):
         delimiter = DELIMITERS.get(request.args.get("scheidingsteken", ""), ";")
         data, mimetype = write_csv([EXPORT_COLUMNS, *rows], delimiter=delimiter), CSV_MIMETYPE
     else:
-        rows = export_rows(found, lambda cents: cents / 100)
+        rows = export_rows(found, lambda cents: cents / 100, xlsx=True)
         sheets = [Sheet("Aanvragen", EXPORT_COLUMNS, rows, EXPORT_WIDTHS), export_summary(found, described)]
         data, mimetype = write_xlsx(sheets), XLSX_MIMETYPE
     audit(current_user, f"export.{extension}",
