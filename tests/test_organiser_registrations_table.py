@@ -151,4 +151,4 @@ def test_download_links_carry_the_filters(organiser_client, event, people):
         assert parse_qs(urlsplit(href).query) == {"q": ["berg"], "rol": ["Schoolleider"], **extra}
         assert organiser_client.get(href).status_code == 200
     commas = re.search(r'<a href="([^"]+)">CSV met komma\'s</a>', body).group(1)
-    assert organiser_client.get(commas).get_data().decode("utf-8-sig").startswith("Voornaam,Tussenvoegsel,")
+    assert organiser_client.get(commas).get_data().decode("utf-8-sig").startswith("Bijeenkomst,Datum bijeenkomst,Voornaam,Tussenvoegsel,")
