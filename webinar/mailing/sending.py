@@ -41,6 +41,7 @@ NO_SMTPUTF8 = (
     "afleveren (SMTPUTF8 ontbreekt)"
 )
 
+
 @dataclass
 class PassResult:
     """What one pass of the worker did."""
