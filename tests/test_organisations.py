@@ -208,7 +208,7 @@ def test_the_page_lists_organisations_with_their_counts_and_onbekend(organiser_c
     page = organiser_client.get(PAGE).get_data(as_text=True)
     linde = page[page.index(">OBS De Linde</a>"):].split("</tr>")[0]
     assert [re.sub(r"<[^>]+>", "", cell).strip() for cell in linde.split("</td>")[1:-1]] == [
-        "obs de linde", "12AB", "School", "Stichting Lindeboom", "2", "0", "nee"]
+        "obs de linde", "12AB", "School", "Onbekend", "Stichting Lindeboom", "2", "0", "nee"]
     kompas = page[page.index(">Het Kompas</a>"):].split("</tr>")[0]
     assert "<td>Onbekend</td>" in kompas
     assert ">School 1</a>" in page and "4 organisaties" not in page and "3 organisaties" in page

@@ -23,7 +23,7 @@ counts.
 
 from __future__ import annotations
 
-from ..events.models import Event
+from ..events.models import DEFAULT_CERTIFICATE_PERCENT, Event
 from .models import Attendance, AttendanceSource
 
 
@@ -38,3 +38,16 @@ def minutes_present(attendance: Attendance | None, event: Event) -> int:
         return length
     came = max(attendance.first_joined_at, event.starts_at)
     return max(0, min(int((event.ends_at - came).total_seconds() // 60), length))
+
+
+def presence_minimum(event: Event) -> int:
+    """The minutes that count as present for reports: the certificate's minimum where the certificate is on,
+    else DEFAULT_CERTIFICATE_PERCENT of the meeting's length (rounded up, as for the certificate)."""
+    if event.certificate_enabled:
+        return event.certificate_min_minutes()
+    return event.percent_of_length(DEFAULT_CERTIFICATE_PERCENT)
+
+
+def present_at_least(attendance: Attendance | None, event: Event, minimum: int) -> bool:
+    """Whether the record shows someone present at least `minimum` minutes (see `presence_minimum`)."""
+    return attendance is not None and minutes_present(attendance, event) >= minimum

@@ -123,7 +123,11 @@ class Event(db.Model):
 
     def certificate_min_minutes(self) -> int:
         """The minutes present that earn a certificate: the percentage of the length, rounded up."""
-        return -(-self.length_minutes() * self.certificate_min_percent // 100)
+        return self.percent_of_length(self.certificate_min_percent)
+
+    def percent_of_length(self, percent: int) -> int:
+        """That percentage of the meeting's length in whole minutes, rounded up."""
+        return -(-self.length_minutes() * percent // 100)
 
     def paragraphs(self, field: str) -> list[str]:
         """A text field split into paragraphs on blank lines."""

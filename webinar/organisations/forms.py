@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..forms import brin_code, single_line, strip
-from ..registration.models import ORGANISATION_TYPES
+from ..registration.models import ORGANISATION_TYPES, SECTORS
 from .services import Correction
 
 
@@ -31,10 +31,21 @@ class OrganisationForm(FlaskForm):
                              [Length(max=200, message="Bestuur mag hoogstens 200 tekens hebben."), single_line],
                              filters=[strip], render_kw={"autocomplete": "off"})
 
+    sector = SelectField(
+        "Sector (niet verplicht)",
+        choices=[SelectChoice("", "Zoals de aanmeldingen en aanvragen zeggen")]
+        + [SelectChoice(key, label) for key, label in SECTORS.items()],
+        validate_choice=False,
+    )
+
+    def validate_sector(self, field):
+        if field.data and field.data not in SECTORS:
+            raise ValidationError("Kies een sector uit de lijst.")
+
     def validate_organisation_type(self, field):
         if field.data not in ORGANISATION_TYPES:
             raise ValidationError("Kies de soort organisatie.")
 
     def correction(self) -> Correction:
         return Correction(self.name.data, self.organisation_type.data, self.brin.data or "",
-                          self.board_name.data or "")
+                          self.board_name.data or "", self.sector.data or "")

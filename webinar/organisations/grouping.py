@@ -17,10 +17,11 @@ from sqlalchemy import select
 from ..extensions import db
 from ..registration.models import SCHOOL, UNKNOWN_TYPE, Registration
 from ..support.models import SupportRequest, SupportSchool
-from .keys import brin_key, name_key, organisation_key
+from .keys import brin_key, match_key, organisation_key
 from .models import Organisation, OrganisationKey
 
-REGISTRATION, SUPPORT = "aanmelding", "ondersteuning"
+#: where a member comes from; KEPT: anonymous counts kept after the privacy purge
+REGISTRATION, SUPPORT, KEPT = "aanmelding", "ondersteuning", "bewaard"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,15 @@ class Member:
     event_id: int | None = None
     #: a registration's status ("confirmed", ...), a support request's ("new", ...)
     status: str = ""
+    #: a key of SECTORS, or ""
+    sector: str = ""
+    #: how many registrations it stands for: more than one for counts kept after a purge
+    count: int = 1
+
+    @property
+    def display_name(self) -> str:
+        """The name with its spaces tidied."""
+        return " ".join(self.name.split())
 
 
 @dataclass
@@ -56,7 +66,7 @@ class OrganisationGroup:
     def name(self) -> str:
         if self.organisation:
             return self.organisation.name
-        return _most_common(" ".join(member.name.split()) for member in self.members)
+        return _most_common_of(self.members, "display_name")
 
     @property
     def key(self) -> str:
@@ -65,14 +75,14 @@ class OrganisationGroup:
 
     @property
     def brin(self) -> str:
-        return self.organisation.brin if self.organisation else _most_common(m.brin for m in self.members)
+        return self.organisation.brin if self.organisation else _most_common_of(self.members, "brin")
 
     @property
     def organisation_type(self) -> str:
         """The type, or "" when unknown."""
         if self.organisation:
             return self.organisation.organisation_type
-        return _most_common(m.organisation_type for m in self.members)
+        return _most_common_of(self.members, "organisation_type")
 
     @property
     def type_label(self) -> str:
@@ -82,7 +92,24 @@ class OrganisationGroup:
     def board_name(self) -> str:
         if self.organisation:
             return self.organisation.board_name
-        return _most_common(m.board_name for m in self.members)
+        return _most_common_of(self.members, "board_name")
+
+    @property
+    def sector(self) -> str:
+        """The corrected sector, else the one its registrations and requests give most, or ""."""
+        if self.organisation and self.organisation.sector:
+            return self.organisation.sector
+        return _most_common_of(self.members, "sector")
+
+    def sector_of(self, member: Member) -> str:
+        """A member's sector: the corrected one wins, then its own, then the organisation's; or ""."""
+        if self.organisation and self.organisation.sector:
+            return self.organisation.sector
+        return member.sector or self.sector
+
+    def type_of(self, member: Member) -> str:
+        """A member's organisation type: the corrected one wins, then its own; or ""."""
+        return self.organisation.organisation_type if self.organisation else member.organisation_type
 
     @property
     def registration_ids(self) -> list[int]:
@@ -94,9 +121,15 @@ class OrganisationGroup:
         return sorted({m.id for m in self.members if m.source == SUPPORT})
 
 
-def _most_common(values: Iterable[str]) -> str:
-    """The most frequent non-empty value (the first seen on a tie), or ""."""
-    counts = Counter(value for value in values if value)
+def _most_common_of(members: Iterable[Member], attribute: str) -> str:
+    """The most frequent non-empty value of the attribute (the first seen on a tie), or "".
+
+    Each member weighs as many registrations as it stands for.
+    """
+    counts: Counter = Counter()
+    for member in members:
+        if value := getattr(member, attribute):
+            counts[value] += member.count
     return counts.most_common(1)[0][0] if counts else ""
 
 
@@ -124,11 +157,8 @@ def group_members(members: Iterable[Member], kept: dict[str, Organisation]) -> l
 
 def _match(member: Member, brins_by_name: dict[str, set[str]], kept: dict) -> tuple[str, str]:
     """(the key the member is matched by, the key of its group)."""
-    if member.brin:
-        key = brin_key(member.brin)
-        return key, key
-    key = name_key(member.name)
-    if key in kept:
+    key = match_key(member.name, member.brin)
+    if member.brin or key in kept:
         return key, key
     brins = brins_by_name.get(organisation_key(member.name), set())
     if len(brins) == 1:  # a name used by one BRIN only: that school
@@ -145,24 +175,25 @@ def kept_keys() -> dict[str, Organisation]:
 def registration_members(event_ids: Collection[int] | None = None) -> list[Member]:
     """Every registration (of these events), any status."""
     query = select(Registration.id, Registration.organisation, Registration.brin, Registration.organisation_type,
-                   Registration.board_name, Registration.event_id, Registration.status).order_by(Registration.id)
+                   Registration.board_name, Registration.event_id, Registration.status, Registration.sector
+                   ).order_by(Registration.id)
     if event_ids is not None:
         query = query.where(Registration.event_id.in_(list(event_ids)))
-    return [Member(REGISTRATION, id_, name, brin, kind, board, event_id, status.value)
-            for id_, name, brin, kind, board, event_id, status in db.session.execute(query)]
+    return [Member(REGISTRATION, id_, name, brin, kind, board, event_id, status.value, sector)
+            for id_, name, brin, kind, board, event_id, status, sector in db.session.execute(query)]
 
 
 def support_members(received_from: datetime | None = None, received_until: datetime | None = None) -> list[Member]:
     """Every school of every support request (received in [from, until)); a school is of type "School"."""
     query = (select(SupportRequest.id, SupportSchool.name, SupportSchool.brin, SupportRequest.board_name,
-                    SupportRequest.status)
+                    SupportRequest.status, SupportSchool.sector)
              .join(SupportSchool.request).order_by(SupportRequest.id, SupportSchool.position))
     if received_from is not None:
         query = query.where(SupportRequest.created_at >= received_from)
     if received_until is not None:
         query = query.where(SupportRequest.created_at < received_until)
-    return [Member(SUPPORT, id_, name, brin, SCHOOL, board, None, status.value)
-            for id_, name, brin, board, status in db.session.execute(query)]
+    return [Member(SUPPORT, id_, name, brin, SCHOOL, board, None, status.value, sector)
+            for id_, name, brin, board, status, sector in db.session.execute(query)]
 
 
 def organisation_groups(

@@ -53,3 +53,8 @@ def brin_key(brin: str) -> str:
 def name_key(name: str) -> str:
     """The key of a name without a BRIN code."""
     return f"naam:{organisation_key(name)}"
+
+
+def match_key(name: str, brin: str) -> str:
+    """The key a registration or school is matched by: its BRIN code's where given, else its name's."""
+    return brin_key(brin) if brin else name_key(name)

@@ -23,6 +23,8 @@ class Organisation(db.Model):
     organisation_type: Mapped[str] = mapped_column(String(50), default="")
     #: normal form ("12AB01"), or ""
     brin: Mapped[str] = mapped_column(String(6), default="")
+    #: a key of SECTORS, or "": then the sector its registrations and requests give
+    sector: Mapped[str] = mapped_column(String(10), default="")
     #: for a school: its board
     board_name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -30,6 +30,8 @@ class Correction:
     organisation_type: str
     brin: str = ""
     board_name: str = ""
+    #: a key of SECTORS, or "" (then the sector its registrations and requests give)
+    sector: str = ""
 
 
 def keep_group(group: OrganisationGroup) -> Organisation:
@@ -37,7 +39,7 @@ def keep_group(group: OrganisationGroup) -> Organisation:
     if group.organisation is not None:
         return group.organisation
     organisation = Organisation(name=group.name, organisation_type=group.organisation_type, brin=group.brin,
-                                board_name=group.board_name)
+                                board_name=group.board_name, sector=group.sector)
     organisation.keys = [OrganisationKey(key=key) for key in sorted(group.match_keys)]
     db.session.add(organisation)
     db.session.flush()
@@ -57,15 +59,18 @@ def correct_organisation(group: OrganisationGroup, correction: Correction, organ
     """Set name, type, BRIN and board. The new BRIN and name become keys of the organisation, so later
     registrations with them land here; KeyTaken when another organisation has one of them."""
     organisation = keep_group(group)
-    before = (organisation.name, organisation.organisation_type, organisation.brin, organisation.board_name)
+    before = (organisation.name, organisation.organisation_type, organisation.brin, organisation.board_name,
+              organisation.sector)
     for key in ([brin_key(correction.brin)] if correction.brin else []) + [name_key(correction.name)]:
         _claim(organisation, key)
     organisation.name, organisation.organisation_type = correction.name, correction.organisation_type
     organisation.brin, organisation.board_name = correction.brin, correction.board_name
+    organisation.sector = correction.sector
     db.session.flush()
-    after = (organisation.name, organisation.organisation_type, organisation.brin, organisation.board_name)
+    after = (organisation.name, organisation.organisation_type, organisation.brin, organisation.board_name,
+             organisation.sector)
     changed = ", ".join(f"{label}: ‘{old}’ → ‘{new}’" for label, old, new
-                        in zip(("naam", "soort", "BRIN", "bestuur"), before, after) if old != new)
+                        in zip(("naam", "soort", "BRIN", "bestuur", "sector"), before, after) if old != new)
     audit(organiser, "organisation.edit", f"organisatie {organisation.id} gecorrigeerd: {changed or 'niets gewijzigd'}")
     return organisation
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..forms import EmptyForm
+from ..registration.models import SECTORS
 from . import bp
 from .forms import OrganisationForm
 from .grouping import OrganisationGroup, organisation_groups
@@ -21,7 +22,8 @@ CHANGED_MEANWHILE = "Een collega wijzigde deze organisaties net. Bekijk de lijst
 @bp.get("/organisaties")
 def organisations():
     """Every organisation as registrations and support requests are grouped, with their counts."""
-    return render_template("organisations/list.html", groups=organisation_groups(), form=EmptyForm())
+    return render_template("organisations/list.html", groups=organisation_groups(), form=EmptyForm(),
+                           sector_labels=SECTORS)
 
 
 def _group_or_404(ref: str) -> OrganisationGroup:
@@ -37,7 +39,7 @@ def correct():
     group = _group_or_404(request.args.get("groep", ""))
     form = OrganisationForm(data=None if request.method == "POST" else {
         "name": group.name, "organisation_type": group.organisation_type, "brin": group.brin,
-        "board_name": group.board_name})
+        "board_name": group.board_name, "sector": group.organisation.sector if group.organisation else ""})
     if form.validate_on_submit():
         correction = form.correction()
         try:
@@ -57,7 +59,7 @@ def correct():
             flash(f"De organisatie ‘{organisation.name}’ is opgeslagen.", "success")
             return redirect(url_for("organisations.organisations"))
     status = 422 if form.errors else 200
-    return render_template("organisations/correct.html", group=group, form=form), status
+    return render_template("organisations/correct.html", group=group, form=form, sector_labels=SECTORS), status
 
 
 @bp.post("/organisaties/samenvoegen")

@@ -14,7 +14,7 @@ from ..events.models import OTHER_ROLE, Event
 from ..events.services import lock_event
 from ..extensions import db
 from ..registration.forms import DetailsForm
-from ..registration.models import ORGANISATION_TYPES, STATUS_LABELS, Registration, RegistrationStatus
+from ..registration.models import ORGANISATION_TYPES, SECTORS, STATUS_LABELS, Registration, RegistrationStatus
 from ..registration.services import Details, normalize_email, register_many
 from .registrations_services import changes_allowed
 
@@ -30,6 +30,7 @@ HEADERS = {
     "organisation_type": "soort organisatie",
     "brin": "brin",
     "board_name": "bestuur",
+    "sector": "sector",
     "question": "vraag",
 }
 #: header (lower case) -> field, including spellings people often use for the address
@@ -37,6 +38,10 @@ COLUMNS = {header: name for name, header in HEADERS.items()} | {
     "emailadres": "email", "e-mail": "email", "email": "email", "brin-code": "brin", "brincode": "brin",
 }
 REQUIRED = ("first_name", "last_name", "email", "organisation", "role")
+#: what a list may say in the sector column (any case, spaces and hyphens ignored) -> the key
+SECTOR_WORDS = {"po": "po", "vo": "vo", "so": "so_vso", "vso": "so_vso", "sovso": "so_vso", "so/vso": "so_vso",
+                "meerdere": "meerdere", "meerderesectoren": "meerdere"} | {
+    "".join(label.casefold().split()): key for key, label in SECTORS.items()}
 
 
 class CsvProblem(ValueError):
@@ -120,6 +125,8 @@ def _prepared(event: Event, values: dict[str, str]) -> dict[str, str]:
         values["role"] = known
     kind = values.get("organisation_type", "")
     values["organisation_type"] = _matching(kind, ORGANISATION_TYPES) or kind
+    sector = values.get("sector", "")
+    values["sector"] = SECTOR_WORDS.get("".join(sector.casefold().replace("-", " ").split()), sector)
     return values
 
 
@@ -133,6 +140,8 @@ def _reasons(form: DetailsForm, values: dict[str, str]) -> list[str]:
             reasons.append(f"Ongeldig e-mailadres ‘{values.get('email', '')}’")
         elif name == "brin":
             reasons.append(f"BRIN-code ‘{values.get(name)}’: {errors[0]}")
+        elif name == "sector":
+            reasons.append(f"Onbekende sector ‘{values.get(name)}’; kies uit po, vo, so/vso of meerdere")
         elif name == "organisation_type":
             kinds = ", ".join(ORGANISATION_TYPES)
             reasons.append(f"Onbekende soort organisatie ‘{values.get(name)}’; kies uit {kinds}")

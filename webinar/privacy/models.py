@@ -9,12 +9,14 @@ from ..extensions import db
 
 
 class EventStatistic(db.Model):
-    """How many of an event's registrations had one combination of status, role and organisation type."""
+    """How many of an event's registrations had one combination of status, role, organisation type, sector,
+    organisation, and whether they joined and were present at least the minimum."""
 
     __tablename__ = "event_statistic"
     __table_args__ = (
         UniqueConstraint(
-            "event_id", "status", "role", "organisation_type", "joined", name="uq_event_statistic_group"
+            "event_id", "status", "role", "organisation_type", "joined", "sector", "organisation_key",
+            "organisation_name", "present", name="uq_event_statistic_group",
         ),
     )
 
@@ -28,5 +30,13 @@ class EventStatistic(db.Model):
     organisation_type: Mapped[str] = mapped_column(String(50))
     #: whether these registrants joined the meeting
     joined: Mapped[bool] = mapped_column(Boolean)
+    #: the registration's own sector (a key of SECTORS), or ""
+    sector: Mapped[str] = mapped_column(String(10), default="")
+    #: the key the registration was matched to its organisation by: "brin:12AB01" or "naam:obs de linde"
+    organisation_key: Mapped[str] = mapped_column(String(220), default="")
+    #: the organisation's name as given, spaces tidied (a school's name is no personal data)
+    organisation_name: Mapped[str] = mapped_column(String(200), default="")
+    #: whether present at least the minimum (see attendance.presence.presence_minimum)
+    present: Mapped[bool] = mapped_column(Boolean, default=False)
     #: how many registrations
     count: Mapped[int] = mapped_column(Integer)

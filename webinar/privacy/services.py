@@ -16,12 +16,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, func, or_, select
 
 from ..attendance.models import Attendance
+from ..attendance.presence import present_at_least, presence_minimum
 from ..audit import AuditEntry
 from ..database import utcnow
 from ..events.models import Event
 from ..events.services import lock_event
 from ..extensions import db
 from ..mailing.models import OutgoingMail
+from ..organisations.keys import match_key
 from ..registration.capacity import Phase, registration_phase
 from ..registration.models import AccessToken, Registration
 from ..registration.services import promote_waitlisted
@@ -89,26 +91,33 @@ def purge_event(event: Event, now: datetime | None = None) -> Erased:
     return erased
 
 
+#: what an anonymous count is kept by, besides the event
+COUNTED_BY = ("status", "role", "organisation_type", "joined", "sector", "organisation_key", "organisation_name",
+              "present")
+
+
 def keep_counts(event: Event) -> None:
-    """Add the event's registrations to its anonymous counts (by status, role, type, joined)."""
+    """Add the event's registrations to its anonymous counts: by status, role, organisation type, sector and
+    organisation (its key and name, no personal data), whether they joined and were present the minimum."""
     rows = db.session.execute(
-        select(Registration.status, Registration.role, Registration.organisation_type, Attendance.id)
+        select(Registration.status, Registration.role, Registration.organisation_type, Registration.sector,
+               Registration.organisation, Registration.brin, Attendance)
         .outerjoin(Attendance, Attendance.registration_id == Registration.id)
-        .where(Registration.event_id == event.id)
+        .where(Registration.event_id == event.id).order_by(Registration.id)
     ).all()
+    minimum = presence_minimum(event)
     # The role is one of the event's choices or "Anders" (see DetailsForm); its free text is not counted.
-    groups = Counter((status.value, role, kind or "", joined is not None) for status, role, kind, joined in rows)
-    for (status, role, kind, joined), count in groups.items():
-        row = db.session.scalar(
-            select(EventStatistic).where(
-                EventStatistic.event_id == event.id, EventStatistic.status == status,
-                EventStatistic.role == role, EventStatistic.organisation_type == kind,
-                EventStatistic.joined == joined,
-            )
-        )
+    groups = Counter(
+        (status.value, role, kind or "", attendance is not None, sector, match_key(name, brin),
+         " ".join(name.split())[:200], present_at_least(attendance, event, minimum))
+        for status, role, kind, sector, name, brin, attendance in rows
+    )
+    kept = {tuple(getattr(row, name) for name in COUNTED_BY): row for row in db.session.scalars(
+        select(EventStatistic).where(EventStatistic.event_id == event.id))}
+    for values, count in groups.items():
+        row = kept.get(values)
         if row is None:
-            row = EventStatistic(event_id=event.id, status=status, role=role,
-                                 organisation_type=kind, joined=joined, count=0)
+            row = EventStatistic(event_id=event.id, count=0, **dict(zip(COUNTED_BY, values)))
             db.session.add(row)
         row.count += count
     db.session.flush()

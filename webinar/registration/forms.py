@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..events.models import OTHER_ROLE, Event
 from ..forms import LazyTokenCSRF, brin_code, email_address, plain_text, single_line, strip
-from .models import ORGANISATION_TYPES, SCHOOL
+from .models import ORGANISATION_TYPES, SCHOOL, SECTORS
 from .services import Details
 
 
@@ -68,6 +68,11 @@ class DetailsForm(FlaskForm):
     )
     board_name = _text("Naam van het schoolbestuur (niet verplicht)", max_length=200,
                        render_kw={"autocomplete": "off"})
+    sector = SelectField(
+        "Sector (niet verplicht)",
+        choices=[SelectChoice("", "Geen keuze")] + [SelectChoice(key, label) for key, label in SECTORS.items()],
+        validate_choice=False,
+    )
     role = RadioField("Uw rol", validate_choice=False)
     role_other = _text("Omschrijf uw rol", max_length=100)
     question = TextAreaField(
@@ -95,6 +100,10 @@ class DetailsForm(FlaskForm):
         if field.data and field.data not in ORGANISATION_TYPES:  # SelectField's own check speaks English
             raise ValidationError("Kies een soort organisatie uit de lijst.")
 
+    def validate_sector(self, field):
+        if field.data and field.data not in SECTORS:  # SelectField's own check speaks English
+            raise ValidationError("Kies een sector uit de lijst.")
+
     def validate_role_other(self, field):
         if self.role.data == OTHER_ROLE and not field.data:
             raise ValidationError("Omschrijf uw rol.")
@@ -114,6 +123,7 @@ class DetailsForm(FlaskForm):
             brin=self.brin.data or "",
             # a board belongs to a school; for a board itself the name is already the organisation
             board_name=(self.board_name.data or "") if self.organisation_type.data == SCHOOL else "",
+            sector=self.sector.data or "",
         )
 
 

@@ -20,6 +20,15 @@ ORGANISATION_TYPES = [
     "Samenwerkingsverband",
     "Anders",
 ]
+#: the sector a registrant may give (optional), key -> label; support requests use the first three keys too
+SECTORS = {
+    "po": "Primair onderwijs (po)",
+    "vo": "Voortgezet onderwijs (vo)",
+    "so_vso": "(Voortgezet) speciaal onderwijs (so/vso)",
+    "meerdere": "Meerdere sectoren",
+}
+#: shown for a registration without a sector
+UNKNOWN_SECTOR = "Onbekend"
 #: the type for which a board name is asked
 SCHOOL = "School"
 #: shown for a registration from before the type was asked ("" in the database)
@@ -74,6 +83,8 @@ class Registration(db.Model):
     brin: Mapped[str] = mapped_column(String(6), default="")
     #: for a school: the name of its board (bestuur) as given, or ""
     board_name: Mapped[str] = mapped_column(String(200), default="")
+    #: a key of SECTORS, or "" (not given)
+    sector: Mapped[str] = mapped_column(String(10), default="")
     #: one of the event's roles, or "Anders"
     role: Mapped[str] = mapped_column(String(100))
     #: the registrant's own description when the role is "Anders"

@@ -53,6 +53,8 @@ class Details:
     brin: str = ""
     #: for a school: its board
     board_name: str = ""
+    #: a key of SECTORS, or "" (not given)
+    sector: str = ""
 
 
 @dataclass(frozen=True)
@@ -427,6 +429,7 @@ def personal_data(registration: Registration) -> dict:
             "soort_organisatie": registration.organisation_type,
             "brin": registration.brin,
             "bestuur": registration.board_name,
+            "sector": registration.sector,
             "rol": registration.role,
             "rol_anders": registration.role_other,
             "vraag": registration.question,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..registration.models import SECTORS as REGISTRATION_SECTORS
 from .costs import Estimate, estimate
 
 
@@ -33,8 +34,8 @@ STATUS_LABELS = {
 #: statuses after which the request is closed, and purged some time later
 CLOSED_STATUSES = (SupportStatus.done, SupportStatus.declined)
 
-SECTORS = {"po": "Primair onderwijs (po)", "vo": "Voortgezet onderwijs (vo)",
-           "so_vso": "(Voortgezet) speciaal onderwijs (so/vso)"}
+#: a school's sector: those a registrant chooses from, but "meerdere"
+SECTORS = {key: REGISTRATION_SECTORS[key] for key in ("po", "vo", "so_vso")}
 #: why a school belongs to the target group; "none" is sent anyway and marked for review
 REASONS = {
     "onvoldoende": "Oordeel inspectie: onvoldoende",
