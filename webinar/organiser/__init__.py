@@ -16,6 +16,7 @@ from . import (  # noqa: E402, F401
     exports,
     notifications,
     previews,
+    programme_views,
     registrations,
     views,
 )
