@@ -158,8 +158,9 @@ def test_organiser_login(page, site):  # noqa: F811
 @pytest.mark.parametrize(
     "path",
     ["/organiser/", "/organiser/events/{slug}", "/organiser/events/{slug}/aanmeldingen", "/organiser/organisaties",
-     "/organiser/organisaties/corrigeren?groep=naam%3Aobs%20de%20linde"],
-    ids=["events", "dashboard", "registrations", "organisations", "organisation"],
+     "/organiser/organisaties/corrigeren?groep=naam%3Aobs%20de%20linde", "/organiser/programma",
+     "/organiser/programma?van=2027-08-01&tot=2027-01-01"],
+    ids=["events", "dashboard", "registrations", "organisations", "organisation", "programme", "programme-errors"],
 )
 def test_organiser_pages(logged_in, site, event, path):
     logged_in.goto(site + path.format(slug=event.slug))

@@ -158,8 +158,10 @@ def organiser_pages(pages: Pages, slug: str) -> None:
         ("organiser-audit", "/organiser/audit"), ("organiser-message-form", f"{event}/berichten/nieuw"),
         ("organiser-organisations", "/organiser/organisaties"),
         ("organiser-organisation", f"/organiser/organisaties/corrigeren?groep={quote(first_organisation)}"),
+        ("organiser-programme", "/organiser/programma"),
     ]:
         pages.get(name, url)
+    pages.get("organiser-programme-errors", "/organiser/programma?van=2027-08-01&tot=2027-01-01", status=422)
     draft = pages.submitted(f"{event}/berichten/nieuw", {"segment": "confirmed", "role": "",
                                                          "subject": "Uitleg", "body": "Beste {voornaam},"})
     pages.get("organiser-message-preview", draft)

@@ -331,9 +331,13 @@ def _send(slug: str, build: Callable[[Event, Filters, bool], Export], extension:
           f"{export.kind} ({count} {'rij' if count == 1 else 'rijen'}), filters: {describe(filters)}", event)
     db.session.commit()
     day = local(utcnow()).date().isoformat()
+    return attachment(body, mimetype, f"{event.slug}-{export.kind}-{day}.{extension}")
+
+
+def attachment(body, mimetype: str, filename: str) -> Response:
+    """A download of `body` (bytes, or pieces of them) under this file name, kept out of every cache."""
     response = Response(body, mimetype=mimetype)
-    response.headers.set("Content-Disposition", "attachment",
-                         filename=f"{event.slug}-{export.kind}-{day}.{extension}")
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
     # Personal data: no copies in browser or proxy caches.
     response.headers["Cache-Control"] = "no-store"
     return response

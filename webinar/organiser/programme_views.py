@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import Response, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 
 from ..audit import audit
@@ -21,7 +21,7 @@ from ..extensions import db
 from ..registration.models import SECTORS, UNKNOWN_SECTOR
 from . import bp
 from .charts import bars
-from .exports import DELIMITERS
+from .exports import DELIMITERS, attachment
 from .programme import MEASURES, PeriodError, Programme, period_from_args, programme
 from .spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, csv_chunks, write_xlsx
 
@@ -131,11 +131,7 @@ def _send(extension: str):
     audit(current_user, f"export.{extension}",
           f"programma-overzicht {period.text()} ({count} {'rij' if count == 1 else 'rijen'})")
     db.session.commit()
-    response = Response(body, mimetype=mimetype)
-    response.headers.set("Content-Disposition", "attachment",
-                         filename=f"programma-{period.start.isoformat()}-{period.end.isoformat()}.{extension}")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(body, mimetype, f"programma-{period.start.isoformat()}-{period.end.isoformat()}.{extension}")
 
 
 @bp.get("/programma.xlsx")
