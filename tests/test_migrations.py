@@ -71,3 +71,24 @@ def test_registrations_from_before_keep_no_type_after_the_organisation_columns_g
     found = db.session.scalars(select(Registration)).one()
     assert (found.organisation, found.organisation_type, found.brin, found.board_name) == ("OBS De Linde", "", "", "")
     assert inspect(db.engine).has_table("organisation_key")
+
+
+def test_the_programme_columns_go_down_and_up_again_merging_the_kept_counts(client, event):
+    from webinar.privacy.models import EventStatistic
+
+    for organisation, count in (("OBS De Linde", 3), ("Het Baken", 2)):
+        db.session.add(EventStatistic(event_id=event.id, status="confirmed", role="Schoolleider",
+                                      organisation_type="School", joined=True, sector="po",
+                                      organisation_key=f"naam:{organisation.lower()}", organisation_name=organisation,
+                                      present=True, count=count))
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0008_organisations")
+    # two rows that differed only in the organisation become one, with both counts
+    rows = db.session.execute(text("SELECT status, role, organisation_type, joined, count FROM event_statistic")).all()
+    assert [tuple(row) for row in rows] == [("confirmed", "Schoolleider", "School", True, 5)]
+    assert "sector" not in {column["name"] for column in inspect(db.engine).get_columns("registration")}
+    db.session.close()
+    upgrade()
+    kept = db.session.scalars(select(EventStatistic)).one()
+    assert (kept.count, kept.sector, kept.organisation_key, kept.present) == (5, "", "", False)

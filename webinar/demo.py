@@ -73,6 +73,8 @@ def seed_registrations(event: Event, now: datetime) -> int:
             event_id=event.id, status=RegistrationStatus.confirmed, first_name=first, tussenvoegsel=tussenvoegsel,
             last_name=last, email=email, email_normalized=email, organisation=organisation,
             organisation_type=kind, brin=brin, board_name=board,
+            # a meeting for primary education: schools and boards give po, the others leave it open
+            sector="po" if kind in ("School", "Schoolbestuur") else "",
             role=role if role in event.role_choices() else "Anders",
             role_other="" if role in event.role_choices() else role,
             privacy_accepted_at=now, created_at=now, registered_at=now,

@@ -123,6 +123,10 @@ class Registration(db.Model):
     def organisation_type_label(self) -> str:
         return self.organisation_type or UNKNOWN_TYPE
 
+    @property
+    def sector_label(self) -> str:
+        return SECTORS.get(self.sector, UNKNOWN_SECTOR)
+
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.status.value}>"
 
