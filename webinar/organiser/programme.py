@@ -196,7 +196,7 @@ def _kept_units(event_ids: list[int]) -> list[Unit]:
 
 
 def _sorted(counts: dict[str, Counts], order: list[str] | None = None) -> list[tuple[str, Counts]]:
-    """Most registered first (then by name), or in the order given with the rest after it."""
+    """Most registered first (then most registrations, then by name), or in the order given."""
     if order is not None:
         return [(label, counts[label]) for label in order if label in counts]
     return sorted(counts.items(), key=lambda item: (-item[1]["aangemeld"], -item[1].registrations, item[0]))
@@ -250,6 +250,8 @@ def programme(period: Period) -> Programme:
 
 def _cancelled(events: list[Event]) -> list[tuple[Event, int]]:
     """The cancelled meetings with their registrations (kept counts included), in two queries."""
+    if not events:
+        return []
     ids = [event.id for event in events]
     counts = Counter(dict(db.session.execute(
         select(Registration.event_id, func.count(Registration.id)).where(Registration.event_id.in_(ids))
