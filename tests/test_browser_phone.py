@@ -57,9 +57,10 @@ def test_radio_buttons_stand_out_from_the_page(page, site, event):  # noqa: F811
         assert contrast_with_white(colour) >= 3, colour  # WCAG 1.4.11, non-text contrast
 
 
-def test_the_dashboard_fits_a_phone(logged_in, site, event):  # noqa: F811
+@pytest.mark.parametrize("path", ["/organiser/events/{slug}", "/organiser/programma"], ids=["dashboard", "programme"])
+def test_the_dashboard_and_the_programme_overview_fit_a_phone(logged_in, site, event, path):  # noqa: F811
     logged_in.set_viewport_size(PHONE)
-    logged_in.goto(f"{site}/organiser/events/{event.slug}")
+    logged_in.goto(site + path.format(slug=event.slug))
     expect(logged_in.get_by_role("heading", level=1)).to_be_visible()
     assert page_width(logged_in) <= 375
 
