@@ -71,3 +71,17 @@ def test_registrations_from_before_keep_no_type_after_the_organisation_columns_g
     found = db.session.scalars(select(Registration)).one()
     assert (found.organisation, found.organisation_type, found.brin, found.board_name) == ("OBS De Linde", "", "", "")
     assert inspect(db.engine).has_table("organisation_key")
+
+
+def test_events_from_before_drafts_come_back_published(client, event):
+    post_registration(client, event)
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0008_organisations")
+    assert not event_columns() & {"published_at", "registration_closed_at"}
+    assert not inspect(db.engine).has_table("event_former_slug")
+    upgrade()
+    found = db.session.scalars(select(Event)).one()
+    assert found.published_at == found.created_at and found.registration_closed_at is None
+    assert client.get(f"/events/{found.slug}").status_code == 200
+    assert len(db.session.scalars(select(Registration)).all()) == 1

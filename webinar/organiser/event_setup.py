@@ -19,6 +19,7 @@ from ..events.preview import preview_token
 from ..events.services import close_registration, publish_event, reopen_registration
 from ..extensions import db
 from ..forms import button_or_400
+from ..links import external_url
 from ..privacy.models import EventStatistic
 from ..registration.capacity import counts_by_status, free_places, status_label
 from ..registration.models import RegistrationStatus
@@ -28,8 +29,7 @@ from .forms import DuplicateForm
 
 @bp.context_processor
 def _preview_links():
-    return {"preview_url": lambda event: url_for("registration.preview", token=preview_token(event),
-                                                 _external=True)}
+    return {"preview_url": lambda event: external_url("registration.preview", token=preview_token(event))}
 
 
 @dataclass(frozen=True)
