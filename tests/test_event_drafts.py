@@ -148,6 +148,8 @@ def test_after_publishing_the_old_link_leads_to_the_new_one(app, client, event, 
         "/events/samen-verder/aangemeld?wachtlijst=1")
     posted = public.post("/events/samen-onderwijs-versnellen", data=form_data(email="b@example.org"))
     assert posted.status_code == 308 and posted.headers["Location"] == "/events/samen-verder"
+    bookmarked = organiser_client.get("/organiser/events/samen-onderwijs-versnellen/aanmeldingen?rol=a&rol=b")
+    assert bookmarked.headers["Location"] == "/organiser/events/samen-verder/aanmeldingen?rol=a&rol=b"
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "event.slug"))
     assert entry.summary == "link gewijzigd van /events/samen-onderwijs-versnellen naar /events/samen-verder"
 

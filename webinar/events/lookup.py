@@ -32,8 +32,10 @@ def not_found(slug: str) -> NoReturn:
     moved_to = current_slug(slug)
     if moved_to is None:
         abort(404)
-    arguments = {**(request.view_args or {}), **request.args.to_dict(), "slug": moved_to}
-    abort(redirect(url_for(request.endpoint, **arguments), 301 if request.method in ("GET", "HEAD") else 308))
+    location = url_for(request.endpoint, **{**(request.view_args or {}), "slug": moved_to})
+    if request.query_string:  # as it came, repeated arguments too
+        location += "?" + request.query_string.decode("latin-1")
+    abort(redirect(location, 301 if request.method in ("GET", "HEAD") else 308))
 
 
 def event_or_404(slug: str) -> Event:
