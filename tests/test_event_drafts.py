@@ -273,3 +273,16 @@ def test_the_cli_creates_a_published_event_or_a_draft(app, runner):
     public = app.test_client()
     assert public.get("/events/open-dag").status_code == 200
     assert public.get("/events/concept-dag").status_code == 404
+
+
+def test_closing_before_registration_opens_shows_closed_and_can_be_undone(app, organiser_client, event, frozen):
+    event.registration_opens_at = NOW + timedelta(days=3)
+    db.session.commit()
+    organiser_client.post(f"/organiser/events/{event.slug}/sluiten")
+    dashboard = page_text(organiser_client.get(f"/organiser/events/{event.slug}"))
+    assert 'id="status">gesloten<' in dashboard and "Heropenen</button>" in dashboard
+    frozen.move_to(NOW + timedelta(days=4))
+    assert "Aanmelden is gesloten." in page_text(app.test_client().get(f"/events/{event.slug}"))
+    login(organiser_client)
+    organiser_client.post(f"/organiser/events/{event.slug}/heropenen")
+    assert app.test_client().post(f"/events/{event.slug}", data=form_data()).status_code == 302

@@ -92,6 +92,8 @@ def registration_phase(event: Event | Row, now: datetime | None = None, free=COU
         return Phase.draft
     if now >= event.ends_at:
         return Phase.ended
+    if event.registration_closed_at is not None and now >= event.registration_closed_at:
+        return Phase.closed  # closed by hand, also before it opened
     if event.registration_opens_at and now < event.registration_opens_at:
         return Phase.not_open
     if now >= Event.closes_at(event):  # reads only columns, so a row of the table will do
