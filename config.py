@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from email.utils import parseaddr
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -61,6 +62,14 @@ class Config:
     REMINDER_LOCAL_TIME = os.environ.get("REMINDER_LOCAL_TIME", "10:00")
     JOIN_LINK_MINUTES_BEFORE = int(os.environ.get("JOIN_LINK_MINUTES_BEFORE", "30"))
     FOLLOWUP_MINUTES_AFTER = int(os.environ.get("FOLLOWUP_MINUTES_AFTER", "60"))
+    #: what a new event starts with (the organiser changes it per event): the roles to choose from,
+    #: separated by ";", and the contact person shown on its page (by default the sender of the mail)
+    EVENT_DEFAULT_ROLES = [role.strip() for role in os.environ.get(
+        "EVENT_DEFAULT_ROLES", "Schoolbestuurder;Schoolleider;HRM'er;Beleidsadviseur gemeente").split(";")
+        if role.strip()]
+    EVENT_CONTACT_NAME = os.environ.get("EVENT_CONTACT_NAME", parseaddr(MAIL_DEFAULT_SENDER)[0])
+    EVENT_CONTACT_EMAIL = os.environ.get("EVENT_CONTACT_EMAIL", parseaddr(MAIL_DEFAULT_SENDER)[1])
+    EVENT_CONTACT_PHONE = os.environ.get("EVENT_CONTACT_PHONE", "")
     #: seconds the SMTP connection may take to answer
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))
 

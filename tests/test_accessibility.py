@@ -9,7 +9,7 @@ axe-playwright-python package; the browser fixtures are test_browser's.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD
 from test_browser import app, browser, expect, page  # noqa: F401 - fixtures shared with the browser tests
 from webinar.certificates.statement import Statement, sign
 from webinar.database import begin_write
+from webinar.events.services import create_event
 from webinar.extensions import db
 from webinar.organiser.services import create_organiser
 from webinar.registration.models import Registration, TokenPurpose
@@ -159,12 +160,30 @@ def test_organiser_login(page, site):  # noqa: F811
     "path",
     ["/organiser/", "/organiser/events/{slug}", "/organiser/events/{slug}/aanmeldingen", "/organiser/organisaties",
      "/organiser/organisaties/corrigeren?groep=naam%3Aobs%20de%20linde", "/organiser/programma",
-     "/organiser/programma?van=2027-08-01&tot=2027-01-01"],
-    ids=["events", "dashboard", "registrations", "organisations", "organisation", "programme", "programme-errors"],
+     "/organiser/programma?van=2027-08-01&tot=2027-01-01", "/organiser/events/{slug}/dupliceren",
+     "/organiser/events/nieuw"],
+    ids=["events", "dashboard", "registrations", "organisations", "organisation", "programme", "programme-errors",
+         "duplicate", "new-event"],
 )
 def test_organiser_pages(logged_in, site, event, path):
     logged_in.goto(site + path.format(slug=event.slug))
     expect(logged_in.get_by_role("heading", level=1)).to_be_visible()
+    assert_accessible(logged_in)
+
+
+def test_a_draft_its_preview_and_the_public_list(logged_in, site, event):
+    """A draft's overview with its buttons and preview link, the preview a colleague opens, and the home page."""
+    draft = create_event(slug="najaar", title="Najaarsbijeenkomst", starts_at=event.starts_at + timedelta(days=30),
+                         ends_at=event.ends_at + timedelta(days=30), draft=True)
+    db.session.commit()
+    logged_in.goto(f"{site}/organiser/events/{draft.slug}")
+    expect(logged_in.get_by_role("button", name="Publiceren")).to_be_visible()
+    assert_accessible(logged_in)
+    logged_in.goto(logged_in.locator("#preview-link").get_attribute("href").replace("http://webinar.test", site))
+    expect(logged_in.get_by_text("Voorbeeld van een concept.")).to_be_visible()
+    assert_accessible(logged_in)
+    logged_in.goto(f"{site}/")
+    expect(logged_in.get_by_text("open", exact=True)).to_be_visible()
     assert_accessible(logged_in)
 
 

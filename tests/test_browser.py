@@ -283,7 +283,7 @@ def test_organiser_filters_by_role_and_downloads_the_xlsx(page, live_server, eve
     page.get_by_label("E-mailadres").fill(ORGANISER_EMAIL)
     page.get_by_label("Wachtwoord").fill(ORGANISER_PASSWORD)
     page.get_by_role("button", name="Inloggen").click()
-    page.get_by_role("main").get_by_role("link", name="Samen onderwijs versnellen").click()
+    page.get_by_role("main").get_by_role("link", name="Samen onderwijs versnellen", exact=True).click()
     page.get_by_role("navigation", name="Samen onderwijs versnellen").get_by_role("link", name="Aanmeldingen").click()
     expect(page.locator("#aantal")).to_have_text("5 aanmeldingen")
 

@@ -21,6 +21,7 @@ from flask import g
 from sqlalchemy import select
 
 from helpers import (
+    EVENT_FORM,
     ORGANISER_EMAIL,
     ORGANISER_PASSWORD,
     app_in_context,
@@ -159,14 +160,27 @@ def organiser_pages(pages: Pages, slug: str) -> None:
         ("organiser-organisations", "/organiser/organisaties"),
         ("organiser-organisation", f"/organiser/organisaties/corrigeren?groep={quote(first_organisation)}"),
         ("organiser-programme", "/organiser/programma"),
+        ("organiser-duplicate", f"{event}/dupliceren"),
     ]:
         pages.get(name, url)
     pages.get("organiser-programme-errors", "/organiser/programma?van=2027-08-01&tot=2027-01-01", status=422)
+    pages.post("organiser-duplicate-errors", f"{event}/dupliceren", {"title": ""}, status=422)
+    draft_pages(pages)
     draft = pages.submitted(f"{event}/berichten/nieuw", {"segment": "confirmed", "role": "",
                                                          "subject": "Uitleg", "body": "Beste {voornaam},"})
     pages.get("organiser-message-preview", draft)
     pages.post("organiser-organisation-errors", f"/organiser/organisaties/corrigeren?groep={quote(first_organisation)}",
                {"name": "", "organisation_type": "", "brin": "1"}, status=422)
+
+
+def draft_pages(pages: Pages) -> None:
+    """A new event: the form with errors, its dashboard as a draft, its preview, and the lists with statuses."""
+    pages.post("organiser-event-form-errors", "/organiser/events/nieuw", dict(EVENT_FORM, slug="Met Spaties"),
+               status=200)
+    dashboard = pages.get("organiser-draft-dashboard", pages.submitted("/organiser/events/nieuw", EVENT_FORM))
+    pages.get("draft-preview", re.search(r'id="preview-link">http://webinar\.test(/voorbeeld/[^<]+)<', dashboard).group(1))
+    pages.get("organiser-events-with-draft", "/organiser/")
+    pages.get("home", "/")
 
 
 def mail_parts(pages: Pages, slug: str, event, smtp) -> None:

@@ -22,7 +22,7 @@ def test_models_and_migrations_agree(app):
 def test_schema_is_at_the_latest_revision(app):
     with db.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    assert current == "0009_programme"
+    assert current == "0011_event_drafts"
 
 
 def outbox_columns() -> set[str]:
@@ -92,3 +92,17 @@ def test_the_programme_columns_go_down_and_up_again_merging_the_kept_counts(clie
     upgrade()
     kept = db.session.scalars(select(EventStatistic)).one()
     assert (kept.count, kept.sector, kept.organisation_key, kept.present) == (5, "", "", False)
+
+
+def test_events_from_before_drafts_come_back_published(client, event):
+    post_registration(client, event)
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0009_programme")
+    assert not event_columns() & {"published_at", "registration_closed_at"}
+    assert not inspect(db.engine).has_table("event_former_slug")
+    upgrade()
+    found = db.session.scalars(select(Event)).one()
+    assert found.published_at == found.created_at and found.registration_closed_at is None
+    assert client.get(f"/events/{found.slug}").status_code == 200
+    assert len(db.session.scalars(select(Registration)).all()) == 1

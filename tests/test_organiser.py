@@ -235,6 +235,7 @@ def test_create_an_event(organiser_client):
     assert event.starts_at.hour == 15  # 16:00 CET
     assert event.role_choices() == ["Schoolleider", "Intern begeleider", "Anders"]
     assert db.session.scalar(select(AuditEntry.action)) == "event.create"
+    assert event.is_draft()  # a new event is a concept until it is published
 
 
 def test_bad_event_form_gets_dutch_errors(organiser_client):
@@ -310,10 +311,11 @@ def test_more_places_promote_the_waiting_list(organiser_client, client, event):
 
 
 def test_duplicate_and_cancel(organiser_client, client, event, smtp):
-    response = organiser_client.post(f"/organiser/events/{event.slug}/dupliceren")
-    assert response.headers["Location"] == "/organiser/events/samen-onderwijs-versnellen-2/bewerken"
+    response = organiser_client.post(f"/organiser/events/{event.slug}/dupliceren", data={
+        "title": event.title, "starts_at": "2027-06-08T16:00", "ends_at": "2027-06-08T17:15"})
+    assert response.headers["Location"] == "/organiser/events/samen-onderwijs-versnellen-2"
     copy = db.session.scalar(select(Event).where(Event.slug == "samen-onderwijs-versnellen-2"))
-    assert copy.title == "Samen onderwijs versnellen (kopie)" and copy.ics_uid != event.ics_uid
+    assert copy.title == "Samen onderwijs versnellen" and copy.ics_uid != event.ics_uid
     post_registration(client, event)
     assert "Ja, annuleer de bijeenkomst" in organiser_client.get(f"/organiser/events/{event.slug}/annuleren").get_data(as_text=True)
     organiser_client.post(f"/organiser/events/{event.slug}/annuleren")
@@ -369,7 +371,8 @@ def test_dashboard_counts_cancelled_joined_and_organisation_types(organiser_clie
 
 
 def test_audit_log_shows_who_did_what(organiser_client, event):
-    organiser_client.post(f"/organiser/events/{event.slug}/dupliceren")
+    organiser_client.post(f"/organiser/events/{event.slug}/dupliceren", data={
+        "title": event.title, "starts_at": "2027-06-08T16:00", "ends_at": "2027-06-08T17:15"})
     page = organiser_client.get("/organiser/audit").get_data(as_text=True)
     assert "event.duplicate" in page and ORGANISER_EMAIL in page
 

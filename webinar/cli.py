@@ -70,8 +70,9 @@ def _local_time(value: str, name: str) -> datetime:
 @click.option("--join-url", default=None, help="The meeting URL (kept secret).")
 @click.option("--capacity", type=click.IntRange(min=1), default=None)
 @click.option("--summary", default="")
-def create_event_command(slug, title, starts, ends, join_url, capacity, summary):
-    """Create an event."""
+@click.option("--concept", is_flag=True, help="Create it as a draft: not public until an organiser publishes it.")
+def create_event_command(slug, title, starts, ends, join_url, capacity, summary, concept):
+    """Create an event (published at once, unless --concept)."""
     try:
         event = create_event(
             slug=slug.strip(),
@@ -81,6 +82,7 @@ def create_event_command(slug, title, starts, ends, join_url, capacity, summary)
             meeting_url=join_url,
             capacity=capacity,
             summary=summary,
+            draft=concept,
         )
     except ValueError as error:
         _fail(str(error))

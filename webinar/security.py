@@ -21,7 +21,7 @@ MAIL_PREVIEW_POLICY = (
 )
 
 #: URL rules of pages reached through a personal token (manage, join, invitation)
-PERSONAL_LINKS = ("/r/<", "/j/<", "/organiser/uitnodiging/<", "/bewijs/<")
+PERSONAL_LINKS = ("/r/<", "/j/<", "/organiser/uitnodiging/<", "/bewijs/<", "/voorbeeld/<")
 #: pages that are personal or private: browsers and proxies keep no copy
 _NO_STORE = (*PERSONAL_LINKS, "/organiser/")
 

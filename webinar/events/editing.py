@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ..extensions import db
 from .models import Event
 from .services import SCHEDULE_FIELDS, capacity_changed, create_event, move_event, set_schedule
+from .slugs import unique_slug
 
 
 EVENT_TEXT_FIELDS = (
@@ -38,11 +41,25 @@ def update_event(event: Event, values: dict) -> list[str]:
     return changed
 
 
-def duplicate_event(event: Event, slug: str) -> Event:
-    """A copy of the event under a new slug, without registrations, not cancelled."""
-    copy = {name: getattr(event, name) for name in EVENT_TEXT_FIELDS + SCHEDULE_FIELDS}
-    copy["title"] = f"{event.title} (kopie)"
+#: what a copy takes over as it is: texts, roles, places, contact, mail schedule and follow-ups, certificate
+COPIED_FIELDS = tuple(name for name in EVENT_TEXT_FIELDS + SCHEDULE_FIELDS if name not in (
+    "title", "meeting_url", "recording_url", "registration_opens_at", "registration_closes_at"))
+
+
+def duplicate_event(event: Event, *, title: str, starts_at: datetime, ends_at: datetime,
+                    meeting_url: str | None) -> Event:
+    """A draft copy of the event at a new time, with its own link name and meeting link, without registrations.
+
+    The registration window keeps its distance to the start; a recording
+    belongs to the original meeting and is not copied.
+    """
+    shift = starts_at - event.starts_at
+    copied = {name: getattr(event, name) for name in COPIED_FIELDS}
+    copied["roles"] = list(event.roles)
+    for name in ("registration_opens_at", "registration_closes_at"):
+        moment = getattr(event, name)
+        copied[name] = moment + shift if moment is not None else None
     return create_event(
-        slug=slug, starts_at=event.starts_at, ends_at=event.ends_at,
-        capacity=event.capacity, **{k: v for k, v in copy.items() if k != "roles"}, roles=list(event.roles),
+        slug=unique_slug(title), title=title, starts_at=starts_at, ends_at=ends_at, meeting_url=meeting_url,
+        capacity=event.capacity, draft=True, **copied,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
@@ -86,6 +86,11 @@ class Event(db.Model):
     certificate_min_percent: Mapped[int] = mapped_column(Integer, default=DEFAULT_CERTIFICATE_PERCENT)
     #: raised on every change of time; the calendar SEQUENCE
     version: Mapped[int] = mapped_column(Integer, default=0)
+    #: when an organiser published the event; None while it is a draft ("concept"): not listed, no
+    #: public page, no registration, only a preview link
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: set when an organiser closed registration by hand ("Registratie nu sluiten"); None when open
+    registration_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: set when the organisers cancel the event
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: when `flask privacy purge` removed the registrants' personal data; counts remain
@@ -97,8 +102,15 @@ class Event(db.Model):
         return [r for r in self.roles if r != OTHER_ROLE] + [OTHER_ROLE]
 
     def closes_at(self) -> datetime:
-        """When registration closes."""
-        return self.registration_closes_at or self.starts_at
+        """When registration closes: closed by hand, the closing date, or the start (the first of them)."""
+        closes = self.registration_closes_at or self.starts_at
+        if self.registration_closed_at is not None:
+            return min(closes, self.registration_closed_at)
+        return closes
+
+    def is_draft(self) -> bool:
+        """Not yet published: only organisers and holders of the preview link see it."""
+        return self.published_at is None
 
     def reminder_at(self) -> datetime | None:
         """N days before the start at the reminder's local time, or None when off."""
@@ -136,3 +148,15 @@ class Event(db.Model):
 
     def __repr__(self) -> str:
         return f"<Event {self.slug}>"
+
+
+class FormerSlug(db.Model):
+    """A link name an event had when it was public: its old links (in e-mails sent) lead to its page now."""
+
+    __tablename__ = "event_former_slug"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the old name in the URL, /events/<slug>; never used again by another event
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

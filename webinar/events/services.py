@@ -12,7 +12,8 @@ from sqlalchemy import bindparam, select
 from ..database import is_sqlite, utcnow
 from ..extensions import db
 from ..mailing.services import skip_unsent_scheduled
-from .models import DEFAULT_ROLES, Event
+from .models import Event
+from .slugs import slug_taken
 
 _signals = Namespace()
 #: sent after an event got a new time, with `now`, `previous_starts_at` and `previous_ends_at`;
@@ -22,6 +23,17 @@ event_moved = _signals.signal("event-moved")
 event_cancelled = _signals.signal("event-cancelled")
 #: sent after an organiser changed an event's number of places
 capacity_changed = _signals.signal("capacity-changed")
+#: sent with `events` (a list) and `now` when they are listed; a receiver returns {event id: status word}
+#: ("vol", "gesloten": the registration domain counts the places)
+events_listed = _signals.signal("events-listed")
+
+
+def status_words(events: list[Event], now: datetime) -> dict[int, str]:
+    """The status word of each event, from whoever listens to `events_listed`."""
+    words: dict[int, str] = {}
+    for _, found in events_listed.send(current_app._get_current_object(), events=events, now=now):
+        words.update(found)
+    return words
 
 
 def lock_event(event: Event) -> None:
@@ -52,17 +64,18 @@ def create_event(
     ends_at: datetime,
     meeting_url: str | None = None,
     capacity: int | None = None,
+    draft: bool = False,
     **details,
 ) -> Event:
-    """Add a new event. Raises ValueError with a Dutch message on bad input."""
+    """Add a new event, published at once or (`draft`) a draft. Raises ValueError with a Dutch message on bad input."""
     if ends_at <= starts_at:
         raise ValueError("Het einde moet na het begin liggen.")
     if capacity is not None and capacity < 1:
         raise ValueError("Het aantal plaatsen moet minstens 1 zijn.")
-    if get_event(slug) is not None:
+    if slug_taken(slug):
         raise ValueError(f"Er is al een bijeenkomst met de naam {slug!r}.")
-    details.setdefault("roles", list(DEFAULT_ROLES))
     config = current_app.config
+    details.setdefault("roles", list(config["EVENT_DEFAULT_ROLES"]))
     details.setdefault("reminder_days_before", config["REMINDER_DAYS_BEFORE"])
     details.setdefault("reminder_local_time", config["REMINDER_LOCAL_TIME"])
     details.setdefault("join_link_minutes_before", config["JOIN_LINK_MINUTES_BEFORE"])
@@ -74,6 +87,7 @@ def create_event(
         ends_at=ends_at,
         meeting_url=meeting_url,
         capacity=capacity,
+        published_at=None if draft else utcnow(),
         **details,
     )
     db.session.add(event)
@@ -114,6 +128,55 @@ def cancel_event(event: Event, *, now: datetime | None = None) -> int:
     db.session.flush()
     skip_unsent_scheduled(event.id, "niet verstuurd: de bijeenkomst gaat niet door")
     return sum(count for _, count in event_cancelled.send(event, now=now))
+
+
+def publish_event(event: Event, *, now: datetime | None = None) -> bool:
+    """Make a draft public: listed, its page and calendar file open, registration as its dates say.
+
+    Returns False when it was published already.
+    """
+    if not event.is_draft():
+        return False
+    if event.cancelled_at is not None:
+        raise ValueError("Een geannuleerde bijeenkomst kan niet worden gepubliceerd.")
+    event.published_at = now or utcnow()
+    db.session.flush()
+    return True
+
+
+def close_registration(event: Event, *, now: datetime | None = None) -> bool:
+    """Close registration now, whatever the closing date says. Returns False when it was closed already.
+
+    Raises ValueError with a Dutch message for a meeting that is over or cancelled.
+    """
+    now = now or utcnow()
+    if event.cancelled_at is not None or now >= event.ends_at:
+        raise ValueError("Deze bijeenkomst is afgelopen of geannuleerd: er valt niets te sluiten.")
+    if event.registration_closed_at is not None:
+        return False
+    lock_event(event)  # registering reads the phase under this lock: nobody gets in after this commits
+    event.registration_closed_at = now
+    db.session.flush()
+    return True
+
+
+def reopen_registration(event: Event, *, now: datetime | None = None) -> bool:
+    """Open registration again after it was closed by hand or by its closing date, until the start.
+
+    Returns False when there was nothing to reopen. Raises ValueError with a
+    Dutch message once the meeting has started or was cancelled.
+    """
+    now = now or utcnow()
+    if event.cancelled_at is not None or now >= event.starts_at:
+        raise ValueError("Heropenen kan alleen voor een bijeenkomst die nog moet beginnen.")
+    closing_date_passed = event.registration_closes_at is not None and now >= event.registration_closes_at
+    if event.registration_closed_at is None and not closing_date_passed:
+        return False
+    event.registration_closed_at = None
+    if closing_date_passed:
+        event.registration_closes_at = None
+    db.session.flush()
+    return True
 
 
 SCHEDULE_FIELDS = (

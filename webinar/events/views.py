@@ -8,27 +8,29 @@ from sqlalchemy import select
 from ..database import utcnow
 from ..extensions import db
 from .ics import build_calendar
-from .lookup import event_or_404
+from .lookup import published_event_or_404
 from .models import Event
+from .services import status_words
 
 bp = Blueprint("events", __name__)
 
 
 @bp.get("/")
 def index():
-    """Upcoming events."""
+    """Upcoming published events, the next first, each with its status ("vol", "gesloten", ...)."""
+    now = utcnow()
     events = db.session.scalars(
         select(Event)
-        .where(Event.ends_at > utcnow(), Event.cancelled_at.is_(None))
+        .where(Event.ends_at > now, Event.cancelled_at.is_(None), Event.published_at.is_not(None))
         .order_by(Event.starts_at)
     ).all()
-    return render_template("events/index.html", events=events)
+    return render_template("events/index.html", events=events, statuses=status_words(events, now))
 
 
 @bp.get("/events/<slug>.ics")
 def calendar(slug: str):
-    """The event as a calendar file."""
-    event = event_or_404(slug)
+    """The event as a calendar file (published events only)."""
+    event = published_event_or_404(slug)
     method = "CANCEL" if event.cancelled_at else "PUBLISH"
     return Response(
         build_calendar(event, method=method),

@@ -13,6 +13,7 @@ from . import (  # noqa: E402, F401
     attendance,
     broadcast_views,
     dashboard,
+    event_setup,
     exports,
     notifications,
     previews,

@@ -7,12 +7,14 @@ from flask_login import current_user
 from sqlalchemy import update
 
 from ..audit import audit
+from ..database import utcnow
 from ..events.lookup import event_or_404
 from ..extensions import db
 from ..forms import EmptyForm, button_or_400
 from ..mailing.kinds import labels
 from ..mailing.models import MailStatus, OutgoingMail
 from ..privacy.services import purge_after
+from ..registration.capacity import status_label
 from . import bp
 from .broadcast_services import STATUS_LABELS
 from .charts import bars, cumulative_line
@@ -24,10 +26,13 @@ def dashboard(slug: str):
     """Counts by status, role and organisation type; sign-ups over time; mail."""
     event = event_or_404(slug)
     stats = event_stats(event)
+    now = utcnow()
     return render_template(
         "organiser/dashboard.html",
         event=event,
         stats=stats,
+        status=status_label(event, now, stats.places_left),
+        before_start=now < event.starts_at,
         role_bars=bars(stats.by_role),
         type_bars=bars(stats.by_organisation_type),
         line=cumulative_line(stats.cumulative),

@@ -78,14 +78,25 @@ class WholeNumberField(IntegerField):
             raise ValueError("Vul een heel getal in, bijvoorbeeld 30.") from error
 
 
+class MomentField(DateTimeLocalField):
+    """A date and time (Amsterdam), with a Dutch complaint about text that is none."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Vul een datum en tijd in, bijvoorbeeld 2027-11-02 16:00.") from error
+
+
 class EventForm(FlaskForm):
     """An event's details and mail schedule. Times are Amsterdam local time."""
 
     title = StringField("Titel", [DataRequired("Vul een titel in."), Length(max=200), single_line])
     slug = StringField(
-        "Naam in de link (/events/…)",
-        [DataRequired("Vul een naam voor de link in."), Length(max=80),
+        "Naam in de link (/events/…; leeg: gemaakt uit de titel)",
+        [Optional(), Length(max=80, message="De naam in de link mag hoogstens 80 tekens hebben."),
          Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", message="Gebruik kleine letters, cijfers en streepjes.")],
+        filters=[strip],
     )
     starts_at = DateTimeLocalField("Begint", [DataRequired("Vul het begin in (datum en tijd).")], format=_LOCAL)
     ends_at = DateTimeLocalField("Eindigt", [DataRequired("Vul het einde in (datum en tijd).")], format=_LOCAL)
@@ -113,6 +124,20 @@ class EventForm(FlaskForm):
     certificate_enabled = BooleanField("Bewijs van deelname (pdf) voor wie lang genoeg aanwezig was")
     certificate_min_percent = WholeNumberField("Minimale aanwezigheid voor een bewijs (% van de duur; leeg: 75)", [
         Optional(), NumberRange(min=1, max=100, message="Kies 1 tot 100 procent.")])
+
+
+class DuplicateForm(FlaskForm):
+    """What a copy of an event needs anew: its title, date and time, and meeting link. Times are Amsterdam time."""
+
+    title = StringField("Titel", [DataRequired("Vul een titel in."), Length(max=200), single_line], filters=[strip])
+    starts_at = MomentField("Begint", [DataRequired("Vul het nieuwe begin in (datum en tijd).")], format=_LOCAL)
+    ends_at = MomentField("Eindigt", [DataRequired("Vul het nieuwe einde in (datum en tijd).")], format=_LOCAL)
+    meeting_url = StringField("Link naar de online vergadering (geheim; leeg: later invullen)", [
+        Optional(), URL(message="Dat is geen geldige link."), Length(max=500)], filters=[strip])
+
+    def validate_ends_at(self, field):
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError("Het einde moet na het begin liggen.")
 
 
 class MessageForm(FlaskForm):

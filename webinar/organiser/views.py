@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 
 from ..audit import AuditEntry, audit
 from ..dutch import AMSTERDAM, local
-from ..events.editing import duplicate_event, update_event
+from ..events.editing import update_event
 from ..events.lookup import event_or_404
 from ..events.models import DEFAULT_CERTIFICATE_PERCENT, OTHER_ROLE, Event
-from ..events.services import cancel_event, create_event, get_event
+from ..events.services import cancel_event, create_event
+from ..events.slugs import rename, unique_slug
 from ..extensions import db
-from ..forms import EmptyForm, button_or_400
+from ..forms import EmptyForm
 from . import bp
 from .access import safe_next, start_session
 from .forms import AcceptInvitationForm, EventForm, InviteForm, LoginForm, PasswordForm
@@ -120,13 +121,6 @@ def accept(token: str):
     return render_template("organiser/accept.html", form=form, invitation=invitation)
 
 
-@bp.get("/")
-def events():
-    """All events, the next first."""
-    rows = db.session.scalars(select(Event).order_by(Event.starts_at.desc())).all()
-    return render_template("organiser/events.html", events=rows)
-
-
 def _form_values(form: EventForm) -> dict:
     values = {name: field.data for name, field in form._fields.items() if name not in ("csrf_token", "slug")}
     for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
@@ -156,24 +150,37 @@ def _fill(form: EventForm, event: Event) -> None:
         field.data = value
 
 
+def _fill_defaults(form: EventForm) -> None:
+    """A new event's form as the settings suggest: mail schedule, roles and contact person."""
+    config = current_app.config
+    form.reminder_days_before.data = config["REMINDER_DAYS_BEFORE"]
+    form.reminder_local_time.data = config["REMINDER_LOCAL_TIME"]
+    form.join_link_minutes_before.data = config["JOIN_LINK_MINUTES_BEFORE"]
+    form.followup_minutes_after.data = config["FOLLOWUP_MINUTES_AFTER"]
+    form.certificate_min_percent.data = DEFAULT_CERTIFICATE_PERCENT
+    form.roles.data = "\n".join(config["EVENT_DEFAULT_ROLES"])
+    form.contact_name.data = config["EVENT_CONTACT_NAME"]
+    form.contact_email.data = config["EVENT_CONTACT_EMAIL"]
+    form.contact_phone.data = config["EVENT_CONTACT_PHONE"]
+
+
 @bp.route("/events/nieuw", methods=["GET", "POST"])
 def new_event():
-    """Create an event."""
+    """Create an event: a draft (concept) until an organiser publishes it."""
     form = EventForm()
     if request.method == "GET":
-        form.reminder_days_before.data, form.reminder_local_time.data = 1, "10:00"
-        form.join_link_minutes_before.data, form.followup_minutes_after.data = 30, 60
-        form.certificate_min_percent.data = DEFAULT_CERTIFICATE_PERCENT
+        _fill_defaults(form)
     if form.validate_on_submit():
         values = _form_values(form)
         try:
-            event = create_event(slug=form.slug.data, **values)
+            event = create_event(slug=form.slug.data or unique_slug(values["title"]), draft=True, **values)
         except ValueError as error:
             form.slug.errors.append(str(error))
         else:
-            audit(current_user, "event.create", f"bijeenkomst {event.slug} aangemaakt", event)
+            audit(current_user, "event.create", f"bijeenkomst {event.slug} aangemaakt (concept)", event)
             db.session.commit()
-            flash("De bijeenkomst is aangemaakt.", "success")
+            flash("De bijeenkomst is aangemaakt als concept: nog niet zichtbaar voor bezoekers. "
+                  "Publiceer haar als alles klopt.", "success")
             return redirect(url_for(".dashboard", slug=event.slug))
     return render_template("organiser/event_form.html", form=form, event=None)
 
@@ -185,34 +192,27 @@ def edit_event(slug: str):
     form = EventForm()
     if request.method == "GET":
         _fill(form, event)
-    form.slug.data = event.slug
     if form.validate_on_submit():
+        try:
+            old_slug = rename(event, form.slug.data or unique_slug(form.title.data, event))
+        except ValueError as error:
+            form.slug.errors.append(str(error))
+            return render_template("organiser/event_form.html", form=form, event=event)
         try:
             changed = update_event(event, _form_values(form))
         except ValueError as error:
+            db.session.rollback()  # the new link name too: nothing is saved
             form.starts_at.errors.append(str(error))
         else:
+            if old_slug is not None:
+                audit(current_user, "event.slug", f"link gewijzigd van /events/{old_slug} naar /events/{event.slug}",
+                      event)
             if changed:
                 audit(current_user, "event.edit", "gewijzigd: " + ", ".join(changed), event)
             db.session.commit()
             flash("De wijzigingen zijn opgeslagen.", "success")
             return redirect(url_for(".dashboard", slug=event.slug))
     return render_template("organiser/event_form.html", form=form, event=event)
-
-
-@bp.post("/events/<slug>/dupliceren")
-def copy_event(slug: str):
-    """Copy an event (without registrations) under a new name."""
-    event = event_or_404(slug)
-    button_or_400()
-    number = 2
-    while get_event(f"{event.slug}-{number}"):
-        number += 1
-    copy = duplicate_event(event, f"{event.slug}-{number}")
-    audit(current_user, "event.duplicate", f"kopie {copy.slug} van {event.slug}", copy)
-    db.session.commit()
-    flash("Kopie gemaakt. Pas de datum en tijd aan.", "success")
-    return redirect(url_for(".edit_event", slug=copy.slug))
 
 
 @bp.route("/events/<slug>/annuleren", methods=["GET", "POST"])

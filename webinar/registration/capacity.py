@@ -6,11 +6,12 @@ import enum
 from datetime import datetime
 from functools import cache
 
-from flask import abort
 from sqlalchemy import Row, bindparam, func, select
 
 from ..database import utcnow
+from ..events.lookup import not_found
 from ..events.models import Event
+from ..events.services import events_listed
 from ..extensions import db
 from .models import Registration, RegistrationStatus
 
@@ -18,6 +19,7 @@ from .models import Registration, RegistrationStatus
 class Phase(enum.Enum):
     """Where an event stands for someone who wants to register."""
 
+    draft = "draft"  # not published: no public page, no registration
     not_open = "not_open"  # registration opens later
     open = "open"
     full = "full"  # open, but new registrations go on the waiting list
@@ -55,11 +57,13 @@ def _event_values_and_confirmed():
     confirmed = select(func.count()).select_from(registration).where(
         registration.c.event_id == event.c.id, registration.c.status == RegistrationStatus.confirmed
     )
-    return select(event, confirmed.scalar_subquery()).where(event.c.slug == bindparam("slug"))
+    return select(event, confirmed.scalar_subquery()).where(
+        event.c.slug == bindparam("slug"), event.c.published_at.is_not(None))
 
 
 def event_values_and_places_left_or_404(slug: str) -> tuple[Row, int | None]:
-    """The stored values of the event with this slug and its free places (None: no limit); or the 404 page.
+    """The stored values of the published event with this slug and its free places (None: no limit); or the
+    404 page (or the way to its name now, see events.lookup.not_found).
 
     One query on a connection of its own, and no ORM session or object: the
     values are a row of the event table (attributes named after its columns)
@@ -68,7 +72,7 @@ def event_values_and_places_left_or_404(slug: str) -> tuple[Row, int | None]:
     with db.engine.connect() as connection:
         found = connection.execute(_event_values_and_confirmed(), {"slug": slug}).first()
     if found is None:
-        abort(404)
+        not_found(slug)
     return found, _free(found, found[-1])
 
 
@@ -84,8 +88,12 @@ def registration_phase(event: Event | Row, now: datetime | None = None, free=COU
     now = now or utcnow()
     if event.cancelled_at is not None:
         return Phase.cancelled
+    if event.published_at is None:
+        return Phase.draft
     if now >= event.ends_at:
         return Phase.ended
+    if event.registration_closed_at is not None and now >= event.registration_closed_at:
+        return Phase.closed  # closed by hand, also before it opened
     if event.registration_opens_at and now < event.registration_opens_at:
         return Phase.not_open
     if now >= Event.closes_at(event):  # reads only columns, so a row of the table will do
@@ -93,3 +101,50 @@ def registration_phase(event: Event | Row, now: datetime | None = None, free=COU
     if (places_left(event) if free is COUNT else free) == 0:
         return Phase.full
     return Phase.open
+
+
+#: the status an organiser and the public see for each phase, in one or two words
+PHASE_LABELS = {
+    Phase.draft: "concept",
+    Phase.not_open: "nog niet open",
+    Phase.open: "open",
+    Phase.full: "vol",
+    Phase.closed: "gesloten",
+    Phase.ended: "afgelopen",
+    Phase.cancelled: "geannuleerd",
+}
+
+
+def counts_by_status(events: list[Event]) -> dict[int, dict[RegistrationStatus, int]]:
+    """How many registrations each event has per status, in one query (events without any are left out)."""
+    counts: dict[int, dict[RegistrationStatus, int]] = {}
+    if not events:
+        return counts
+    for event_id, status, count in db.session.execute(
+        select(Registration.event_id, Registration.status, func.count())
+        .where(Registration.event_id.in_([event.id for event in events]))
+        .group_by(Registration.event_id, Registration.status)
+    ):
+        counts.setdefault(event_id, {})[status] = count
+    return counts
+
+
+def free_places(event: Event, confirmed: int) -> int | None:
+    """Free places given the confirmed count (None: no limit)."""
+    return _free(event, confirmed)
+
+
+def status_labels(events: list[Event], now: datetime | None = None) -> dict[int, str]:
+    """The status label of each event, counted in one query."""
+    counts = counts_by_status(events)
+    return {event.id: status_label(event, now, free_places(
+        event, counts.get(event.id, {}).get(RegistrationStatus.confirmed, 0))) for event in events}
+
+
+def status_label(event: Event | Row, now: datetime | None = None, free=COUNT) -> str:
+    """The event's status in a word or two ("concept", "open", "vol", "gesloten", ...): its phase's label."""
+    return PHASE_LABELS[registration_phase(event, now, free)]
+
+
+# the public list shows each event's status; events know no registrations, so it asks
+events_listed.connect(lambda sender, events, now: status_labels(events, now), weak=False)

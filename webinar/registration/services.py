@@ -164,7 +164,8 @@ def _places_from(row) -> tuple[tuple, int | None, int | None]:
 
 
 #: the event's columns that registration_phase() and the count of places read
-_PHASE_COLUMNS = ("capacity", "cancelled_at", "starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+_PHASE_COLUMNS = ("capacity", "cancelled_at", "published_at", "starts_at", "ends_at", "registration_opens_at",
+                  "registration_closes_at", "registration_closed_at")
 _EventNow = namedtuple("_EventNow", _PHASE_COLUMNS)
 _PLACES_AND_EARLIER = select(
     *(getattr(Event, name) for name in _PHASE_COLUMNS),
@@ -230,9 +231,10 @@ def _new_registration():
         _TABLE.c.event_id == event.c.id, _TABLE.c.email_normalized == bindparam("email_normalized"))
     # registration_phase() is open or full
     taking = select(event.c.capacity, confirmed.label("confirmed")).where(
-        event.c.id == bindparam("event_id"), event.c.cancelled_at.is_(None), now < event.c.ends_at,
-        or_(event.c.registration_opens_at.is_(None), event.c.registration_opens_at <= now),
-        now < func.coalesce(event.c.registration_closes_at, event.c.starts_at), ~earlier.exists(),
+        event.c.id == bindparam("event_id"), event.c.cancelled_at.is_(None), event.c.published_at.is_not(None),
+        now < event.c.ends_at, or_(event.c.registration_opens_at.is_(None), event.c.registration_opens_at <= now),
+        now < func.coalesce(event.c.registration_closes_at, event.c.starts_at),
+        or_(event.c.registration_closed_at.is_(None), now < event.c.registration_closed_at), ~earlier.exists(),
     ).cte("taking")
     status_type = _TABLE.c.status.type
     status = case((or_(taking.c.capacity.is_(None), taking.c.confirmed < taking.c.capacity),

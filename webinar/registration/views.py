@@ -18,8 +18,9 @@ from flask import (
 
 from ..database import begin_reads, restart_as_write, utcnow, writes_late
 from ..events.ics import google_calendar_url, office_calendar_url, outlook_calendar_url
-from ..events.lookup import event_id_and_roles_or_404, event_or_404
+from ..events.lookup import event_id_and_roles_or_404, published_event_or_404
 from ..events.models import Event
+from ..events.preview import event_for_preview
 from ..extensions import db
 from ..forms import EmptyForm
 from .capacity import Phase, places_left, registration_phase
@@ -57,7 +58,7 @@ def render_event_page(
 def _render_event_page(event, phase, free, form=None, lost_form=None, places_text=""):
     if form is None and phase in (Phase.open, Phase.full):
         form = RegistrationForm(event)
-    if lost_form is None and phase not in (Phase.ended, Phase.cancelled):
+    if lost_form is None and phase not in (Phase.ended, Phase.cancelled, Phase.draft):
         lost_form = LostLinkForm()
     return render_template(
         "events/show.html",
@@ -83,7 +84,7 @@ def show(slug: str):
     rendered afresh.
     """
     if get_flashed_messages():
-        return render_event_page(event_or_404(slug))
+        return render_event_page(published_event_or_404(slug))
     return kept_event_page(slug, _render_event_page)
 
 
@@ -95,7 +96,7 @@ def submit(slug: str):
     event = event_id_and_roles_or_404(slug)  # the object only when the page is shown again
     form = RegistrationForm(event)
     if not form.validate():
-        return render_event_page(event_or_404(slug), form, status=422)
+        return render_event_page(published_event_or_404(slug), form, status=422)
     if form.is_bot():
         return redirect(url_for(".registered", slug=slug))
     restart_as_write()
@@ -104,16 +105,27 @@ def submit(slug: str):
     except RegistrationClosed:
         db.session.rollback()
         flash("Aanmelden is voor deze bijeenkomst niet (meer) mogelijk.", "error")
-        return render_event_page(event_or_404(slug), status=409)
+        return render_event_page(published_event_or_404(slug), status=409)
     db.session.commit()
     waiting = outcome.status == RegistrationStatus.waitlisted
     return redirect(url_for(".registered", slug=slug, wachtlijst=1 if waiting else None))
 
 
+@bp.get("/voorbeeld/<token>")
+def preview(token: str):
+    """A draft's page as it will be, for whoever has the organiser's preview link; no form, not indexed."""
+    event = event_for_preview(token)
+    if event is None:
+        abort(404, description="token")
+    if not event.is_draft():
+        return redirect(url_for(".show", slug=event.slug))
+    return render_event_page(event)  # noindex, no-store: security.PERSONAL_LINKS
+
+
 @bp.get("/events/<slug>/aangemeld")
 def registered(slug: str):
     """'Check your mail': the same page for new and repeated registrations."""
-    event = event_or_404(slug)
+    event = published_event_or_404(slug)
     waiting = request.args.get("wachtlijst") == "1"
     return render_template("registration/registered.html", event=event, waiting=waiting)
 
@@ -121,7 +133,7 @@ def registered(slug: str):
 @bp.post("/events/<slug>/link-kwijt")
 def lost_link(slug: str):
     """Mail the personal links again; the same answer whether or not the address is known."""
-    event = event_or_404(slug)
+    event = published_event_or_404(slug)
     form = LostLinkForm()
     if not form.validate():
         return render_event_page(event, lost_form=form, status=422)
@@ -134,7 +146,7 @@ def lost_link(slug: str):
 @bp.get("/events/<slug>/link-kwijt")
 def lost_link_sent(slug: str):
     """What happens next, without saying whether the address is registered."""
-    return render_template("registration/lost_link.html", event=event_or_404(slug))
+    return render_template("registration/lost_link.html", event=published_event_or_404(slug))
 
 
 def registration_or_404(token: str) -> Registration:
