@@ -217,6 +217,20 @@ def test_a_shorter_period_counts_only_its_meetings(organiser_client, meetings):
     assert tiles(overview(organiser_client, "van=2027-04-01&tot=2027-04-01"))["events"] == "1"
 
 
+def test_a_draft_in_the_period_is_not_counted(organiser_client, meetings):
+    before = tiles(overview(organiser_client))
+    draft = create_event(slug="concept", title="Concept", starts_at=amsterdam(2027, 2, 9),
+                         ends_at=amsterdam(2027, 2, 9, 17), draft=True)
+    db.session.flush()
+    sign(draft, "Zara", "OBS De Linde", "Schoolleider", "School", "po")
+    db.session.commit()
+    assert tiles(overview(organiser_client)) == before
+    draft.published_at = utcnow()
+    db.session.commit()
+    published = tiles(overview(organiser_client))
+    assert (published["events"], published["aangemeld"]) == ("4", "12")
+
+
 def test_the_charts_carry_the_dashboards_text_alternatives(organiser_client, meetings):
     page = html.unescape(overview(organiser_client))
     assert ('<desc id="per-rol-desc">Schoolleider: 7; Schoolbestuurder: 2; Anders: 1; '

@@ -213,9 +213,10 @@ def _repeat(units: list[Unit]) -> list[tuple[int, int]]:
 
 
 def programme(period: Period) -> Programme:
-    """The overview's figures for the period's meetings (by start) and support requests (by receipt)."""
+    """The overview's figures for the period's published meetings (by start) and support requests (by receipt)."""
     first, after = period.bounds()
-    found = db.session.scalars(select(Event).where(Event.starts_at >= first, Event.starts_at < after)
+    found = db.session.scalars(select(Event).where(Event.starts_at >= first, Event.starts_at < after,
+                                                   Event.published_at.is_not(None))
                                .order_by(Event.starts_at, Event.id)).all()
     events = {event.id: EventFigures(event, minimum=presence_minimum(event))
               for event in found if event.cancelled_at is None}
