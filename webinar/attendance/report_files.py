@@ -1,27 +1,41 @@
-"""Reading the attendance reports of Microsoft Teams and Zoom (CSV files).
+"""Reading the attendance reports of Microsoft Teams and Zoom (CSV files), in English and Dutch.
 
 Pure functions: bytes in, a `Report` out, and no exception for odd input.
 The format is recognised from a header row anywhere in the file:
 
 - Zoom's participant export: "Name (Original Name)", "User Email", "Join Time",
   "Leave Time", "Duration (Minutes)" (also with the meeting's own rows above it,
-  and as "unique users" with "Total Duration (Minutes)" and no times);
-- Teams' attendance report (since 2021): "1. Summary", then "2. Participants"
-  with "Name", "First Join", "Last Leave", "In-Meeting Duration", "Email",
-  "Participant ID (UPN)"; only that table is read;
+  and as "unique users" with "Total Duration (Minutes)" and no times); in Dutch
+  "Naam (oorspronkelijke naam)", "E-mailadres gebruiker", "Tijd van deelname",
+  "Tijd van vertrek", "Duur (minuten)";
+- Teams' attendance report (since 2021): "1. Summary" / "1. Overzicht", then
+  "2. Participants" / "2. Deelnemers" with "Name", "First Join", "Last Leave",
+  "In-Meeting Duration", "Email", "Participant ID (UPN)", "Role" (in Dutch "Naam",
+  "Eerste deelname", "Laatste vertrek", "Duur in vergadering", "E-mailadres",
+  "Deelnemer-id (UPN)", "Rol"); only that table is read;
+- Teams' flat report (2020-2021): a "Meeting Summary" / "Samenvatting van
+  vergadering" block, then "Full Name", "Join Time", "Leave Time", "Duration",
+  "Email", "Role" ("Volledige naam", "Deelnametijd", "Vertrektijd", "Duur", ...);
 - Teams' older attendance list: "Full Name", "User Action" (Joined/Left),
-  "Timestamp"; time present is summed from each Joined to the next Left.
+  "Timestamp" ("Volledige naam", "Gebruikersactie", "Tijdstempel");
+  time present is summed from each Joined to the next Left.
 
 Files may be UTF-16 (as Teams writes them) or UTF-8, separated by tabs,
 commas or semicolons (Excel in Dutch). Column names are compared without
-regard to case.
+regard to case. Durations may read "1h 5m 3s", "1 u 5 min 3 s" or "01:05:03".
 
 Times in reports carry no time zone. Zoom and Teams write them in the time
 zone of the account or computer that made the report; we assume that is the
 Netherlands, read them as Amsterdam local time and return UTC. Whether
 "05/06/2027" is 5 June or 6 May is decided for the whole file: by a date that
 can only be read one way, else by the meeting's date, else by the clock (with
-AM/PM month first, as in American English; without, day first).
+AM/PM month first, as in American English; without, day first, as in
+"25-5-2027 16:02:11").
+
+The meeting's organiser (role "Organizer" / "Organisator") is not a
+participant: their rows are kept apart in `Report.organisers`. The start time
+in the summary above the table (or, without one, the earliest join) is the
+report's date, `Report.started_at`.
 """
 
 from __future__ import annotations
@@ -60,9 +74,45 @@ HEADERS = {
     "duration (minutes)": "minutes",
     "total duration (minutes)": "minutes",
     "in-meeting duration": "duration",
+    "duration": "duration",
     "user action": "action",
     "timestamp": "timestamp",
+    "role": "role",
+    # Teams in Dutch
+    "naam": "name",
+    "volledige naam": "name",
+    "e-mailadres": "email",
+    "deelnemer-id (upn)": "upn",
+    "eerste deelname": "joined",
+    "deelnametijd": "joined",
+    "laatste vertrek": "left",
+    "vertrektijd": "left",
+    "duur in vergadering": "duration",
+    "duur": "duration",
+    "gebruikersactie": "action",
+    "tijdstempel": "timestamp",
+    "rol": "role",
+    # Zoom in Dutch
+    "naam (oorspronkelijke naam)": "name",
+    "naam (originele naam)": "name",
+    "naam gebruiker (oorspronkelijke naam)": "name",
+    "e-mailadres gebruiker": "email",
+    "e-mailadres van gebruiker": "email",
+    "e-mail gebruiker": "email",
+    "tijd van deelname": "joined",
+    "tijd van vertrek": "left",
+    "duur (minuten)": "minutes",
+    "totale duur (minuten)": "minutes",
 }
+#: labels of the meeting's start above the participants (a label cell with the value beside or below it)
+START_LABELS = {
+    "start time", "meeting start time", "begintijd", "begintijd van vergadering", "starttijd",
+}
+#: a participant's role that marks the meeting's organiser, in lower case
+ORGANISER_ROLES = {"organizer", "organiser", "organisator", "host"}
+#: what Teams' old list writes for a join or a leave, in lower case
+JOINED_WORDS = ("joined", "deelgenomen", "neemt deel")
+LEFT_WORDS = ("left", "vertrokken", "verlaten")
 #: (format, the columns that make a header row that format's), tried in order
 FORMATS = [
     ("Teams", {"name", "joined", "duration"}),
@@ -76,7 +126,11 @@ _DATE_TIME = re.compile(
     r"(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4}),?[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)? ?([ap]\.?m\.?)?",
     re.IGNORECASE,
 )
-_HMS = re.compile(r"(?:(\d+) ?[hu])? ?(?:(\d+) ?m(?:in)?)? ?(?:(\d+) ?s)?", re.IGNORECASE)
+_HMS = re.compile(
+    r"(?:(\d+) ?(?:h|hr|hrs|u|uur)\.?)? ?(?:(\d+) ?m(?:in|inute|inuten|inutes)?\.?)? ?"
+    r"(?:(\d+) ?s(?:ec|econden|econds)?\.?)?",
+    re.IGNORECASE,
+)
 _CLOCK = re.compile(r"(\d+):(\d{2}):(\d{2})")
 
 
@@ -100,6 +154,10 @@ class Report:
 
     kind: str = ""
     rows: list[ReportRow] = field(default_factory=list)
+    #: the meeting's organiser(s), as the report names them: not counted as participants
+    organisers: list[ReportRow] = field(default_factory=list)
+    #: when the meeting started by the summary above the table, else the earliest join (UTC); None if unknown
+    started_at: datetime | None = None
     #: remarks (in Dutch) on lines that were skipped or guessed at
     problems: list[str] = field(default_factory=list)
     #: why the file as a whole could not be read (in Dutch); "" when it could
@@ -113,6 +171,7 @@ class _Session:
     joined: datetime | None
     left: datetime | None
     seconds: int | None
+    organiser: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +180,8 @@ class _Table:
     columns: dict[str, int]
     #: (line number, cells) of the rows under the header, up to the first empty line
     body: list[tuple[int, list[str]]]
+    #: the rows above the header (a summary of the meeting, when there is one)
+    above: list[list[str]] = field(default_factory=list)
 
     def cell(self, row: list[str], column: str) -> str:
         """The row's value in a column, or "" when the column or cell is missing."""
@@ -138,13 +199,33 @@ def parse_report(data: bytes, meeting_date: date | None = None) -> Report:
     table = _find_table(text) if text else None
     if table is None:
         return Report(error=NOT_RECOGNISED)
-    to_time = _time_reader(_time_texts(table), meeting_date)
+    start_texts = _start_texts(table.above)
+    to_time = _time_reader(_time_texts(table) + start_texts, meeting_date)
     if table.kind == "Teams (oude lijst)":
         sessions, problems = _old_teams_sessions(table, to_time)
     else:
         sessions, problems = _table_sessions(table, to_time)
-    rows = _combine(sessions)
-    return Report(kind=table.kind, rows=rows, problems=problems, error="" if rows else NO_PEOPLE)
+    rows = _combine([session for session in sessions if not session.organiser])
+    organisers = _combine([session for session in sessions if session.organiser])
+    started = next((when for text in start_texts if (when := to_time(text))), None)
+    joins = [row.first_joined_at for row in rows + organisers if row.first_joined_at]
+    return Report(kind=table.kind, rows=rows, organisers=organisers, problems=problems,
+                  started_at=started or min(joins, default=None), error="" if rows else NO_PEOPLE)
+
+
+def _start_texts(above: list[list[str]]) -> list[str]:
+    """The meeting's start in the rows above the table: beside its label, or under it in a table."""
+    texts = []
+    for number, row in enumerate(above):
+        for position, cell in enumerate(row):
+            if _header_key(cell) not in START_LABELS:
+                continue
+            beside = row[position + 1] if position + 1 < len(row) else ""
+            below = above[number + 1] if number + 1 < len(above) else []
+            under = below[position] if position < len(below) else ""
+            texts += [_SPACES.sub(" ", text).strip() for text in (beside, under) if _date_parts(
+                _SPACES.sub(" ", text).strip())]
+    return texts
 
 
 def decode(data: bytes) -> str | None:
@@ -186,7 +267,7 @@ def _table_at(rows: list[list[str]], index: int) -> _Table | None:
                 if not any(cell.strip() for cell in rows[number]):
                     break
                 body.append((number + 1, rows[number]))
-            return _Table(kind, columns, body)
+            return _Table(kind, columns, body, rows[:index])
     return None
 
 
@@ -316,7 +397,8 @@ def _table_sessions(table: _Table, to_time) -> tuple[list[_Session], list[str]]:
         seconds = seconds_of(text) if text else None
         if text and seconds is None:
             problems.append(f"Regel {number}: de duur \u2018{text[:40]}\u2019 konden we niet lezen.")
-        sessions.append(_Session(name, email, times["joined"], times["left"], seconds))
+        organiser = table.cell(row, "role").lower() in ORGANISER_ROLES
+        sessions.append(_Session(name, email, times["joined"], times["left"], seconds, organiser))
     return sessions, problems
 
 
@@ -327,10 +409,10 @@ def _old_teams_events(table: _Table, to_time):
         name, email = table.cell(row, "name"), _email(table, row)
         action, text = table.cell(row, "action").lower(), table.cell(row, "timestamp")
         when = to_time(text)
-        if not (name or email) or when is None or not action.startswith(("joined", "left")):
+        if not (name or email) or when is None or not action.startswith(JOINED_WORDS + LEFT_WORDS):
             problems.append(f"Regel {number} hebben we overgeslagen: die konden we niet lezen.")
             continue
-        events.append((when, name, email, action.startswith("joined")))
+        events.append((when, name, email, action.startswith(JOINED_WORDS)))
     events.sort(key=lambda event: event[0])
     return events, problems
 
