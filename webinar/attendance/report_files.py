@@ -32,8 +32,9 @@ can only be read one way, else by the meeting's date, else by the clock (with
 AM/PM month first, as in American English; without, day first, as in
 "25-5-2027 16:02:11").
 
-The meeting's organiser (role "Organizer" / "Organisator") is not a
-participant: their rows are kept apart in `Report.organisers`. The start time
+The meeting's organiser (role "Organizer" / "Organisator" in Teams; in Zoom
+the host, whose address is in the meeting's row above the participants) is not
+a participant: their rows are kept apart in `Report.organisers`. The start time
 in the summary above the table (or, without one, the earliest join) is the
 report's date, `Report.started_at`.
 """
@@ -45,7 +46,7 @@ import csv
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 
 from ..dutch import AMSTERDAM
@@ -108,6 +109,8 @@ HEADERS = {
 START_LABELS = {
     "start time", "meeting start time", "begintijd", "begintijd van vergadering", "starttijd",
 }
+#: labels of the host's address in the meeting's row above Zoom's participants
+HOST_LABELS = {"user email", "e-mailadres gebruiker", "e-mailadres van gebruiker", "e-mail gebruiker"}
 #: a participant's role that marks the meeting's organiser, in lower case
 ORGANISER_ROLES = {"organizer", "organiser", "organisator", "host"}
 #: what Teams' old list writes for a join or a leave, in lower case
@@ -199,12 +202,14 @@ def parse_report(data: bytes, meeting_date: date | None = None) -> Report:
     table = _find_table(text) if text else None
     if table is None:
         return Report(error=NOT_RECOGNISED)
-    start_texts = _start_texts(table.above)
+    start_texts = [text for text in _above_values(table.above, START_LABELS) if _date_parts(text)]
+    hosts = {text.lower() for text in _above_values(table.above, HOST_LABELS) if "@" in text}
     to_time = _time_reader(_time_texts(table) + start_texts, meeting_date)
     if table.kind == "Teams (oude lijst)":
         sessions, problems = _old_teams_sessions(table, to_time)
     else:
         sessions, problems = _table_sessions(table, to_time)
+    sessions = [replace(session, organiser=True) if session.email in hosts else session for session in sessions]
     rows = _combine([session for session in sessions if not session.organiser])
     organisers = _combine([session for session in sessions if session.organiser])
     started = next((when for text in start_texts if (when := to_time(text))), None)
@@ -213,19 +218,18 @@ def parse_report(data: bytes, meeting_date: date | None = None) -> Report:
                   started_at=started or min(joins, default=None), error="" if rows else NO_PEOPLE)
 
 
-def _start_texts(above: list[list[str]]) -> list[str]:
-    """The meeting's start in the rows above the table: beside its label, or under it in a table."""
-    texts = []
+def _above_values(above: list[list[str]], labels: set[str]) -> list[str]:
+    """Values in the rows above the table: beside a label cell, or under it in a table of the meeting."""
+    values = []
     for number, row in enumerate(above):
         for position, cell in enumerate(row):
-            if _header_key(cell) not in START_LABELS:
+            if _header_key(cell) not in labels:
                 continue
-            beside = row[position + 1] if position + 1 < len(row) else ""
             below = above[number + 1] if number + 1 < len(above) else []
-            under = below[position] if position < len(below) else ""
-            texts += [_SPACES.sub(" ", text).strip() for text in (beside, under) if _date_parts(
-                _SPACES.sub(" ", text).strip())]
-    return texts
+            for value in (row[position + 1: position + 2] + below[position: position + 1]):
+                if value := _SPACES.sub(" ", value).strip():
+                    values.append(value)
+    return values
 
 
 def decode(data: bytes) -> str | None:

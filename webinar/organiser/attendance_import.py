@@ -44,12 +44,12 @@ def _report_data(form: ReportForm) -> tuple[bytes | None, bool]:
         return (form.report.data.read() if form.validate_on_submit() else None), False
     again = ReportAgainForm()
     if not again.validate_on_submit():
-        form.report.errors.append(FILE_LOST)
+        form.report.errors = [FILE_LOST]
         return None, False
     try:
         return b64decode(again.inhoud.data, validate=True), True
     except (binascii.Error, ValueError):
-        form.report.errors.append(FILE_LOST)
+        form.report.errors = [FILE_LOST]
         return None, False
 
 
