@@ -64,6 +64,17 @@ def test_a_dutch_date_with_a_single_digit_month_reads_day_first():
     assert report.rows[0].minutes == 58
 
 
+def test_teams_old_list_in_dutch_sums_joined_to_left():
+    lines = ("Volledige naam\tGebruikersactie\tTijdstempel\n"
+             "Anna van den Berg\tDeelgenomen\t25-5-2027 15:58:12\n"
+             "Anna van den Berg\tVertrokken\t25-5-2027 16:30:12\n"
+             "Anna van den Berg\tDeelgenomen\t25-5-2027 16:40:00\n"
+             "Anna van den Berg\tVertrokken\t25-5-2027 17:05:00\n")
+    report = parse_report(lines.encode("utf-16"), MEETING_DAY)
+    assert (report.kind, report.problems) == ("Teams (oude lijst)", [])
+    assert report.rows[0].minutes == 57 and report.started_at == at(15, 58, 12)
+
+
 REGISTRANTS = [
     ("anna", Person.of("Anna", "van den", "Berg")),
     ("jose", Person.of("José", "de", "Wit")),
