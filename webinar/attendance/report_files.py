@@ -45,11 +45,19 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
-from ..dutch import AMSTERDAM
+from .report_times import date_parts, duration_seconds, time_reader
+from .report_words import (
+    FORMATS,
+    HEADERS,
+    HOST_LABELS,
+    JOINED_WORDS,
+    LEFT_WORDS,
+    ORGANISER_ROLES,
+    START_LABELS,
+)
 
 NOT_RECOGNISED = "Dit bestand herkennen we niet als aanwezigheidsrapport van Teams of Zoom."
 EXCEL_FILE = (
@@ -58,83 +66,9 @@ EXCEL_FILE = (
 )
 NO_PEOPLE = "In dit aanwezigheidsrapport staan geen deelnemers."
 
-#: header text (lower case, single spaces) -> what the column holds
-HEADERS = {
-    "name (original name)": "name",
-    "user name (original name)": "name",
-    "name": "name",
-    "full name": "name",
-    "user email": "email",
-    "email": "email",
-    "e-mail": "email",
-    "participant id (upn)": "upn",
-    "join time": "joined",
-    "first join": "joined",
-    "leave time": "left",
-    "last leave": "left",
-    "duration (minutes)": "minutes",
-    "total duration (minutes)": "minutes",
-    "in-meeting duration": "duration",
-    "duration": "duration",
-    "user action": "action",
-    "timestamp": "timestamp",
-    "role": "role",
-    # Teams in Dutch
-    "naam": "name",
-    "volledige naam": "name",
-    "e-mailadres": "email",
-    "deelnemer-id (upn)": "upn",
-    "eerste deelname": "joined",
-    "deelnametijd": "joined",
-    "laatste vertrek": "left",
-    "vertrektijd": "left",
-    "duur in vergadering": "duration",
-    "duur": "duration",
-    "gebruikersactie": "action",
-    "tijdstempel": "timestamp",
-    "rol": "role",
-    # Zoom in Dutch
-    "naam (oorspronkelijke naam)": "name",
-    "naam (originele naam)": "name",
-    "naam gebruiker (oorspronkelijke naam)": "name",
-    "e-mailadres gebruiker": "email",
-    "e-mailadres van gebruiker": "email",
-    "e-mail gebruiker": "email",
-    "tijd van deelname": "joined",
-    "tijd van vertrek": "left",
-    "duur (minuten)": "minutes",
-    "totale duur (minuten)": "minutes",
-}
-#: labels of the meeting's start above the participants (a label cell with the value beside or below it)
-START_LABELS = {
-    "start time", "meeting start time", "begintijd", "begintijd van vergadering", "starttijd",
-}
-#: labels of the host's address in the meeting's row above Zoom's participants
-HOST_LABELS = {"user email", "e-mailadres gebruiker", "e-mailadres van gebruiker", "e-mail gebruiker"}
-#: a participant's role that marks the meeting's organiser, in lower case
-ORGANISER_ROLES = {"organizer", "organiser", "organisator", "host"}
-#: what Teams' old list writes for a join or a leave, in lower case
-JOINED_WORDS = ("joined", "deelgenomen", "neemt deel")
-LEFT_WORDS = ("left", "vertrokken", "verlaten")
-#: (format, the columns that make a header row that format's), tried in order
-FORMATS = [
-    ("Teams", {"name", "joined", "duration"}),
-    ("Zoom", {"name", "email", "minutes"}),
-    ("Teams (oude lijst)", {"name", "action", "timestamp"}),
-]
 DELIMITERS = ("\t", ",", ";")
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
-_DATE_TIME = re.compile(
-    r"(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4}),?[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)? ?([ap]\.?m\.?)?",
-    re.IGNORECASE,
-)
-_HMS = re.compile(
-    r"(?:(\d+) ?(?:h|hr|hrs|u|uur)\.?)? ?(?:(\d+) ?m(?:in|inute|inuten|inutes)?\.?)? ?"
-    r"(?:(\d+) ?s(?:ec|econden|econds)?\.?)?",
-    re.IGNORECASE,
-)
-_CLOCK = re.compile(r"(\d+):(\d{2}):(\d{2})")
 
 
 @dataclass(frozen=True)
@@ -202,9 +136,9 @@ def parse_report(data: bytes, meeting_date: date | None = None) -> Report:
     table = _find_table(text) if text else None
     if table is None:
         return Report(error=NOT_RECOGNISED)
-    start_texts = [text for text in _above_values(table.above, START_LABELS) if _date_parts(text)]
+    start_texts = [text for text in _above_values(table.above, START_LABELS) if date_parts(text)]
     hosts = {text.lower() for text in _above_values(table.above, HOST_LABELS) if "@" in text}
-    to_time = _time_reader(_time_texts(table) + start_texts, meeting_date)
+    to_time = time_reader(_time_texts(table) + start_texts, meeting_date)
     if table.kind == "Teams (oude lijst)":
         sessions, problems = _old_teams_sessions(table, to_time)
     else:
@@ -296,77 +230,6 @@ def _time_texts(table: _Table) -> list[str]:
         for column in ("joined", "left", "timestamp")
         if (value := table.cell(row, column))
     ]
-
-
-def _date_parts(text: str) -> tuple[str, ...] | None:
-    match = _DATE_TIME.fullmatch(text)
-    return match.groups() if match else None
-
-
-def _reading(parts: tuple[str, ...], day_first: bool) -> datetime | None:
-    """The local date and time in the parts, read day-first or month-first; None if invalid."""
-    first, second, third, hour, minute, second_of_minute, half = parts
-    if len(first) == 4:
-        year, month, day = first, second, third
-    elif len(third) in (2, 4):
-        year, (day, month) = third, ((first, second) if day_first else (second, first))
-    else:
-        return None
-    hours = int(hour)
-    if half:
-        if not 1 <= hours <= 12:
-            return None
-        hours = hours % 12 + (12 if half[0].lower() == "p" else 0)
-    try:
-        return datetime(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day),
-                        hours, int(minute), int(second_of_minute or 0))
-    except ValueError:
-        return None
-
-
-def _day_first(all_parts: list[tuple[str, ...]], meeting_date: date | None) -> bool:
-    """Whether this file's dates put the day first (see the module's docstring)."""
-    ambiguous = [parts for parts in all_parts if len(parts[0]) <= 2]
-    if not ambiguous:
-        return True
-    fits = {order: all(_reading(parts, order) for parts in ambiguous) for order in (True, False)}
-    if fits[True] != fits[False]:
-        return fits[True]
-    if meeting_date is not None and fits[True]:
-        near = {
-            order: abs((_reading(ambiguous[0], order).date() - meeting_date).days) <= 1
-            for order in (True, False)
-        }
-        if near[True] != near[False]:
-            return near[True]
-    return not any(parts[6] for parts in ambiguous)
-
-
-def _time_reader(texts: list[str], meeting_date: date | None) -> Callable[[str], datetime | None]:
-    """A function from a report's time text to an aware UTC datetime (None if unreadable)."""
-    day_first = _day_first([parts for text in texts if (parts := _date_parts(text))], meeting_date)
-
-    def to_time(text: str) -> datetime | None:
-        parts = _date_parts(text)
-        local = _reading(parts, day_first) if parts else None
-        if local is None:
-            return None
-        return local.replace(tzinfo=AMSTERDAM).astimezone(timezone.utc)
-
-    return to_time
-
-
-def duration_seconds(text: str) -> int | None:
-    """Seconds in a Teams duration ("1h 5m 12s", "47m 3s", "01:05:12"); None if unreadable."""
-    text = text.strip()
-    if match := _CLOCK.fullmatch(text):
-        hours, minutes, seconds = (int(part) for part in match.groups())
-        return hours * 3600 + minutes * 60 + seconds
-    match = _HMS.fullmatch(text)
-    if not text or match is None or not any(match.groups()):
-        return None
-    hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    return hours * 3600 + minutes * 60 + seconds
 
 
 def _minutes_seconds(text: str) -> int | None:
