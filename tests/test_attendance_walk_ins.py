@@ -33,7 +33,8 @@ from webinar.attendance.report_files import EXCEL_FILE, NOT_RECOGNISED
 from webinar.audit import AuditEntry
 from webinar.extensions import db
 from webinar.organiser.attendance_import import FILE_LOST
-from webinar.registration.models import Registration, RegistrationStatus
+from webinar.registration.models import Registration, RegistrationStatus, TokenPurpose
+from webinar.registration.tokens import issue_token
 
 PAGE = "/organiser/events/samen-onderwijs-versnellen/aanwezigheid"
 
@@ -308,3 +309,13 @@ def test_purge_removes_walk_ins_and_keeps_their_count(organiser_client, event, r
     assert 'id="count-joined">3<' in dashboard and 'id="count-walk-ins">1<' in dashboard
     # A second run finds nothing left.
     assert "regels" not in runner.invoke(args=["privacy", "purge"]).output
+
+
+def test_a_registrant_deleting_their_data_takes_the_report_line_linked_to_them(organiser_client, event):
+    anna, bram, jose = register_report_people(organiser_client, event)
+    upload(organiser_client, event, report_file("teams-en-utf8-comma.csv"))
+    link(organiser_client, walk_in_id("j.dewit@example.org"), jose)
+    token = issue_token(db.session.get(Registration, jose.id), TokenPurpose.manage)
+    db.session.commit()
+    assert organiser_client.post(f"/r/{token}/verwijderen").status_code == 302
+    assert [(name.split(" (")[0], linked) for name, _, _, linked in walk_ins()] == [("Karin Bakker", None)]

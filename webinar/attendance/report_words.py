@@ -60,7 +60,7 @@ START_LABELS = {
 #: labels of the host's address in the meeting's row above Zoom's participants
 HOST_LABELS = {"user email", "e-mailadres gebruiker", "e-mailadres van gebruiker", "e-mail gebruiker"}
 #: a participant's role that marks the meeting's organiser, in lower case
-ORGANISER_ROLES = {"organizer", "organiser", "organisator", "host"}
+ORGANISER_ROLES = {"organizer", "organiser", "organisator", "co-organizer", "co-organiser", "medeorganisator", "host"}
 #: what Teams' old list writes for a join or a leave, in lower case
 JOINED_WORDS = ("joined", "deelgenomen", "neemt deel")
 LEFT_WORDS = ("left", "vertrokken", "verlaten")
