@@ -319,3 +319,16 @@ def test_a_registrant_deleting_their_data_takes_the_report_line_linked_to_them(o
     db.session.commit()
     assert organiser_client.post(f"/r/{token}/verwijderen").status_code == 302
     assert [(name.split(" (")[0], linked) for name, _, _, linked in walk_ins()] == [("Karin Bakker", None)]
+
+
+def test_a_walk_in_who_registers_later_is_counted_once(organiser_client, event):
+    register_report_people(organiser_client, event)
+    upload(organiser_client, event, report_file("zoom-en.csv"))
+    late = register(organiser_client, event, "j.dewit@example.org", first_name="Jan", tussenvoegsel="de",
+                    last_name="Wit")
+    page = upload(organiser_client, event, report_file("zoom-en.csv")).get_data(as_text=True)
+    assert "3 personen gekoppeld, 1 niet gekoppeld." in page
+    assert attendance_of(late).minutes_present == 47
+    assert [linked for *_, linked in walk_ins()] == [late.id, None]
+    dashboard = organiser_client.get(f"/organiser/events/{event.slug}").get_data(as_text=True)
+    assert 'id="count-joined">3<' in dashboard and 'id="count-walk-ins">1<' in dashboard

@@ -40,9 +40,18 @@ def linked_registrations(event: Event) -> dict[str, Registration]:
     }
 
 
-def record_walk_ins(event: Event, rows: list[ReportRow]) -> list[WalkIn]:
-    """Keep the report's unmatched rows as the event's walk-ins (a known one gets the report's figures)."""
+def record_walk_ins(event: Event, rows: list[ReportRow], matched: list[tuple[Registration, ReportRow]] = ()
+                    ) -> list[WalkIn]:
+    """Keep the report's unmatched rows as the event's walk-ins (a known one gets the report's figures).
+
+    A walk-in whose line now matches a registrant (who registered after an
+    earlier import) becomes that registrant's line: it is no walk-in any more.
+    """
     known = {walk_in.key: walk_in for walk_in in db.session.scalars(select(WalkIn).where(WalkIn.event_id == event.id))}
+    for registration, row in matched:
+        walk_in = known.get(walk_in_key(row))
+        if walk_in is not None and walk_in.registration_id is None:
+            walk_in.registration_id = registration.id
     recorded = []
     for row in rows:
         key = walk_in_key(row)

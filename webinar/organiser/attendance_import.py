@@ -75,7 +75,7 @@ def import_attendance_report(slug: str):
     result = match_report(event, report)
     _record(event, result)
     restart_as_write()
-    walk_ins = record_walk_ins(event, result.unknown)
+    walk_ins = record_walk_ins(event, result.unknown, result.matched)
     audit(current_user, "attendance.import",
           f"{len(result.matched)} gekoppeld, {result.unmatched_count} niet gekoppeld"
           + (f", {len(walk_ins)} niet aangemeld" if walk_ins else "")
