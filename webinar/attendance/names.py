@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass
 
 #: words that are a tussenvoegsel, not a name of their own (folded)
@@ -131,10 +132,38 @@ def score(person: Person, forms: list[list[str]]) -> int:
     return max((_score_form(person, words) for words in forms), default=0)
 
 
+class Candidates:
+    """The people to suggest from, indexed by their last name, so each row scores only those it may be."""
+
+    def __init__(self, people: list[tuple[object, Person]]) -> None:
+        self.people = people
+        #: a word of a last name, or the whole last name written as one word -> positions in `people`
+        self.by_word: dict[str, set[int]] = defaultdict(set)
+        self.by_glued: dict[str, set[int]] = defaultdict(set)
+        for index, (_, person) in enumerate(people):
+            for word in person.last:
+                self.by_word[word].add(index)
+            if len(person.joined_last) >= 3:
+                self.by_glued[person.joined_last].add(index)
+
+    def _possible(self, forms: list[list[str]]) -> set[int]:
+        """Everyone whose last name is in a form, as a word or at the end of one (see _rest)."""
+        found: set[int] = set()
+        for word in {word for words in forms for word in words}:
+            found |= self.by_word.get(word, set())
+            for start in range(len(word) - 2):
+                found |= self.by_glued.get(word[start:], set())
+        return found
+
+    def suggest(self, forms: list[list[str]]) -> list[tuple[object, str]]:
+        """The best fitting people for a report row's forms, best first: (person's object, reason)."""
+        scored = [(score(self.people[index][1], forms), index) for index in self._possible(forms)]
+        found = sorted((item for item in scored if item[0]), key=lambda item: (-item[0], item[1]))
+        if found and found[0][0] > LAST_ONLY:  # a better fit makes a shared last name noise
+            found = [item for item in found if item[0] > LAST_ONLY]
+        return [(self.people[index][0], REASONS[points]) for points, index in found[:MOST]]
+
+
 def suggest(forms: list[list[str]], people: list[tuple[object, Person]]) -> list[tuple[object, str]]:
     """The best fitting people for a report row's forms, best first: (person's object, reason)."""
-    scored = [(score(person, forms), index, thing) for index, (thing, person) in enumerate(people)]
-    found = sorted((item for item in scored if item[0]), key=lambda item: (-item[0], item[1]))
-    if found and found[0][0] > LAST_ONLY:  # a better fit makes a shared last name noise
-        found = [item for item in found if item[0] > LAST_ONLY]
-    return [(thing, REASONS[points]) for points, _, thing in found[:MOST]]
+    return Candidates(people).suggest(forms)

@@ -10,13 +10,15 @@ for that registrant (see services.match_report).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, or_, select, update
 
 from ..events.models import Event
 from ..extensions import db
 from ..registration.models import Registration, RegistrationStatus
 from .models import Attendance, AttendanceSource, WalkIn
-from .names import Person, name_forms, name_key, suggest
+from .names import Candidates, Person, name_forms, name_key
 from .report_files import ReportRow
 
 
@@ -85,18 +87,30 @@ def count_walk_ins(event: Event) -> int:
         select(func.count(WalkIn.id)).where(WalkIn.event_id == event.id, WalkIn.registration_id.is_(None)))
 
 
-def suggestions(event: Event, walk_ins: list[WalkIn]) -> dict[int, list[tuple[Registration, str]]]:
+@dataclass(frozen=True)
+class Suggested:
+    """A registrant as a suggestion shows them."""
+
+    id: int
+    full_name: str
+    email: str
+
+
+def suggestions(event: Event, walk_ins: list[WalkIn]) -> dict[int, list[tuple[Suggested, str]]]:
     """For each walk-in (by id): the confirmed registrants its name may belong to, best first, with why."""
     if not walk_ins:
         return {}
-    people = [
-        (registration, Person.of(registration.first_name, registration.tussenvoegsel, registration.last_name))
-        for registration in db.session.scalars(
-            select(Registration).where(Registration.event_id == event.id,
-                                       Registration.status == RegistrationStatus.confirmed)
+    # Plain rows, not objects: a meeting may have a thousand registrants.
+    candidates = Candidates([
+        (Suggested(id, " ".join(part for part in (first, tussenvoegsel, last) if part), email),
+         Person.of(first, tussenvoegsel, last))
+        for id, first, tussenvoegsel, last, email in db.session.execute(
+            select(Registration.id, Registration.first_name, Registration.tussenvoegsel, Registration.last_name,
+                   Registration.email)
+            .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.confirmed)
             .order_by(Registration.id))
-    ]
-    return {walk_in.id: suggest(name_forms(walk_in.name, walk_in.email), people) for walk_in in walk_ins}
+    ])
+    return {walk_in.id: candidates.suggest(name_forms(walk_in.name, walk_in.email)) for walk_in in walk_ins}
 
 
 def link_walk_in(walk_in: WalkIn, registration: Registration) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_
+from sqlalchemy import func, or_, select
 
 from ..attendance.models import Attendance
 from ..attendance.presence import minutes_present
@@ -36,16 +36,25 @@ def attendance_rows(event: Event, words: str = "") -> list[tuple[Registration, A
     ).all()
 
 
+def _counts(event: Event) -> tuple[int, int]:
+    """How many registrants are confirmed, and how many of them joined (whatever the search)."""
+    confirmed, present = db.session.execute(
+        select(func.count(Registration.id), func.count(Attendance.id))
+        .outerjoin(Attendance, Attendance.registration_id == Registration.id)
+        .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.confirmed)
+    ).one()
+    return confirmed, present
+
+
 def attendance_page(event: Event, form: ReportForm):
     """The attendance page, with the report form as given (and its errors)."""
     words = request.args.get("q", "").strip()[:200]
     rows = attendance_rows(event, words)
-    everyone = attendance_rows(event) if words else rows
-    confirmed = [a for r, a in everyone if r.status == RegistrationStatus.confirmed]
+    confirmed, present = _counts(event)
     walk_ins = walk_ins_of(event, words)
     return render_template(
         "organiser/attendance.html", event=event, rows=rows, form=form, button=EmptyForm(), q=words,
-        confirmed=len(confirmed), present=sum(1 for a in confirmed if a is not None),
+        confirmed=confirmed, present=present,
         walk_ins=walk_ins, walk_in_count=count_walk_ins(event), suggested=suggestions(event, walk_ins),
         has_report_data=has_report_data,
         counted_minutes=lambda attendance: minutes_present(attendance, event),
