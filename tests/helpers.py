@@ -725,6 +725,26 @@ def upload_report(client, event, data: bytes, filename: str = "rapport.csv"):
     )
 
 
+#: realistic Teams and Zoom reports of the 25 May meeting, one per format (see tests/data/)
+REPORT_DIR = Path(__file__).parent / "data"
+REPORT_FILES = sorted(path.name for path in REPORT_DIR.glob("*.csv"))
+#: registered with another address than the one in the reports ("J. de Wit", j.dewit@example.org)
+JOSE = "jose.dewit@example.org"
+
+
+def report_file(name: str) -> bytes:
+    return (REPORT_DIR / name).read_bytes()
+
+
+def register_report_people(client, event) -> tuple[Registration, Registration, Registration]:
+    """Anna and Bram (in every report by their address) and José de Wit (in them as "J. de Wit")."""
+    return (register_attendee(client, event, ANNA),
+            register_attendee(client, event, BRAM, first_name="Bram", tussenvoegsel="", last_name="Smit",
+                              organisation="Stichting Lindeboom"),
+            register_attendee(client, event, JOSE, first_name="José", tussenvoegsel="de", last_name="Wit",
+                              organisation="Kindcentrum De Regenboog"))
+
+
 def attendance_of(registration: Registration) -> Attendance | None:
     db.session.rollback()
     return db.session.scalar(select(Attendance).where(Attendance.registration_id == registration.id))

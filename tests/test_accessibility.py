@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD
+from helpers import ANNA, ORGANISER_EMAIL, ORGANISER_PASSWORD, report_file
 from test_browser import app, browser, expect, page  # noqa: F401 - fixtures shared with the browser tests
 from webinar.certificates.statement import Statement, sign
 from webinar.database import begin_write
@@ -161,9 +161,9 @@ def test_organiser_login(page, site):  # noqa: F811
     ["/organiser/", "/organiser/events/{slug}", "/organiser/events/{slug}/aanmeldingen", "/organiser/organisaties",
      "/organiser/organisaties/corrigeren?groep=naam%3Aobs%20de%20linde", "/organiser/programma",
      "/organiser/programma?van=2027-08-01&tot=2027-01-01", "/organiser/events/{slug}/dupliceren",
-     "/organiser/events/nieuw"],
+     "/organiser/events/nieuw", "/organiser/events/{slug}/aanwezigheid"],
     ids=["events", "dashboard", "registrations", "organisations", "organisation", "programme", "programme-errors",
-         "duplicate", "new-event"],
+         "duplicate", "new-event", "attendance"],
 )
 def test_organiser_pages(logged_in, site, event, path):
     logged_in.goto(site + path.format(slug=event.slug))
@@ -196,3 +196,32 @@ def test_certificate_verification_pages(page, site, changed):  # noqa: F811
     expected = "Dit bewijs kunnen we niet bevestigen" if changed else "Bewijs van deelname bevestigd"
     expect(page.get_by_role("heading", level=1)).to_have_text(expected)
     assert_accessible(page)
+
+
+def test_attendance_pages(logged_in, site, event, tmp_path):
+    """A report read with walk-ins and a suggestion, the page with them and a search, the question before
+    forgetting a report's data, and the warning for a report of another day."""
+    zoom = report_file("zoom-nl.csv").decode("utf-8-sig").replace(ANNA, "deelnemer0@example.org")
+    attendance = f"{site}/organiser/events/{event.slug}/aanwezigheid"
+
+    def read(name: str, text: str) -> None:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        logged_in.goto(attendance)
+        logged_in.get_by_label("Aanwezigheidsrapport").set_input_files(str(path))
+        logged_in.get_by_role("button", name="Rapport inlezen").click()
+
+    read("rapport.csv", zoom)
+    expect(logged_in.get_by_role("heading", level=1)).to_have_text("Rapport ingelezen")
+    assert_accessible(logged_in)
+    logged_in.goto(f"{attendance}?q=wit")
+    expect(logged_in.locator("#walk-ins")).to_contain_text("J. de Wit")
+    assert_accessible(logged_in)
+    db.session.rollback()
+    first = db.session.scalar(select(Registration.id).where(Registration.email_normalized == "deelnemer0@example.org"))
+    logged_in.goto(f"{attendance}/{first}/niet-aanwezig")
+    expect(logged_in.get_by_role("button", name="Ja, zet op niet aanwezig")).to_be_visible()
+    assert_accessible(logged_in)
+    read("andere-dag.csv", zoom.replace("25-05-2027", "09-03-2027"))
+    expect(logged_in.get_by_role("heading", level=1)).to_have_text("Rapport van een andere dag?")
+    assert_accessible(logged_in)

@@ -51,7 +51,10 @@ def test_reads_a_teams_report_in_utf16_with_tabs_and_a_summary():
     assert (report.kind, report.error, report.problems) == ("Teams", "", [])
     rows = by_name(report)
     # Only the participants table: the activities below it would count Anna twice.
-    assert list(rows) == ["Mirjam de Vries", "Anna van den Berg", "Piet Jansen (External)"]
+    # The meeting's organiser is kept apart; the summary's start time is the report's date.
+    assert list(rows) == ["Anna van den Berg", "Piet Jansen (External)"]
+    assert [row.name for row in report.organisers] == ["Mirjam de Vries"]
+    assert report.started_at == at(15, 55, 10)
     anna = rows["Anna van den Berg"]
     assert anna.email == ANNA
     assert anna.first_joined_at == at(15, 58, 12) == datetime(2027, 5, 25, 13, 58, 12, tzinfo=timezone.utc)

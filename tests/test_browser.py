@@ -23,7 +23,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD, app_in_context
+from helpers import ANNA, BRAM, JOSE, ORGANISER_EMAIL, ORGANISER_PASSWORD, REPORT_DIR, app_in_context
+from webinar.attendance.models import Attendance
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
 from webinar.mailing.worker import send_due
@@ -331,3 +332,36 @@ def test_organiser_previews_the_reminder(page, live_server, event, organiser):
     frame = page.frame_locator("iframe.mail-preview")
     expect(frame.get_by_text("Beste Anna,")).to_be_visible()
     snapshot(page, "7-organiser-email-preview")
+
+
+def test_organiser_imports_a_dutch_teams_report_and_links_a_suggested_name(page, live_server, event, organiser):
+    for first, tussenvoegsel, last, email in [("Anna", "van den", "Berg", ANNA), ("Bram", "", "Smit", BRAM),
+                                              ("José", "de", "Wit", JOSE)]:
+        register(event, Details(first_name=first, tussenvoegsel=tussenvoegsel, last_name=last, email=email,
+                                organisation="OBS De Linde", role="Schoolleider"))
+    db.session.commit()
+    page.goto(f"{live_server.url}/organiser/login?next=/organiser/events/{event.slug}/aanwezigheid")
+    page.get_by_label("E-mailadres").fill(ORGANISER_EMAIL)
+    page.get_by_label("Wachtwoord").fill(ORGANISER_PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Aanwezigheid")
+
+    # Teams in Dutch: UTF-16 with tabs, "1. Overzicht" and "2. Deelnemers".
+    page.get_by_label("Aanwezigheidsrapport").set_input_files(str(REPORT_DIR / "teams-nl-utf16-tab.csv"))
+    page.get_by_role("button", name="Rapport inlezen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Rapport ingelezen")
+    expect(page.get_by_role("status")).to_have_text("Teams: 2 personen gekoppeld, 2 niet gekoppeld.")
+    walk_ins = page.get_by_role("region", name="Niet aangemeld, wel aanwezig volgens het rapport")
+    expect(walk_ins.get_by_role("row", name=re.compile("Karin Bakker"))).to_contain_text("Geen aangemelde")
+    snapshot(page, "8-attendance-report-read")
+
+    # J. de Wit joined with another address: José de Wit is suggested, one click links them.
+    walk_ins.get_by_role("button", name=re.compile("^Koppelen aan José de Wit")).click()
+    expect(page).to_have_url(re.compile(r"/aanwezigheid#aanmelding-\d+$"))
+    expect(page.get_by_role("status").first).to_contain_text("José de Wit staat op aanwezig, met 47 minuten uit het rapport.")
+    expect(page.locator("#attendance-count")).to_have_text(
+        "3 van de 3 aangemelden namen deel. Daarnaast 1 niet aangemeld, wel aanwezig (uit een rapport).")
+    expect(page.get_by_role("row", name=re.compile("^José de Wit"))).to_contain_text("47")
+    db.session.rollback()
+    jose = db.session.scalar(select(Registration).where(Registration.email_normalized == JOSE))
+    assert db.session.scalar(select(Attendance.minutes_present).where(Attendance.registration_id == jose.id)) == 47

@@ -254,6 +254,8 @@ def test_summary_sheet_counts_by_role_organisation_type_organisation_and_status(
         [None] * 6,
         ["Status", "Aantal", *STATUSES],
         ["bevestigd", 3, 3, 0, 0, 1], ["wachtlijst", 1, 0, 1, 0, 0],
+        [None] * 6,
+        ["Niet aangemeld, wel aanwezig (zonder filters)", 0, None, None, None, None],
     ]
     filtered = values(workbook(organiser_client.get(f"{BASE}/registrations.xlsx?rol=Leraar"))["Samenvatting"])
     assert [row[:2] for row in filtered[2:7]] == [["Filters", "rol=Leraar"], ["Aantal rijen", 1], [None, None],

@@ -8,6 +8,7 @@ checker, because starting the JVM is slow.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -22,12 +23,14 @@ from sqlalchemy import select
 
 from helpers import (
     EVENT_FORM,
+    JOSE,
     ORGANISER_EMAIL,
     ORGANISER_PASSWORD,
     app_in_context,
     form_data,
     make_app,
     node_module,
+    report_file,
     request_data,
     require_external,
 )
@@ -181,6 +184,27 @@ def draft_pages(pages: Pages) -> None:
     pages.get("draft-preview", re.search(r'id="preview-link">http://webinar\.test(/voorbeeld/[^<]+)<', dashboard).group(1))
     pages.get("organiser-events-with-draft", "/organiser/")
     pages.get("home", "/")
+def attendance_pages(pages: Pages, slug: str) -> None:
+    """A report read (walk-ins with a suggestion), the attendance page and its search, the question before
+    forgetting a report's data, the warning for a report of another day, and a file that is no report."""
+    pages.submitted(f"/events/{slug}", form_data(email=JOSE, first_name="José", tussenvoegsel="de", last_name="Wit"))
+    attendance = f"/organiser/events/{slug}/aanwezigheid"
+
+    def upload(data: bytes):
+        g.pop("csrf_token", None)
+        token = CSRF_FIELD.search(pages.client.get(attendance).get_data(as_text=True)).group(1)
+        return pages.client.post(f"{attendance}/rapport", content_type="multipart/form-data",
+                                 data={"csrf_token": token, "report": (io.BytesIO(data), "rapport.csv")})
+
+    teams = report_file("teams-nl-utf16-tab.csv")
+    assert "Koppelen aan José de Wit" in pages.keep("organiser-attendance-report", upload(teams))
+    pages.get("organiser-attendance-walk-ins", attendance)
+    pages.get("organiser-attendance-search", f"{attendance}?q=wit")
+    anna = db.session.scalars(select(Registration.id).order_by(Registration.id)).first()
+    pages.get("organiser-attendance-absent", f"{attendance}/{anna}/niet-aanwezig")
+    other_day = teams.decode("utf-16").replace("25-5-2027", "9-3-2027").encode("utf-16")
+    assert "Toch inlezen" in pages.keep("organiser-attendance-other-day", upload(other_day))
+    pages.keep("organiser-attendance-errors", upload(b"Naam;Adres\nAnna;Dorpsstraat 1\n"))
 
 
 def mail_parts(pages: Pages, slug: str, event, smtp) -> None:
@@ -227,6 +251,7 @@ def test_every_page_and_e_mail_is_valid_html(client, event, organiser, schema, s
     public_pages(pages, event.slug)
     support_pages(pages)
     organiser_pages(pages, event.slug)
+    attendance_pages(pages, event.slug)
     mail_parts(pages, event.slug, event, smtp)
     certificate_pages(pages, event, frozen)
     too_many_requests(pages, schema)

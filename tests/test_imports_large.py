@@ -11,7 +11,7 @@ from webinar.attendance.models import Attendance, AttendanceSource
 from webinar.audit import AuditEntry
 from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
-from webinar.organiser import attendance as attendance_views
+from webinar.organiser import attendance_import as attendance_views
 from webinar.organiser import imports
 from webinar.registration.models import Registration, RegistrationStatus
 

@@ -19,3 +19,5 @@ def register_upload_limits(app: Flask) -> None:
         view = app.view_functions.get(request.endpoint)
         if getattr(view, "large_upload", False):
             request.max_content_length = app.config["IMPORT_MAX_BYTES"]
+            # A file can also come back as a form field (the attendance report after a date warning).
+            request.max_form_memory_size = app.config["IMPORT_MAX_BYTES"] * 4 // 3 + 4

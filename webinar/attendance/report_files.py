@@ -1,27 +1,42 @@
-"""Reading the attendance reports of Microsoft Teams and Zoom (CSV files).
+"""Reading the attendance reports of Microsoft Teams and Zoom (CSV files), in English and Dutch.
 
 Pure functions: bytes in, a `Report` out, and no exception for odd input.
 The format is recognised from a header row anywhere in the file:
 
 - Zoom's participant export: "Name (Original Name)", "User Email", "Join Time",
   "Leave Time", "Duration (Minutes)" (also with the meeting's own rows above it,
-  and as "unique users" with "Total Duration (Minutes)" and no times);
-- Teams' attendance report (since 2021): "1. Summary", then "2. Participants"
-  with "Name", "First Join", "Last Leave", "In-Meeting Duration", "Email",
-  "Participant ID (UPN)"; only that table is read;
+  and as "unique users" with "Total Duration (Minutes)" and no times); in Dutch
+  "Naam (oorspronkelijke naam)", "E-mailadres gebruiker", "Tijd van deelname",
+  "Tijd van vertrek", "Duur (minuten)";
+- Teams' attendance report (since 2021): "1. Summary" / "1. Overzicht", then
+  "2. Participants" / "2. Deelnemers" with "Name", "First Join", "Last Leave",
+  "In-Meeting Duration", "Email", "Participant ID (UPN)", "Role" (in Dutch "Naam",
+  "Eerste deelname", "Laatste vertrek", "Duur in vergadering", "E-mailadres",
+  "Deelnemer-id (UPN)", "Rol"); only that table is read;
+- Teams' flat report (2020-2021): a "Meeting Summary" / "Samenvatting van
+  vergadering" block, then "Full Name", "Join Time", "Leave Time", "Duration",
+  "Email", "Role" ("Volledige naam", "Deelnametijd", "Vertrektijd", "Duur", ...);
 - Teams' older attendance list: "Full Name", "User Action" (Joined/Left),
-  "Timestamp"; time present is summed from each Joined to the next Left.
+  "Timestamp" ("Volledige naam", "Gebruikersactie", "Tijdstempel");
+  time present is summed from each Joined to the next Left.
 
 Files may be UTF-16 (as Teams writes them) or UTF-8, separated by tabs,
 commas or semicolons (Excel in Dutch). Column names are compared without
-regard to case.
+regard to case. Durations may read "1h 5m 3s", "1 u 5 min 3 s" or "01:05:03".
 
 Times in reports carry no time zone. Zoom and Teams write them in the time
 zone of the account or computer that made the report; we assume that is the
 Netherlands, read them as Amsterdam local time and return UTC. Whether
 "05/06/2027" is 5 June or 6 May is decided for the whole file: by a date that
 can only be read one way, else by the meeting's date, else by the clock (with
-AM/PM month first, as in American English; without, day first).
+AM/PM month first, as in American English; without, day first, as in
+"25-5-2027 16:02:11").
+
+The meeting's organiser (role "Organizer" / "Organisator" in Teams; in Zoom
+the host, whose address is in the meeting's row above the participants) is not
+a participant: their rows are kept apart in `Report.organisers`. The start time
+in the summary above the table (or, without one, the earliest join) is the
+report's date, `Report.started_at`.
 """
 
 from __future__ import annotations
@@ -30,11 +45,19 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
-from ..dutch import AMSTERDAM
+from .report_times import date_parts, duration_seconds, time_reader
+from .report_words import (
+    FORMATS,
+    HEADERS,
+    HOST_LABELS,
+    JOINED_WORDS,
+    LEFT_WORDS,
+    ORGANISER_ROLES,
+    START_LABELS,
+)
 
 NOT_RECOGNISED = "Dit bestand herkennen we niet als aanwezigheidsrapport van Teams of Zoom."
 EXCEL_FILE = (
@@ -43,41 +66,9 @@ EXCEL_FILE = (
 )
 NO_PEOPLE = "In dit aanwezigheidsrapport staan geen deelnemers."
 
-#: header text (lower case, single spaces) -> what the column holds
-HEADERS = {
-    "name (original name)": "name",
-    "user name (original name)": "name",
-    "name": "name",
-    "full name": "name",
-    "user email": "email",
-    "email": "email",
-    "e-mail": "email",
-    "participant id (upn)": "upn",
-    "join time": "joined",
-    "first join": "joined",
-    "leave time": "left",
-    "last leave": "left",
-    "duration (minutes)": "minutes",
-    "total duration (minutes)": "minutes",
-    "in-meeting duration": "duration",
-    "user action": "action",
-    "timestamp": "timestamp",
-}
-#: (format, the columns that make a header row that format's), tried in order
-FORMATS = [
-    ("Teams", {"name", "joined", "duration"}),
-    ("Zoom", {"name", "email", "minutes"}),
-    ("Teams (oude lijst)", {"name", "action", "timestamp"}),
-]
 DELIMITERS = ("\t", ",", ";")
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
-_DATE_TIME = re.compile(
-    r"(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4}),?[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)? ?([ap]\.?m\.?)?",
-    re.IGNORECASE,
-)
-_HMS = re.compile(r"(?:(\d+) ?[hu])? ?(?:(\d+) ?m(?:in)?)? ?(?:(\d+) ?s)?", re.IGNORECASE)
-_CLOCK = re.compile(r"(\d+):(\d{2}):(\d{2})")
 
 
 @dataclass(frozen=True)
@@ -100,6 +91,10 @@ class Report:
 
     kind: str = ""
     rows: list[ReportRow] = field(default_factory=list)
+    #: the meeting's organiser(s), as the report names them: not counted as participants
+    organisers: list[ReportRow] = field(default_factory=list)
+    #: when the meeting started by the summary above the table, else the earliest join (UTC); None if unknown
+    started_at: datetime | None = None
     #: remarks (in Dutch) on lines that were skipped or guessed at
     problems: list[str] = field(default_factory=list)
     #: why the file as a whole could not be read (in Dutch); "" when it could
@@ -113,6 +108,7 @@ class _Session:
     joined: datetime | None
     left: datetime | None
     seconds: int | None
+    organiser: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +117,8 @@ class _Table:
     columns: dict[str, int]
     #: (line number, cells) of the rows under the header, up to the first empty line
     body: list[tuple[int, list[str]]]
+    #: the rows above the header (a summary of the meeting, when there is one)
+    above: list[list[str]] = field(default_factory=list)
 
     def cell(self, row: list[str], column: str) -> str:
         """The row's value in a column, or "" when the column or cell is missing."""
@@ -138,13 +136,34 @@ def parse_report(data: bytes, meeting_date: date | None = None) -> Report:
     table = _find_table(text) if text else None
     if table is None:
         return Report(error=NOT_RECOGNISED)
-    to_time = _time_reader(_time_texts(table), meeting_date)
+    start_texts = [text for text in _above_values(table.above, START_LABELS) if date_parts(text)]
+    hosts = {text.lower() for text in _above_values(table.above, HOST_LABELS) if "@" in text}
+    to_time = time_reader(_time_texts(table) + start_texts, meeting_date)
     if table.kind == "Teams (oude lijst)":
         sessions, problems = _old_teams_sessions(table, to_time)
     else:
         sessions, problems = _table_sessions(table, to_time)
-    rows = _combine(sessions)
-    return Report(kind=table.kind, rows=rows, problems=problems, error="" if rows else NO_PEOPLE)
+    sessions = [replace(session, organiser=True) if session.email in hosts else session for session in sessions]
+    rows = _combine([session for session in sessions if not session.organiser])
+    organisers = _combine([session for session in sessions if session.organiser])
+    started = next((when for text in start_texts if (when := to_time(text))), None)
+    joins = [row.first_joined_at for row in rows + organisers if row.first_joined_at]
+    return Report(kind=table.kind, rows=rows, organisers=organisers, problems=problems,
+                  started_at=started or min(joins, default=None), error="" if rows else NO_PEOPLE)
+
+
+def _above_values(above: list[list[str]], labels: set[str]) -> list[str]:
+    """Values in the rows above the table: beside a label cell, or under it in a table of the meeting."""
+    values = []
+    for number, row in enumerate(above):
+        for position, cell in enumerate(row):
+            if _header_key(cell) not in labels:
+                continue
+            below = above[number + 1] if number + 1 < len(above) else []
+            for value in (row[position + 1: position + 2] + below[position: position + 1]):
+                if value := _SPACES.sub(" ", value).strip():
+                    values.append(value)
+    return values
 
 
 def decode(data: bytes) -> str | None:
@@ -186,7 +205,7 @@ def _table_at(rows: list[list[str]], index: int) -> _Table | None:
                 if not any(cell.strip() for cell in rows[number]):
                     break
                 body.append((number + 1, rows[number]))
-            return _Table(kind, columns, body)
+            return _Table(kind, columns, body, rows[:index])
     return None
 
 
@@ -211,77 +230,6 @@ def _time_texts(table: _Table) -> list[str]:
         for column in ("joined", "left", "timestamp")
         if (value := table.cell(row, column))
     ]
-
-
-def _date_parts(text: str) -> tuple[str, ...] | None:
-    match = _DATE_TIME.fullmatch(text)
-    return match.groups() if match else None
-
-
-def _reading(parts: tuple[str, ...], day_first: bool) -> datetime | None:
-    """The local date and time in the parts, read day-first or month-first; None if invalid."""
-    first, second, third, hour, minute, second_of_minute, half = parts
-    if len(first) == 4:
-        year, month, day = first, second, third
-    elif len(third) in (2, 4):
-        year, (day, month) = third, ((first, second) if day_first else (second, first))
-    else:
-        return None
-    hours = int(hour)
-    if half:
-        if not 1 <= hours <= 12:
-            return None
-        hours = hours % 12 + (12 if half[0].lower() == "p" else 0)
-    try:
-        return datetime(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day),
-                        hours, int(minute), int(second_of_minute or 0))
-    except ValueError:
-        return None
-
-
-def _day_first(all_parts: list[tuple[str, ...]], meeting_date: date | None) -> bool:
-    """Whether this file's dates put the day first (see the module's docstring)."""
-    ambiguous = [parts for parts in all_parts if len(parts[0]) <= 2]
-    if not ambiguous:
-        return True
-    fits = {order: all(_reading(parts, order) for parts in ambiguous) for order in (True, False)}
-    if fits[True] != fits[False]:
-        return fits[True]
-    if meeting_date is not None and fits[True]:
-        near = {
-            order: abs((_reading(ambiguous[0], order).date() - meeting_date).days) <= 1
-            for order in (True, False)
-        }
-        if near[True] != near[False]:
-            return near[True]
-    return not any(parts[6] for parts in ambiguous)
-
-
-def _time_reader(texts: list[str], meeting_date: date | None) -> Callable[[str], datetime | None]:
-    """A function from a report's time text to an aware UTC datetime (None if unreadable)."""
-    day_first = _day_first([parts for text in texts if (parts := _date_parts(text))], meeting_date)
-
-    def to_time(text: str) -> datetime | None:
-        parts = _date_parts(text)
-        local = _reading(parts, day_first) if parts else None
-        if local is None:
-            return None
-        return local.replace(tzinfo=AMSTERDAM).astimezone(timezone.utc)
-
-    return to_time
-
-
-def duration_seconds(text: str) -> int | None:
-    """Seconds in a Teams duration ("1h 5m 12s", "47m 3s", "01:05:12"); None if unreadable."""
-    text = text.strip()
-    if match := _CLOCK.fullmatch(text):
-        hours, minutes, seconds = (int(part) for part in match.groups())
-        return hours * 3600 + minutes * 60 + seconds
-    match = _HMS.fullmatch(text)
-    if not text or match is None or not any(match.groups()):
-        return None
-    hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    return hours * 3600 + minutes * 60 + seconds
 
 
 def _minutes_seconds(text: str) -> int | None:
@@ -316,7 +264,8 @@ def _table_sessions(table: _Table, to_time) -> tuple[list[_Session], list[str]]:
         seconds = seconds_of(text) if text else None
         if text and seconds is None:
             problems.append(f"Regel {number}: de duur \u2018{text[:40]}\u2019 konden we niet lezen.")
-        sessions.append(_Session(name, email, times["joined"], times["left"], seconds))
+        organiser = table.cell(row, "role").lower() in ORGANISER_ROLES
+        sessions.append(_Session(name, email, times["joined"], times["left"], seconds, organiser))
     return sessions, problems
 
 
@@ -327,10 +276,10 @@ def _old_teams_events(table: _Table, to_time):
         name, email = table.cell(row, "name"), _email(table, row)
         action, text = table.cell(row, "action").lower(), table.cell(row, "timestamp")
         when = to_time(text)
-        if not (name or email) or when is None or not action.startswith(("joined", "left")):
+        if not (name or email) or when is None or not action.startswith(JOINED_WORDS + LEFT_WORDS):
             problems.append(f"Regel {number} hebben we overgeslagen: die konden we niet lezen.")
             continue
-        events.append((when, name, email, action.startswith("joined")))
+        events.append((when, name, email, action.startswith(JOINED_WORDS)))
     events.sort(key=lambda event: event[0])
     return events, problems
 

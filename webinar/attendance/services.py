@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import case, delete, or_, select
 from sqlalchemy.orm import lazyload
 
 from ..database import dialect_insert
-from ..dutch import date as dutch_date
+from ..dutch import local
 from ..events.models import Event
 from ..extensions import db
 from ..registration.models import Registration, RegistrationStatus
 from .models import Attendance, AttendanceSource
 from .report_files import Report, ReportRow
+from .walk_ins import linked_registrations, unlink_walk_ins, walk_in_key
 
 
 def record_join(registration: Registration, now: datetime) -> None:
@@ -77,9 +78,18 @@ def _report_upsert(has_minutes: bool, has_times: bool):
     return statement.on_conflict_do_update(index_elements=[Attendance.registration_id], set_=changes)
 
 
+def has_report_data(attendance: Attendance | None) -> bool:
+    """Whether the record holds more than a mark by hand: a report's times and minutes, or link clicks."""
+    return attendance is not None and (attendance.source != AttendanceSource.manual or attendance.join_count > 0)
+
+
 def set_attendance_by_hand(registration: Registration, present: bool) -> bool:
-    """Mark a registrant present (if not already) or absent (forgetting all we knew); True if changed."""
+    """Mark a registrant present (if not already) or absent; True if changed.
+
+    Absent forgets all we knew, and a report line linked to them becomes a walk-in again.
+    """
     if not present:
+        unlink_walk_ins(registration)
         result = db.session.execute(delete(Attendance).where(Attendance.registration_id == registration.id))
         return result.rowcount > 0
     starts = registration.event.starts_at
@@ -95,10 +105,6 @@ def set_attendance_by_hand(registration: Registration, present: bool) -> bool:
     return db.session.execute(statement.returning(Attendance.id)).first() is not None
 
 
-class ReportForOtherDay(ValueError):
-    """The report's times are nowhere near the event."""
-
-
 @dataclass
 class ImportResult:
     """What importing a report did with each of its rows."""
@@ -107,43 +113,47 @@ class ImportResult:
     matched: list = field(default_factory=list)
     #: the address belongs to a cancelled or waitlisted registration: not recorded
     not_confirmed: list = field(default_factory=list)
-    #: no registration with this address (or no address at all)
+    #: no registration with this address (or no address at all): recorded as walk-ins
     unknown: list = field(default_factory=list)
     #: matched, but not recorded because storing failed: (registration, report row)
     failed: list = field(default_factory=list)
+    #: the walk-ins the unknown rows became (see walk_ins.py)
+    walk_ins: list = field(default_factory=list)
 
     @property
     def unmatched_count(self) -> int:
         return len(self.not_confirmed) + len(self.unknown)
 
 
-def _on_event_day(event: Event, report: Report) -> bool:
-    """Whether any join in the report falls within a day of the event (True if it has no times)."""
-    joins = [row.first_joined_at for row in report.rows if row.first_joined_at]
-    window_start, window_end = event.starts_at - timedelta(days=1), event.ends_at + timedelta(days=1)
-    return not joins or any(window_start <= joined <= window_end for joined in joins)
+def report_day(report: Report) -> date | None:
+    """The day of the meeting the report is about (Amsterdam), if it says."""
+    return local(report.started_at).date() if report.started_at else None
+
+
+def other_day(event: Event, report: Report) -> date | None:
+    """The report's day when it is not the event's (the organiser is warned), else None."""
+    day = report_day(report)
+    return day if day is not None and day != local(event.starts_at).date() else None
 
 
 def match_report(event: Event, report: Report) -> ImportResult:
-    """Match the report's people to the event's registrations on e-mail in any case, in one query.
+    """Match the report's people to the event's registrations, in one query per kind.
 
-    Only reads: `record_report_rows` records the matched lines. Raises
-    ReportForOtherDay when the report's times are nowhere near the event.
+    By e-mail in any case, else by a link an organiser made before from the same
+    line (see walk_ins.py). Only reads: `record_report_rows` records the matched
+    lines, `record_walk_ins` the rest.
     """
-    if not _on_event_day(event, report):
-        raise ReportForOtherDay(
-            f"De tijden in dit rapport vallen niet op de dag van de bijeenkomst ({dutch_date(event.starts_at)}). "
-            "Kies het rapport van deze bijeenkomst."
-        )
     registrations = {
         registration.email_normalized: registration
         for registration in db.session.scalars(
             # Not joined to the event for each row: all of them belong to this one.
             select(Registration).where(Registration.event_id == event.id).options(lazyload(Registration.event)))
     }
+    linked = linked_registrations(event)
     result = ImportResult()
     for row in report.rows:
         registration = registrations.get(row.email.strip().lower()) if row.email else None
+        registration = registration or linked.get(walk_in_key(row))
         if registration is None:
             result.unknown.append(row)
         elif registration.status != RegistrationStatus.confirmed:

@@ -11,6 +11,7 @@ bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 from . import (  # noqa: E402, F401
     access,
     attendance,
+    attendance_import,
     broadcast_views,
     dashboard,
     event_setup,

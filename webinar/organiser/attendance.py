@@ -1,4 +1,7 @@
-"""An event's attendance: who joined, a Teams or Zoom report to read in, and entries by hand."""
+"""An event's attendance: who joined, a search, the walk-ins, and entries by hand.
+
+Reading a Teams or Zoom report and linking its lines is in attendance_import.py.
+"""
 
 from __future__ import annotations
 
@@ -8,103 +11,81 @@ from sqlalchemy import func, or_, select
 
 from ..attendance.models import Attendance
 from ..attendance.presence import minutes_present
-from ..attendance.report_files import parse_report
-from ..attendance.services import (
-    ImportResult,
-    ReportForOtherDay,
-    match_report,
-    record_report_rows,
-    set_attendance_by_hand,
-)
+from ..attendance.services import has_report_data, set_attendance_by_hand
+from ..attendance.walk_ins import count_walk_ins, suggestions, walk_ins_of
 from ..audit import audit
-from ..database import restart_as_write, writes_late
-from ..dutch import local
 from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
 from ..forms import EmptyForm, button_or_400
 from ..registration.models import Registration, RegistrationStatus
-from ..uploads import large_upload
 from . import bp
 from .forms import ReportForm
-from .imports import write_in_groups
-from .queries import event_registration_or_404
+from .queries import Filters, event_registration_or_404, registrations_query
+from .registrations_services import attendance_of
 
 
-def attendance_rows(event: Event) -> list[tuple[Registration, Attendance | None]]:
-    """Confirmed registrants (and anyone else recorded as present), by last name."""
+def attendance_rows(event: Event, words: str = "") -> list[tuple[Registration, Attendance | None]]:
+    """Confirmed registrants (and anyone else recorded as present), by last name; `words` searches
+    name, address and organisation as on the registrations page."""
     return db.session.execute(
-        select(Registration, Attendance)
+        registrations_query(event, Filters(q=words.strip()[:200]))
+        .add_columns(Attendance)
         .outerjoin(Attendance, Attendance.registration_id == Registration.id)
-        .where(
-            Registration.event_id == event.id,
-            or_(Registration.status == RegistrationStatus.confirmed, Attendance.id.is_not(None)),
-        )
-        .order_by(func.lower(Registration.last_name), func.lower(Registration.first_name), Registration.id)
+        .where(or_(Registration.status == RegistrationStatus.confirmed, Attendance.id.is_not(None)))
     ).all()
 
 
-def _page(event: Event, form: ReportForm):
-    rows = attendance_rows(event)
-    confirmed = [a for r, a in rows if r.status == RegistrationStatus.confirmed]
+def _counts(event: Event) -> tuple[int, int]:
+    """How many registrants are confirmed, and how many of them joined (whatever the search)."""
+    confirmed, present = db.session.execute(
+        select(func.count(Registration.id), func.count(Attendance.id))
+        .outerjoin(Attendance, Attendance.registration_id == Registration.id)
+        .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.confirmed)
+    ).one()
+    return confirmed, present
+
+
+def attendance_page(event: Event, form: ReportForm):
+    """The attendance page, with the report form as given (and its errors)."""
+    words = request.args.get("q", "").strip()[:200]
+    rows = attendance_rows(event, words)
+    confirmed, present = _counts(event)
+    walk_ins = walk_ins_of(event, words)
     return render_template(
-        "organiser/attendance.html", event=event, rows=rows, form=form, button=EmptyForm(),
-        confirmed=len(confirmed), present=sum(1 for a in confirmed if a is not None),
+        "organiser/attendance.html", event=event, rows=rows, form=form, button=EmptyForm(), q=words,
+        confirmed=confirmed, present=present,
+        walk_ins=walk_ins, walk_in_count=count_walk_ins(event), suggested=suggestions(event, walk_ins),
+        has_report_data=has_report_data,
         counted_minutes=lambda attendance: minutes_present(attendance, event),
     )
 
 
 @bp.get("/events/<slug>/aanwezigheid")
 def attendance(slug: str):
-    """Who joined, how we know, and the forms to change it."""
-    return _page(event_or_404(slug), ReportForm())
+    """Who joined, how we know, the walk-ins, and the forms to change it (?q= searches)."""
+    return attendance_page(event_or_404(slug), ReportForm())
 
 
-@bp.post("/events/<slug>/aanwezigheid/rapport")
-@writes_late
-@large_upload
-def import_attendance_report(slug: str):
-    """Read a Teams or Zoom report: record who is registered, list who is not."""
+@bp.get("/events/<slug>/aanwezigheid/<int:registration_id>/niet-aanwezig")
+def confirm_absent(slug: str, registration_id: int):
+    """Ask before forgetting what a report or the join link told us about someone."""
     event = event_or_404(slug)
-    form = ReportForm()
-    if not form.validate_on_submit():
-        return _page(event, form)
-    # The upload is at most IMPORT_MAX_BYTES: Werkzeug refuses anything larger (413).
-    report = parse_report(form.report.data.read(), meeting_date=local(event.starts_at).date())
-    error, result = report.error, None
-    if not error:
-        try:
-            result = match_report(event, report)
-        except ReportForOtherDay as refused:
-            error = str(refused)
-    if error:
-        form.report.errors.append(error)
-        return _page(event, form)
-    _record(event, result)
-    restart_as_write()
-    audit(current_user, "attendance.import",
-          f"{len(result.matched)} gekoppeld, {result.unmatched_count} niet gekoppeld"
-          + (f", {len(result.failed)} niet vastgelegd door een storing" if result.failed else ""), event)
-    db.session.commit()
-    # Shown straight away rather than after a redirect: the unmatched rows are kept nowhere.
-    # Sending the same report again changes nothing (see record_report_rows).
-    return render_template("organiser/attendance_import.html", event=event, report=report, result=result)
-
-
-def _record(event: Event, result: ImportResult) -> None:
-    """Record the matched lines in groups (see organiser/imports.py); lines that fail move to `failed`."""
-    for registration, _ in result.matched:
-        # Detached, so that the report page shows them without reading each again after the commits.
-        db.session.expunge(registration)
-    written = write_in_groups(result.matched, lambda group: record_report_rows(event, group))
-    failed = {id(line) for line in written.failed}
-    result.failed = written.failed
-    result.matched = [line for line in result.matched if id(line) not in failed]
+    registration = event_registration_or_404(event, registration_id)
+    attendance = attendance_of(registration)
+    if attendance is None:
+        return redirect(url_for(".attendance", slug=slug, _anchor=f"aanmelding-{registration.id}"))
+    return render_template("organiser/attendance_absent.html", event=event, registration=registration,
+                           attendance=attendance, counted=minutes_present(attendance, event), button=EmptyForm())
 
 
 @bp.post("/events/<slug>/aanwezigheid/<int:registration_id>")
 def set_attendance(slug: str, registration_id: int):
-    """Mark one registrant present or absent by hand (form field aanwezig=ja|nee)."""
+    """Mark one registrant present or absent by hand (form field aanwezig=ja|nee).
+
+    Absent for someone with a report's data or link clicks needs bevestigd=ja
+    (from the confirmation page); without it, that page is shown.
+    """
     event = event_or_404(slug)
     present = {"ja": True, "nee": False}.get(request.form.get("aanwezig", ""))
     button_or_400()
@@ -113,6 +94,8 @@ def set_attendance(slug: str, registration_id: int):
     registration = event_registration_or_404(event, registration_id)
     if present and registration.status != RegistrationStatus.confirmed:
         abort(409)
+    if not present and request.form.get("bevestigd") != "ja" and has_report_data(attendance_of(registration)):
+        return redirect(url_for(".confirm_absent", slug=slug, registration_id=registration.id))
     state = "aanwezig" if present else "niet aanwezig"
     if set_attendance_by_hand(registration, present):
         audit(current_user, "attendance.manual", f"aanmelding {registration.id}: {state}", event)

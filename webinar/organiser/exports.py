@@ -26,6 +26,7 @@ from sqlalchemy import Result, Row, Select, String, case, exists, type_coerce
 from sqlalchemy.orm import aliased
 
 from ..attendance.models import Attendance, AttendanceSource
+from ..attendance.walk_ins import walk_ins_of
 from ..audit import audit
 from ..database import utc_text, utcnow
 from ..dutch import local
@@ -34,7 +35,7 @@ from ..events.models import Event
 from ..extensions import db
 from ..registration.models import UNKNOWN_TYPE, Registration, RegistrationStatus
 from . import bp
-from .figures import kept_counts
+from .figures import kept_counts, walk_in_total
 from .queries import Filters, registrations_query
 from .spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, csv_chunks, write_xlsx
 
@@ -59,6 +60,8 @@ EXPORT_STATUS = {
 }
 #: the attendance export's status of a registrant who joined
 ATTENDED = "aanwezig"
+#: the attendance export's status of someone in a report without a registration (a walk-in)
+WALK_IN = "niet aangemeld"
 SOURCE_LABELS = {
     AttendanceSource.link: "link",
     AttendanceSource.report: "rapport",
@@ -182,6 +185,23 @@ def attendance_rows(found: Sequence[Row], head: tuple, xlsx: bool = False) -> li
     return rows
 
 
+def walk_in_rows(event: Event, filters: Filters, head: tuple, xlsx: bool = False) -> list[list]:
+    """The walk-ins in ATTENDANCE_COLUMNS order (the report's name as the last name), after the registrants.
+
+    Only the search applies to them: they have no role or registration status,
+    and they all joined.
+    """
+    if filters.rol or filters.status or filters.deelgenomen == "nee":
+        return []
+    rows = []
+    for walk_in in walk_ins_of(event, filters.q):
+        joined = walk_in.first_joined_at
+        moment = (local(joined).replace(tzinfo=None) if xlsx else moment_text(joined)) if joined else ""
+        rows.append([*head, "", "", walk_in.name, walk_in.email, "", "", "", "", "", WALK_IN, "ja", moment,
+                     walk_in.minutes_present, SOURCE_LABELS[AttendanceSource.report]])
+    return rows
+
+
 @dataclass
 class Export:
     """What one export holds, before it is written as CSV or XLSX."""
@@ -241,6 +261,7 @@ def summary(event: Event, filters: Filters, rows: Sequence[Sequence], joined: li
     lines += _counted("Soort organisatie", [r[ORGANISATION_TYPE] for r in rows], statuses, joined)
     lines += _counted("Organisatie", same_spelling([r[ORGANISATION] for r in rows]), statuses, joined)
     lines += _counted("Status", statuses, statuses, joined)
+    lines += [["Niet aangemeld, wel aanwezig (zonder filters)", walk_in_total(event)], []]
     lines += _kept_lines(event)
     return Sheet("Samenvatting", ["Bijeenkomst", event.title], lines[:-1], widths=[28, 40, 13, 13, 13, 13])
 
@@ -296,8 +317,9 @@ def attendance_export(event: Event, filters: Filters, xlsx: bool = False) -> Exp
     joined_at = utc_text(present.first_joined_at).label("first_joined_at")
     query = _query(event, filters, joined_at, present.minutes_present, present.source)
     found = _rows(query.outerjoin(present, present.registration_id == Registration.id)).all()
-    sheet = Sheet("Aanwezigheid", ATTENDANCE_COLUMNS, attendance_rows(found, event_cells(event, xlsx), xlsx),
-                  ATTENDANCE_WIDTHS)
+    head = event_cells(event, xlsx)
+    rows = attendance_rows(found, head, xlsx) + walk_in_rows(event, filters, head, xlsx)
+    sheet = Sheet("Aanwezigheid", ATTENDANCE_COLUMNS, rows, ATTENDANCE_WIDTHS)
     return Export("aanwezigheid", sheet,
                   lambda: summary(event, filters, found, [r.first_joined_at is not None for r in found]))
 

@@ -9,12 +9,13 @@ from datetime import date
 from sqlalchemy import func, select
 
 from ..attendance.models import Attendance
+from ..attendance.walk_ins import count_walk_ins
 from ..dutch import local
 from ..events.models import Event
 from ..registration.capacity import places_left
 from ..extensions import db
 from ..mailing.models import MailStatus, OutgoingMail
-from ..privacy.models import EventStatistic
+from ..privacy.models import WALK_IN, EventStatistic
 from ..registration.models import Registration, RegistrationStatus
 
 
@@ -24,6 +25,8 @@ class EventStats:
 
     by_status: Counter = field(default_factory=Counter)
     joined: int = 0
+    #: attended without registering (walk-ins from a report), apart from `joined`
+    walk_ins: int = 0
     places_left: int | None = None
     #: confirmed registrations per role and per organisation type
     by_role: list[tuple[str, int]] = field(default_factory=list)
@@ -49,8 +52,16 @@ def _grouped(event: Event, column, kept: list[EventStatistic]) -> list[tuple[str
 
 
 def kept_counts(event: Event) -> list[EventStatistic]:
-    """The anonymous counts kept when the event's personal data was removed."""
-    return list(db.session.scalars(select(EventStatistic).where(EventStatistic.event_id == event.id)))
+    """The anonymous counts of registrations kept when the event's personal data was removed."""
+    return list(db.session.scalars(
+        select(EventStatistic).where(EventStatistic.event_id == event.id, EventStatistic.status != WALK_IN)))
+
+
+def walk_in_total(event: Event) -> int:
+    """Walk-ins: those in a report without a registration, now and as counted before a purge."""
+    kept = db.session.scalar(select(func.sum(EventStatistic.count)).where(
+        EventStatistic.event_id == event.id, EventStatistic.status == WALK_IN))
+    return count_walk_ins(event) + (kept or 0)
 
 
 def event_stats(event: Event) -> EventStats:
@@ -65,6 +76,7 @@ def event_stats(event: Event) -> EventStats:
     stats.joined = db.session.scalar(
         select(func.count(Attendance.id)).join(Registration).where(Registration.event_id == event.id)
     )
+    stats.walk_ins = walk_in_total(event)
     kept = kept_counts(event)
     for row in kept:
         stats.by_status[row.status] += row.count

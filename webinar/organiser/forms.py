@@ -9,6 +9,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
@@ -231,6 +232,12 @@ class ReportForm(FlaskForm):
         [FileRequired("Kies het aanwezigheidsrapport dat u wilt inlezen.")],
         render_kw={"accept": ".csv,.txt,text/csv,text/plain"},
     )
+
+
+class ReportAgainForm(FlaskForm):
+    """The report a date warning carries to its "read it anyway" button (base64 of the file)."""
+
+    inhoud = HiddenField(validators=[DataRequired()])
 
 
 class ImportForm(FlaskForm):

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..organisations.grouping import (
     KEPT, REGISTRATION, Member, OrganisationGroup, group_members, kept_keys, support_members,
 )
-from ..privacy.models import EventStatistic
+from ..privacy.models import WALK_IN, EventStatistic
 from ..registration.models import SECTORS, UNKNOWN_SECTOR, UNKNOWN_TYPE, Registration
 
 #: the figures of every row, in this order: (key, column heading)
@@ -184,9 +184,12 @@ def _registration_units(events: dict[int, EventFigures]) -> list[Unit]:
 
 
 def _kept_units(event_ids: list[int]) -> list[Unit]:
-    """The anonymous counts kept for purged meetings, each as one unit weighing its count."""
+    """The anonymous counts kept for purged meetings, each as one unit weighing its count.
+
+    Walk-ins are not registrations and are left out, as they are while the meeting's data is kept."""
     units = []
-    for kept in db.session.scalars(select(EventStatistic).where(EventStatistic.event_id.in_(event_ids))
+    for kept in db.session.scalars(select(EventStatistic).where(EventStatistic.event_id.in_(event_ids),
+                                                                EventStatistic.status != WALK_IN)
                                    .order_by(EventStatistic.id)):
         brin = kept.organisation_key.removeprefix("brin:") if kept.organisation_key.startswith("brin:") else ""
         member = Member(KEPT, kept.id, kept.organisation_name, brin, kept.organisation_type, "", kept.event_id,

@@ -7,6 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 
+#: the status of the count of walk-ins (in a report without a registration; no role or type)
+WALK_IN = "walk_in"
+
 
 class EventStatistic(db.Model):
     """How many of an event's registrations had one combination of status, role, organisation type, sector,
@@ -22,7 +25,7 @@ class EventStatistic(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
-    #: the registration status at the purge: confirmed, waitlisted or cancelled
+    #: the registration status at the purge: confirmed, waitlisted or cancelled; or WALK_IN
     status: Mapped[str] = mapped_column(String(20))
     #: one of the event's roles or "Anders" (the free-text description is not kept)
     role: Mapped[str] = mapped_column(String(100))

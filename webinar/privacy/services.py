@@ -2,8 +2,11 @@
 
 Personal data lives in the registration, its personal-link tokens, its outbox
 rows (recipient, errors), its attendance record, and in audit entries that
-name the person. Import reports are never stored, and login attempts only
-hold organisers' addresses, so neither needs anything here.
+name the person; and in the event's walk-ins (people in a meeting report
+without a registration, with the report's name and address), which go with the
+event's other personal data and are kept as a count. Import reports themselves
+are never stored, and login attempts only hold organisers' addresses, so
+neither needs anything here.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, exists, func, or_, select
 
-from ..attendance.models import Attendance
+from ..attendance.models import Attendance, WalkIn
 from ..attendance.presence import present_at_least, presence_minimum
 from ..audit import AuditEntry
 from ..database import utcnow
@@ -27,7 +30,7 @@ from ..organisations.keys import match_key
 from ..registration.capacity import Phase, registration_phase
 from ..registration.models import AccessToken, Registration
 from ..registration.services import promote_waitlisted
-from .models import EventStatistic
+from .models import WALK_IN, EventStatistic
 
 #: what a name or address in an audit entry becomes
 REMOVED = "[verwijderd]"
@@ -43,6 +46,7 @@ class Erased:
     tokens: int = 0
     mails: int = 0
     attendance: int = 0
+    walk_ins: int = 0
     audit_entries: int = 0
 
     def __str__(self) -> str:
@@ -53,6 +57,7 @@ class Erased:
                 (self.tokens, "persoonlijke link", "persoonlijke links"),
                 (self.mails, "e-mail", "e-mails"),
                 (self.attendance, "aanwezigheid", "aanwezigheden"),
+                (self.walk_ins, "regel van niet-aangemelde", "regels van niet-aangemelden"),
             )
         )
         return f"{removed} verwijderd; {self.audit_entries} auditregel(s) zonder namen"
@@ -67,7 +72,7 @@ def purge_after(event: Event, days: int) -> datetime:
 def events_due(now: datetime, days: int) -> list[Event]:
     """Events whose personal data is due for removal and not (all) removed yet."""
     cutoff = now - timedelta(days=days)
-    left = exists().where(Registration.event_id == Event.id)
+    left = or_(exists().where(Registration.event_id == Event.id), exists().where(WalkIn.event_id == Event.id))
     return list(
         db.session.scalars(
             select(Event)
@@ -85,6 +90,7 @@ def purge_event(event: Event, now: datetime | None = None) -> Erased:
     lock_event(event)
     keep_counts(event)
     erased = erase_registrations(event, Registration.event_id == event.id, whole_event=True)
+    erased.walk_ins += _delete(WalkIn, WalkIn.event_id == event.id)
     if event.personal_data_purged_at is None:
         event.personal_data_purged_at = now or utcnow()
     db.session.flush()
@@ -114,6 +120,10 @@ def keep_counts(event: Event) -> None:
     )
     kept = {tuple(getattr(row, name) for name in COUNTED_BY): row for row in db.session.scalars(
         select(EventStatistic).where(EventStatistic.event_id == event.id))}
+    walk_ins = db.session.scalar(
+        select(func.count(WalkIn.id)).where(WalkIn.event_id == event.id, WalkIn.registration_id.is_(None)))
+    if walk_ins:
+        groups[WALK_IN, "", "", True, "", "", "", False] += walk_ins
     for values, count in groups.items():
         row = kept.get(values)
         if row is None:
@@ -150,6 +160,8 @@ def erase_registrations(event: Event, condition, *, whole_event: bool = False) -
     addresses = [person.email_normalized for person in people]
     erased = Erased(audit_entries=scrub_audit(event, people, every_search=whole_event))
     erased.tokens = _delete(AccessToken, AccessToken.registration_id.in_(ids))
+    # Report lines linked to these registrants name them too.
+    erased.walk_ins = _delete(WalkIn, WalkIn.registration_id.in_(ids))
     erased.attendance = _delete(Attendance, Attendance.registration_id.in_(ids))
     erased.mails = _delete(OutgoingMail, or_(
         OutgoingMail.registration_id.in_(ids),

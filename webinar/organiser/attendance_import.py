@@ -1,0 +1,130 @@
+"""Reading a Teams or Zoom report into an event's attendance, and linking its unmatched lines.
+
+A report whose date is not the meeting's is not read at once: a page says so
+and carries the file (base64, in a hidden field) to a "read it anyway" button,
+so nothing is stored before the organiser decides. Reports themselves are never
+stored; their unmatched lines are, as walk-ins (attendance/walk_ins.py).
+"""
+
+from __future__ import annotations
+
+import binascii
+from base64 import b64decode, b64encode
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..attendance.models import WalkIn
+from ..attendance.report_files import parse_report
+from ..attendance.services import ImportResult, match_report, other_day, record_report_rows
+from ..attendance.walk_ins import link_walk_in, record_walk_ins, suggestions
+from ..audit import audit
+from ..database import restart_as_write, writes_late
+from ..dutch import local
+from ..events.lookup import event_or_404
+from ..events.models import Event
+from ..extensions import db
+from ..forms import EmptyForm, button_or_400
+from ..registration.models import RegistrationStatus
+from ..uploads import large_upload
+from . import bp
+from .attendance import attendance_page
+from .forms import ReportAgainForm, ReportForm
+from .imports import write_in_groups
+from .queries import event_registration_or_404
+
+#: when the file carried by the date warning's button does not come back whole
+FILE_LOST = "Het rapport kwam niet goed mee. Kies het bestand opnieuw."
+
+
+def _report_data(form: ReportForm) -> tuple[bytes | None, bool]:
+    """The report's bytes (None after an error on the form) and whether its date was confirmed."""
+    if "inhoud" not in request.form:
+        return (form.report.data.read() if form.validate_on_submit() else None), False
+    again = ReportAgainForm()
+    if not again.validate_on_submit():
+        form.report.errors = [FILE_LOST]
+        return None, False
+    try:
+        return b64decode(again.inhoud.data, validate=True), True
+    except (binascii.Error, ValueError):
+        form.report.errors = [FILE_LOST]
+        return None, False
+
+
+@bp.post("/events/<slug>/aanwezigheid/rapport")
+@writes_late
+@large_upload
+def import_attendance_report(slug: str):
+    """Read a Teams or Zoom report: record registrants, keep the rest as walk-ins with suggestions."""
+    event = event_or_404(slug)
+    form = ReportForm()
+    # The upload is at most IMPORT_MAX_BYTES: Werkzeug refuses anything larger (413).
+    data, day_confirmed = _report_data(form)
+    if data is None:
+        return attendance_page(event, form)
+    report = parse_report(data, meeting_date=local(event.starts_at).date())
+    if report.error:
+        form.report.errors.append(report.error)
+        return attendance_page(event, form)
+    day = other_day(event, report)
+    if day and not day_confirmed:
+        return render_template("organiser/attendance_date.html", event=event, report=report, day=day,
+                               again=ReportAgainForm(inhoud=b64encode(data).decode("ascii")))
+    result = match_report(event, report)
+    _record(event, result)
+    restart_as_write()
+    walk_ins = record_walk_ins(event, result.unknown, result.matched)
+    audit(current_user, "attendance.import",
+          f"{len(result.matched)} gekoppeld, {result.unmatched_count} niet gekoppeld"
+          + (f", {len(walk_ins)} niet aangemeld" if walk_ins else "")
+          + (f", {len(result.failed)} niet vastgelegd door een storing" if result.failed else "")
+          + (", datum wijkt af" if day else ""), event)
+    for walk_in in walk_ins:  # detached with what they hold: the page shows them after the commit
+        db.session.expunge(walk_in)
+    db.session.commit()
+    # Shown straight away rather than after a redirect, with the rows matched and not.
+    # Sending the same report again changes nothing (see record_report_rows, record_walk_ins).
+    return render_template("organiser/attendance_import.html", event=event, report=report, result=result,
+                           day=day, walk_ins=walk_ins, suggested=suggestions(event, walk_ins), button=EmptyForm())
+
+
+def _record(event: Event, result: ImportResult) -> None:
+    """Record the matched lines in groups (see organiser/imports.py); lines that fail move to `failed`."""
+    for registration, _ in result.matched:
+        # Detached, so that the report page shows them without reading each again after the commits.
+        db.session.expunge(registration)
+    written = write_in_groups(result.matched, lambda group: record_report_rows(event, group))
+    failed = {id(line) for line in written.failed}
+    result.failed = written.failed
+    result.matched = [line for line in result.matched if id(line) not in failed]
+
+
+@bp.post("/events/<slug>/aanwezigheid/niet-aangemeld/<int:walk_in_id>")
+def link_walk_in_view(slug: str, walk_in_id: int):
+    """Link a report line that matched nobody to a registrant (form field aanmelding=<id>), keeping its minutes."""
+    event = event_or_404(slug)
+    button_or_400()
+    walk_in = db.first_or_404(select(WalkIn).where(WalkIn.id == walk_in_id, WalkIn.event_id == event.id))
+    registration_id = request.form.get("aanmelding", "")
+    if not registration_id.isdigit():
+        abort(400)
+    registration = event_registration_or_404(event, int(registration_id))
+    back = url_for(".attendance", slug=slug, _anchor=f"aanmelding-{registration.id}")
+    if walk_in.registration_id is not None:
+        flash("Deze regel uit het rapport is al gekoppeld.", "error")
+        return redirect(back)
+    if registration.status != RegistrationStatus.confirmed:
+        flash(f"{registration.full_name} is {registration.status_label.lower()}; "
+              "alleen bevestigde aanmeldingen kunt u koppelen.", "error")
+        return redirect(url_for(".attendance", slug=slug, _anchor="niet-aangemeld"))
+    link_walk_in(walk_in, registration)
+    audit(current_user, "attendance.link", f"rapportregel {walk_in.id} gekoppeld aan aanmelding {registration.id}",
+          event)
+    db.session.commit()
+    minutes = walk_in.minutes_present
+    flash(f"{registration.full_name} staat op aanwezig"
+          + (f", met {minutes} {'minuut' if minutes == 1 else 'minuten'} uit het rapport." if minutes is not None
+             else "."), "success")
+    return redirect(back)
