@@ -160,9 +160,15 @@ def organiser_pages(pages: Pages, slug: str) -> None:
         ("organiser-organisation", f"/organiser/organisaties/corrigeren?groep={quote(first_organisation)}"),
     ]:
         pages.get(name, url)
-    draft = pages.submitted(f"{event}/berichten/nieuw", {"segment": "confirmed", "role": "",
-                                                         "subject": "Uitleg", "body": "Beste {voornaam},"})
+    message = {"roles": ["Schoolleider", "Schoolbestuurder"], "statuses": "confirmed", "subject": "Uitleg",
+               "body": "Beste {voornaam},"}
+    pages.post("organiser-message-counted", f"{event}/berichten/nieuw", {**message, "actie": "tellen"})
+    draft = pages.submitted(f"{event}/berichten/nieuw", message)
     pages.get("organiser-message-preview", draft)
+    g.pop("csrf_token", None)
+    token = CSRF_FIELD.search(pages.client.get(draft).get_data(as_text=True)).group(1)
+    refused = pages.client.post(draft.replace("/voorbeeld", "/test"), data={"address": "geen adres", "csrf_token": token})
+    pages.keep("organiser-message-test-error", refused, 422)
     pages.post("organiser-organisation-errors", f"/organiser/organisaties/corrigeren?groep={quote(first_organisation)}",
                {"name": "", "organisation_type": "", "brin": "1"}, status=422)
 

@@ -28,7 +28,7 @@ from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
 from webinar.mailing.kinds import labels, mail_kind
 from webinar.mailing.services import queue_mail
-from webinar.organiser.broadcast_services import save_draft, send_broadcast
+from webinar.organiser.broadcast_services import Selection, save_draft, send_broadcast
 from webinar.organiser.services import invite
 from webinar.registration.models import Registration, RegistrationStatus
 from webinar.registration.notifications import render_registrant_mail
@@ -113,7 +113,7 @@ def other_mail(kind: str, client, event, organiser) -> None:
         invite(organiser, "nieuwe.collega@example.org", NOW)
     elif kind == "broadcast":
         anna(client, event)
-        message = save_draft(event, organiser, segment="confirmed", role="",
+        message = save_draft(event, organiser, selection=Selection(),
                              subject="Praktische informatie over {datum}",
                              body="Beste {voornaam},\n\nNeem uw vragen mee.\n\nUw aanmelding: {beheerlink}")
         send_broadcast(event, message, NOW)

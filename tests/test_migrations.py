@@ -22,7 +22,7 @@ def test_models_and_migrations_agree(app):
 def test_schema_is_at_the_latest_revision(app):
     with db.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    assert current == "0008_organisations"
+    assert current == "0013_messages_support"
 
 
 def outbox_columns() -> set[str]:
@@ -71,3 +71,26 @@ def test_registrations_from_before_keep_no_type_after_the_organisation_columns_g
     found = db.session.scalars(select(Registration)).one()
     assert (found.organisation, found.organisation_type, found.brin, found.board_name) == ("OBS De Linde", "", "", "")
     assert inspect(db.engine).has_table("organisation_key")
+
+
+def test_messages_keep_whom_they_went_to_when_the_selection_columns_go_down_and_up(organiser_client, event):
+    from webinar.organiser.broadcast_services import Selection, save_draft
+    from webinar.organiser.models import Broadcast, Organiser
+
+    post_registration(organiser_client, event)
+    organiser = db.session.scalars(select(Organiser)).one()
+    for selection in (Selection(roles=("Schoolleider",)), Selection(statuses=("waitlisted",)),
+                      Selection(joined="nee"), Selection()):
+        save_draft(event, organiser, selection=selection, subject="Onderwerp", body="Tekst")
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0008_organisations")
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT segment, role FROM broadcast ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [("role", "Schoolleider"), ("waitlisted", ""), ("not_joined", ""),
+                                            ("confirmed", "")]
+    upgrade()
+    found = [Selection.of(broadcast) for broadcast in db.session.scalars(select(Broadcast).order_by(Broadcast.id))]
+    assert found == [Selection(roles=("Schoolleider",)), Selection(statuses=("waitlisted",)), Selection(joined="nee"),
+                     Selection()]
+    assert db.session.scalars(select(OutgoingMail.kind)).all() == ["confirmation"]  # the outbox survived

@@ -15,17 +15,15 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..database import utcnow
 from ..dutch import local
-from ..forms import BRIN_MESSAGE, email_address, normalize_brin, plain_text, single_line, strip
+from ..forms import BRIN_MESSAGE, MultiCheckboxField, email_address, normalize_brin, plain_text, single_line, strip
 from .costs import MAX_HALF_DAYS
 from .models import HELP_TYPES, JUDGEMENT_REASONS, REASONS, SECTORS
 from .services import RequestDetails, SchoolDetails
@@ -59,13 +57,6 @@ class DutchDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError("Vul een geldige datum in (dag, maand en jaar).") from None
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several checkboxes for one question."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class SchoolForm(Form):
