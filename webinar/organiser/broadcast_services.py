@@ -23,7 +23,7 @@ from ..dutch import period
 from ..events.models import OTHER_ROLE, Event
 from ..extensions import db
 from ..links import external_url
-from ..mailing.models import MailStatus, OutgoingMail
+from ..mailing.models import MAIL_STATUS_LABELS, OutgoingMail
 from ..mailing.services import queue_mail
 from ..registration.models import Registration, RegistrationStatus
 from ..registration.notifications import queue_from_select
@@ -115,13 +115,8 @@ PLACEHOLDERS = {
 _PLACEHOLDER = re.compile(r"\{\s*([^{}\s]+)\s*\}")
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
 
-STATUS_LABELS = {
-    MailStatus.pending: "In de wachtrij",
-    MailStatus.sending: "Wordt verstuurd",
-    MailStatus.sent: "Verstuurd",
-    MailStatus.failed: "Mislukt",
-    MailStatus.skipped: "Overgeslagen",
-}
+#: the e-mails' statuses, in the order the messages list counts them
+STATUS_LABELS = MAIL_STATUS_LABELS
 
 
 def selection_label(broadcast: Broadcast) -> str:
