@@ -9,6 +9,7 @@ axe-playwright-python package; the browser fixtures are test_browser's.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -158,8 +159,8 @@ def test_organiser_login(page, site):  # noqa: F811
 @pytest.mark.parametrize(
     "path",
     ["/organiser/", "/organiser/events/{slug}", "/organiser/events/{slug}/aanmeldingen", "/organiser/organisaties",
-     "/organiser/organisaties/corrigeren?groep=naam%3Aobs%20de%20linde"],
-    ids=["events", "dashboard", "registrations", "organisations", "organisation"],
+     "/organiser/organisaties/corrigeren?groep=naam%3Aobs%20de%20linde", "/organiser/events/{slug}/berichten/nieuw"],
+    ids=["events", "dashboard", "registrations", "organisations", "organisation", "message-form"],
 )
 def test_organiser_pages(logged_in, site, event, path):
     logged_in.goto(site + path.format(slug=event.slug))
@@ -176,3 +177,16 @@ def test_certificate_verification_pages(page, site, changed):  # noqa: F811
     expected = "Dit bewijs kunnen we niet bevestigen" if changed else "Bewijs van deelname bevestigd"
     expect(page.get_by_role("heading", level=1)).to_have_text(expected)
     assert_accessible(page)
+
+
+def test_message_form_with_its_count_and_the_preview(logged_in, site, event):
+    logged_in.goto(f"{site}/organiser/events/{event.slug}/berichten/nieuw")
+    logged_in.get_by_role("group", name=re.compile("^Rol")).get_by_label("Schoolleider").check()
+    logged_in.get_by_role("button", name="Tel ontvangers").click()
+    expect(logged_in.locator("#counted")).to_have_text("Schoolleiders, bevestigd, 1 ontvanger")
+    assert_accessible(logged_in)
+    logged_in.get_by_label("Onderwerp").fill("Tot dinsdag")
+    logged_in.get_by_label("Bericht").fill("Beste {voornaam},")
+    logged_in.get_by_role("button", name="Opslaan en voorbeeld bekijken").click()
+    expect(logged_in.get_by_role("heading", level=1)).to_have_text("Voorbeeld van uw bericht")
+    assert_accessible(logged_in)
