@@ -30,7 +30,7 @@ def address(first_name: str) -> str:
     return f"{first_name.lower()}@example.org"
 
 
-def test_a_message_to_two_roles(page, live_server, event, organiser, smtp):
+def test_a_message_to_two_roles(page, live_server, event, organiser, smtp):  # noqa: F811
     for first_name, role, kind in PEOPLE:
         register(event, Details(first_name=first_name, tussenvoegsel="", last_name="Jansen",
                                 email=address(first_name), organisation="OBS De Linde", role=role,
