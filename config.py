@@ -86,6 +86,9 @@ class Config:
 
     #: who hears of each new support request (the programme's project lead)
     SUPPORT_PROJECT_LEAD_EMAIL = os.environ.get("SUPPORT_PROJECT_LEAD_EMAIL", "projectleider@example.org")
+    #: the sender name and Reply-To of every support-request e-mail (the address stays MAIL_DEFAULT_SENDER's)
+    SUPPORT_MAIL_SENDER_NAME = os.environ.get("SUPPORT_MAIL_SENDER_NAME", "Leren verbeteren")
+    SUPPORT_MAIL_REPLY_TO = os.environ.get("SUPPORT_MAIL_REPLY_TO", "lerenverbeteren@example.org")
     #: days after a request is done or declined before it is purged
     SUPPORT_PURGE_DAYS = int(os.environ.get("SUPPORT_PURGE_DAYS", "180"))
 
@@ -113,6 +116,7 @@ class Config:
     RATELIMIT_TOKEN = os.environ.get("RATELIMIT_TOKEN", "60 per minute;600 per hour")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;60 per hour")
     RATELIMIT_SUPPORT = os.environ.get("RATELIMIT_SUPPORT", "5 per minute;20 per hour")
+    RATELIMIT_MESSAGE_TEST = os.environ.get("RATELIMIT_MESSAGE_TEST", "5 per minute;30 per hour")
 
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True

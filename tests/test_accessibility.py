@@ -9,6 +9,7 @@ axe-playwright-python package; the browser fixtures are test_browser's.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -161,9 +162,10 @@ def test_organiser_login(page, site):  # noqa: F811
     ["/organiser/", "/organiser/events/{slug}", "/organiser/events/{slug}/aanmeldingen", "/organiser/organisaties",
      "/organiser/organisaties/corrigeren?groep=naam%3Aobs%20de%20linde", "/organiser/programma",
      "/organiser/programma?van=2027-08-01&tot=2027-01-01", "/organiser/events/{slug}/dupliceren",
-     "/organiser/events/nieuw", "/organiser/events/{slug}/aanwezigheid"],
+     "/organiser/events/nieuw", "/organiser/events/{slug}/aanwezigheid",
+     "/organiser/events/{slug}/berichten/nieuw"],
     ids=["events", "dashboard", "registrations", "organisations", "organisation", "programme", "programme-errors",
-         "duplicate", "new-event", "attendance"],
+         "duplicate", "new-event", "attendance", "message-form"],
 )
 def test_organiser_pages(logged_in, site, event, path):
     logged_in.goto(site + path.format(slug=event.slug))
@@ -224,4 +226,17 @@ def test_attendance_pages(logged_in, site, event, tmp_path):
     assert_accessible(logged_in)
     read("andere-dag.csv", zoom.replace("25-05-2027", "09-03-2027"))
     expect(logged_in.get_by_role("heading", level=1)).to_have_text("Rapport van een andere dag?")
+    assert_accessible(logged_in)
+
+
+def test_message_form_with_its_count_and_the_preview(logged_in, site, event):
+    logged_in.goto(f"{site}/organiser/events/{event.slug}/berichten/nieuw")
+    logged_in.get_by_role("group", name=re.compile("^Rol")).get_by_label("Schoolleider").check()
+    logged_in.get_by_role("button", name="Tel ontvangers").click()
+    expect(logged_in.locator("#counted")).to_have_text("Schoolleiders, bevestigd, 1 ontvanger")
+    assert_accessible(logged_in)
+    logged_in.get_by_label("Onderwerp").fill("Tot dinsdag")
+    logged_in.get_by_label("Bericht").fill("Beste {voornaam},")
+    logged_in.get_by_role("button", name="Opslaan en voorbeeld bekijken").click()
+    expect(logged_in.get_by_role("heading", level=1)).to_have_text("Voorbeeld van uw bericht")
     assert_accessible(logged_in)

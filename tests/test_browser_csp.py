@@ -7,7 +7,7 @@ import pytest
 from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD, deliver
 from test_browser import MANAGE_LINK, app, browser, event_url, page, text_body  # noqa: F401 - fixtures
 from webinar.extensions import db
-from webinar.organiser.broadcast_services import save_draft
+from webinar.organiser.broadcast_services import Selection, save_draft
 from webinar.registration.services import Details, register
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -35,7 +35,7 @@ def test_the_collector_sees_a_violation(page, event_url):
 def test_public_and_organiser_pages_keep_to_the_policy(page, event_url, live_server, organiser, event, smtp):
     register(event, Details(first_name="Anna", tussenvoegsel="", last_name="Berg", email="anna@example.org",
                             organisation="OBS De Linde", role="Schoolleider"))
-    draft = save_draft(event, organiser, None, segment="confirmed", role="", subject="Welkom {voornaam}",
+    draft = save_draft(event, organiser, None, selection=Selection(), subject="Welkom {voornaam}",
                        body="Beste {voornaam},\n\nTot dan.")
     db.session.commit()
     deliver()
@@ -61,7 +61,7 @@ def test_public_and_organiser_pages_keep_to_the_policy(page, event_url, live_ser
         expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.goto(f"{base}/berichten/{draft.id}/voorbeeld")
     # The framed e-mail shows, with its own inline styles allowed there only.
-    expect(page.frame_locator("iframe.mail-preview").get_by_text("Beste Anna,")).to_be_visible()
+    expect(page.frame_locator("iframe.mail-preview").get_by_text("Beste Voorbeeld,")).to_be_visible()
     page.goto(f"{base}/e-mails/confirmation")  # an e-mail registrants get, framed the same way
     expect(page.frame_locator("iframe.mail-preview").get_by_text("Beste Anna,")).to_be_visible()
     page.wait_for_timeout(200)

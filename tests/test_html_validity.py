@@ -169,9 +169,15 @@ def organiser_pages(pages: Pages, slug: str) -> None:
     pages.get("organiser-programme-errors", "/organiser/programma?van=2027-08-01&tot=2027-01-01", status=422)
     pages.post("organiser-duplicate-errors", f"{event}/dupliceren", {"title": ""}, status=422)
     draft_pages(pages)
-    draft = pages.submitted(f"{event}/berichten/nieuw", {"segment": "confirmed", "role": "",
-                                                         "subject": "Uitleg", "body": "Beste {voornaam},"})
+    message = {"roles": ["Schoolleider", "Schoolbestuurder"], "statuses": "confirmed", "subject": "Uitleg",
+               "body": "Beste {voornaam},"}
+    pages.post("organiser-message-counted", f"{event}/berichten/nieuw", {**message, "actie": "tellen"})
+    draft = pages.submitted(f"{event}/berichten/nieuw", message)
     pages.get("organiser-message-preview", draft)
+    g.pop("csrf_token", None)
+    token = CSRF_FIELD.search(pages.client.get(draft).get_data(as_text=True)).group(1)
+    refused = pages.client.post(draft.replace("/voorbeeld", "/test"), data={"address": "geen adres", "csrf_token": token})
+    pages.keep("organiser-message-test-error", refused, 422)
     pages.post("organiser-organisation-errors", f"/organiser/organisaties/corrigeren?groep={quote(first_organisation)}",
                {"name": "", "organisation_type": "", "brin": "1"}, status=422)
 

@@ -39,13 +39,19 @@ subjects = st.one_of(st.text(max_size=120), st.sampled_from(["Uw link om deel te
                                                                "Welkom Zoë\r\nBcc: x@example.org", "a " * 60]))
 
 
+#: another name in From: and a Reply-To (support-request mail), or neither
+SPEAKERS = [("", ""), ("Leren verbeteren", "lerenverbeteren@example.org"),
+            ("Zoë's team, NPO", "Hulp <hulp@example.nl>")]
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(recipient=st.sampled_from(RECIPIENTS), sender=st.sampled_from(SENDERS), subject=subjects,
        text=texts, html=texts, calendar=st.sampled_from(CALENDARS),
-       message_id=st.sampled_from(["<177.12.34@example.org>", "<1@x>", "<a.b@" + "d" * 80 + ".example.org>"]))
+       message_id=st.sampled_from(["<177.12.34@example.org>", "<1@x>", "<a.b@" + "d" * 80 + ".example.org>"]),
+       speaker=st.sampled_from(SPEAKERS))
 def test_a_message_cut_from_a_skeleton_is_the_message_the_email_package_builds(
-        recipient, sender, subject, text, html, calendar, message_id):
-    email = Email(recipient, subject, text, html, message_id, calendar)
+        recipient, sender, subject, text, html, calendar, message_id, speaker):
+    email = Email(recipient, subject, text, html, message_id, calendar, sender_name=speaker[0], reply_to=speaker[1])
     for date in (NOW, NOW + timedelta(seconds=1, microseconds=5)):
         assert to_bytes(email, sender=sender, date=date) == build(email, sender=sender, date=date)
 
@@ -75,6 +81,19 @@ def test_a_registrant_mail_from_a_stencil_is_the_mail_the_templates_render(event
         assert from_stencil.message_id != rendered.message_id
     stencils = [value for key, value in events[event.id].items() if key[0] == "stencil"]
     assert stencils and all(stencil.usable for stencil in stencils)  # the shortcut was taken
+
+
+@pytest.mark.parametrize("speaker", SPEAKERS[1:], ids=["plain", "quoted"])
+def test_another_name_keeps_the_senders_address_and_both_parsers_read_the_reply_to(speaker):
+    email = Email("anna@example.org", "Uw aanvraag", "Beste Anna,\n", "<p>Beste Anna,</p>", "<1@example.org>",
+                  sender_name=speaker[0], reply_to=speaker[1])
+    raw = to_bytes(email, sender="Samen onderwijs versnellen <bijeenkomsten@example.org>", date=NOW)
+    message = message_from_bytes(raw, policy=policy.default)
+    [sender], [reply_to] = message["From"].addresses, message["Reply-To"].addresses
+    assert (sender.display_name, sender.addr_spec) == (speaker[0], "bijeenkomsten@example.org")
+    other = read_with_mailparser(raw)
+    assert (other["fromName"], other["from"]) == (speaker[0], ["bijeenkomsten@example.org"])
+    assert other["replyTo"] == [reply_to.addr_spec]
 
 
 def test_a_subject_that_quotes_a_stand_in_is_built_in_full():

@@ -28,7 +28,7 @@ from webinar.extensions import db
 from webinar.mailing.models import OutgoingMail
 from webinar.mailing.kinds import labels, mail_kind
 from webinar.mailing.services import queue_mail
-from webinar.organiser.broadcast_services import save_draft, send_broadcast
+from webinar.organiser.broadcast_services import Selection, save_draft, send_broadcast
 from webinar.organiser.services import invite
 from webinar.registration.models import Registration, RegistrationStatus
 from webinar.registration.notifications import render_registrant_mail
@@ -113,7 +113,7 @@ def other_mail(kind: str, client, event, organiser) -> None:
         invite(organiser, "nieuwe.collega@example.org", NOW)
     elif kind == "broadcast":
         anna(client, event)
-        message = save_draft(event, organiser, segment="confirmed", role="",
+        message = save_draft(event, organiser, selection=Selection(),
                              subject="Praktische informatie over {datum}",
                              body="Beste {voornaam},\n\nNeem uw vragen mee.\n\nUw aanmelding: {beheerlink}")
         send_broadcast(event, message, NOW)
@@ -122,7 +122,8 @@ def other_mail(kind: str, client, event, organiser) -> None:
     else:
         request = make_request()
         deliver()
-        update_request(request, SupportStatus.in_progress, "Mieke Adviseur", "", True, NOW)
+        update_request(request, SupportStatus.in_progress, "Mieke Adviseur", "", True, NOW,
+                       status_note="We bellen u deze week voor een eerste gesprek.\nHoud uw agenda bij de hand.")
     db.session.commit()
 
 
@@ -139,7 +140,8 @@ NUMBERED = [
 def snapshot_text(message, envelope) -> str:
     """Recipients, subject and the text part, with tokens and database numbers replaced."""
     body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
-    text = (f"From: {message['From']}\nTo: {message['To']}\nEnvelope: {', '.join(envelope[1])}\n"
+    reply_to = f"Reply-To: {message['Reply-To']}\n" if message["Reply-To"] else ""
+    text = (f"From: {message['From']}\n{reply_to}To: {message['To']}\nEnvelope: {', '.join(envelope[1])}\n"
             f"Subject: {message['Subject']}\n\n{body}")
     text = TOKEN.sub(r"\1<token>", text)
     for pattern, replacement in NUMBERED:
@@ -184,6 +186,9 @@ def test_a_second_parser_reads_each_mail_as_python_does(kind, client, smtp, even
     message, _, raw = send_one(kind, client, smtp, event, organiser, frozen)
     other = read_with_mailparser(raw)
     assert other["from"] == [message["From"].addresses[0].addr_spec]
+    assert other["fromName"] == message["From"].addresses[0].display_name
+    reply_to = message["Reply-To"].addresses if message["Reply-To"] else ()
+    assert other["replyTo"] == [address.addr_spec for address in reply_to]
     assert other["to"] == [address.addr_spec for address in message["To"].addresses]
     assert other["subject"] == message["Subject"]
     assert other["messageId"] == message["Message-ID"]

@@ -16,7 +16,7 @@ from webinar.mailing.mime import Calendar, Email, to_bytes
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.mailing.services import queue_mail
 from webinar.mailing.worker import claim_due
-from webinar.organiser.broadcast_services import save_draft, send_broadcast
+from webinar.organiser.broadcast_services import Selection, save_draft, send_broadcast
 from webinar.registration.services import cancel_registration
 
 
@@ -184,7 +184,7 @@ def test_names_with_accents_and_line_breaks_cannot_break_the_headers(client, eve
     registration.last_name = "Çelik\nX-Injected: ja"
     registration.organisation = "Stichting Één\r\n\r\nLeerlingen"
     event.title = "Café-overleg: één school,\r\nTo: indringer@example.org"
-    broadcast = save_draft(event, organiser, segment="confirmed", role="",
+    broadcast = save_draft(event, organiser, selection=Selection(),
                            subject="Welkom {voornaam}, tot dinsdag", body="Beste {voornaam},\n\nTot dan.")
     send_broadcast(event, broadcast, NOW)
     db.session.commit()

@@ -22,7 +22,7 @@ def test_models_and_migrations_agree(app):
 def test_schema_is_at_the_latest_revision(app):
     with db.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    assert current == "0012_walk_ins"
+    assert current == "0013_messages_support"
 
 
 def outbox_columns() -> set[str]:
@@ -106,3 +106,26 @@ def test_events_from_before_drafts_come_back_published(client, event):
     assert found.published_at == found.created_at and found.registration_closed_at is None
     assert client.get(f"/events/{found.slug}").status_code == 200
     assert len(db.session.scalars(select(Registration)).all()) == 1
+
+
+def test_messages_keep_whom_they_went_to_when_the_selection_columns_go_down_and_up(organiser_client, event):
+    from webinar.organiser.broadcast_services import Selection, save_draft
+    from webinar.organiser.models import Broadcast, Organiser
+
+    post_registration(organiser_client, event)
+    organiser = db.session.scalars(select(Organiser)).one()
+    for selection in (Selection(roles=("Schoolleider",)), Selection(statuses=("waitlisted",)),
+                      Selection(joined="nee"), Selection()):
+        save_draft(event, organiser, selection=selection, subject="Onderwerp", body="Tekst")
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0012_walk_ins")
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT segment, role FROM broadcast ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [("role", "Schoolleider"), ("waitlisted", ""), ("not_joined", ""),
+                                            ("confirmed", "")]
+    upgrade()
+    found = [Selection.of(broadcast) for broadcast in db.session.scalars(select(Broadcast).order_by(Broadcast.id))]
+    assert found == [Selection(roles=("Schoolleider",)), Selection(statuses=("waitlisted",)), Selection(joined="nee"),
+                     Selection()]
+    assert db.session.scalars(select(OutgoingMail.kind)).all() == ["confirmation"]  # the outbox survived

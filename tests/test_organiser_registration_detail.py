@@ -40,8 +40,8 @@ def test_detail_shows_details_attendance_and_mails(organiser_client, event, peop
     for fact in ("anna.vandenberg@example.org", "OBS De Linde", "Schoolleider", "Status: <strong>Aangemeld</strong>"):
         assert fact in page
     assert re.search(r"Aantal keer binnengekomen</dt><dd>2</dd>", page)
-    assert re.search(r"<td>Bevestiging</td>\s*<td>verstuurd</td>\s*<td>zaterdag 1 mei 2027 om 12.00 uur</td>", page)
-    assert re.search(r"<td>Herinnering</td>\s*<td>mislukt</td>\s*<td>–</td>\s*<td>550 mailbox unavailable</td>", page)
+    assert re.search(r"<td>Bevestiging</td>\s*<td>Verstuurd</td>\s*<td>zaterdag 1 mei 2027 om 12.00 uur</td>", page)
+    assert re.search(r"<td>Herinnering</td>\s*<td>Mislukt</td>\s*<td>–</td>\s*<td>550 mailbox unavailable</td>", page)
 
 
 def test_detail_of_another_events_registration_is_not_found(organiser_client, event, people):

@@ -30,6 +30,8 @@ from helpers import (
 )
 from config import Config
 from webinar.extensions import db
+from webinar.mailing.models import OutgoingMail
+from webinar.organiser.broadcast_services import Selection, save_draft
 from webinar.registration.models import Registration
 from webinar.security import RATE_LIMITS
 
@@ -44,6 +46,7 @@ LIMITS = {
     "RATELIMIT_TOKEN": "4 per minute",
     "RATELIMIT_LOGIN": "8 per minute",
     "RATELIMIT_SUPPORT": "2 per minute",
+    "RATELIMIT_MESSAGE_TEST": "2 per minute",
 }
 
 
@@ -167,6 +170,20 @@ def test_sending_support_requests_is_limited_but_adding_school_rows_is_not(app):
     assert len(stored()) == 2
     assert from_address(app, OTHER_SCHOOL).post("/ondersteuning", data=request_data(key="e" * 32)).status_code == 302
     assert len(stored()) == 3
+
+
+def test_test_messages_to_typed_addresses_are_limited(app, event, organiser):
+    organiser_client = from_address(app, SCHOOL)
+    organiser_client.post("/organiser/login", data={"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD})
+    draft = save_draft(event, organiser, selection=Selection(), subject="Onderwerp", body="Tekst")
+    db.session.commit()
+    url = f"/organiser/events/{event.slug}/berichten/{draft.id}/test"
+    codes = [organiser_client.post(url, data={"address": f"collega{n}@example.org"}).status_code for n in range(3)]
+    assert codes == [302, 302, 429]
+    db.session.rollback()
+    tests = db.session.scalars(select(OutgoingMail.recipient).where(OutgoingMail.kind == "broadcast")).all()
+    assert sorted(tests) == ["collega0@example.org", "collega1@example.org"]
+    assert organiser_client.get(f"/organiser/events/{event.slug}/berichten/{draft.id}/voorbeeld").status_code == 200
 
 
 @pytest.mark.parametrize("storage", ["redis"], indirect=True)

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from test_browser import app, browser, expect, page, snapshot, text_body  # noqa: F401 - fixtures
+from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD, make_request
 from webinar.extensions import db
 from webinar.mailing.worker import send_due
 from webinar.support.models import SupportRequest
@@ -20,6 +21,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 EMAIL = "jan.jansen@example.org"
 NBSP = "\u00a0"
+#: how far the page, and the estimate's box (its scrolling region, else the table) past its column, stick out
+#: on the right, in CSS pixels
+OVERFLOW = """() => {
+    const page = document.documentElement;
+    const table = document.querySelector('#raming');
+    const box = table.closest('.table-scroll') || table;
+    const column = box.parentElement;
+    const right = column.getBoundingClientRect().right - parseFloat(getComputedStyle(column).paddingRight);
+    return {page: page.scrollWidth - page.clientWidth,
+            estimate: Math.max(0, Math.ceil(box.getBoundingClientRect().right - right))};
+}"""
 
 
 def fill_school(group, name, brin, sector, reason, half_days):
@@ -78,6 +90,7 @@ def test_board_asks_for_two_schools_sees_the_estimate_and_gets_mail(page, live_s
     expect(estimate.locator("tfoot")).to_contain_text(f"€{NBSP}6.858,00")
     expect(estimate.locator("tfoot")).to_contain_text(f"€{NBSP}1.440,18")
     expect(estimate.locator("tfoot")).to_contain_text(f"€{NBSP}8.298,18")
+    assert page.evaluate(OVERFLOW) == {"page": 0, "estimate": 0}
     snapshot(page, "support-2-preview")
     db.session.rollback()
     assert db.session.scalars(select(SupportRequest)).all() == []  # not sent yet
@@ -110,5 +123,25 @@ def test_without_javascript_the_add_button_posts_and_keeps_the_input(browser, li
         expect(page.get_by_role("group", name="School 1").get_by_label("Naam van de school")).to_have_value(
             "OBS De Linde")
         expect(page.get_by_label("Namens een schoolbestuur, voor een of meer scholen")).to_be_checked()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 375])
+def test_the_cost_table_stays_inside_its_column(browser, live_server, organiser, width):
+    request = make_request(board="Stichting Openbaar Primair Onderwijs Noordoost-Brabant en omstreken",
+                           reasons=("onvoldoende", "risico"), half_days=(16, 12), sectors=["po", "vo"])
+    context = browser.new_context(locale="nl-NL", viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/organiser/login")
+        page.get_by_label("E-mailadres").fill(ORGANISER_EMAIL)
+        page.get_by_label("Wachtwoord").fill(ORGANISER_PASSWORD)
+        page.get_by_role("button", name="Inloggen").click()
+        page.goto(f"{live_server.url}/organiser/ondersteuning/{request.id}")
+        region = page.get_by_role("region", name="Raming van de kosten")
+        expect(region.get_by_role("table", name="Raming van de kosten")).to_be_visible()
+        snapshot(page, f"support-organiser-{width}")
+        assert page.evaluate(OVERFLOW) == {"page": 0, "estimate": 0}
     finally:
         context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import io
 from datetime import date, datetime
 
@@ -168,3 +169,94 @@ def test_exports_have_one_row_per_school_and_no_formulas(organiser_client):
 
     assert audits == ["ondersteuningsaanvragen (1 aanvragen, 2 rijen), filters: sector=po",
                       "ondersteuningsaanvragen (2 aanvragen, 3 rijen), filters: geen"]
+
+
+# -- the mails' sender, headings and note; Dutch statuses -------------------------------------
+
+
+def html_body(message) -> str:
+    return message.get_body(("html",)).get_content().replace("\r\n", "\n")
+
+
+def plain(message) -> str:
+    return text_body(message).replace("\r\n", "\n")
+
+
+def test_every_support_mail_comes_from_leren_verbeteren_with_its_reply_to(organiser_client, smtp, app):
+    app.config.update(SUPPORT_MAIL_SENDER_NAME="Leren verbeteren (NPO)", SUPPORT_MAIL_REPLY_TO="hulp@lerenverbeteren.test")
+    request = make_request()
+    change(organiser_client, request, status="planned", adviser="Karin de Wit", inform="y")
+    deliver()
+    messages = smtp.messages
+    assert sorted(m["To"] for m in messages) == sorted([REQUESTER, REQUESTER, "projectleider@example.org"])
+    for message in messages:
+        assert message["From"] == '"Leren verbeteren (NPO)" <bijeenkomsten@example.org>'
+        assert message["Reply-To"] == "hulp@lerenverbeteren.test"
+        assert "Samen onderwijs versnellen" not in message["From"]
+
+
+def test_each_mail_is_headed_for_its_reader(smtp):
+    make_request()
+    deliver()
+    [lead] = smtp.to("projectleider@example.org")
+    [confirmation] = smtp.to(REQUESTER)
+    assert "UW AANVRAAG" not in plain(lead) and "\nDE AANVRAAG\n" in plain(lead)
+    assert "\nUW AANVRAAG\n" in plain(confirmation)
+    assert "Beantwoord deze e-mail" in plain(confirmation) and "Beantwoord" not in plain(lead)
+
+
+def test_a_note_goes_to_the_requester_with_the_status_mail(organiser_client, smtp):
+    request = make_request()
+    deliver()
+    smtp.messages.clear()
+    note = "We bellen u deze week.\nNeem de <schoolscan> erbij & uw planning."
+    response = change(organiser_client, request, status="in_progress", inform="y", status_note=note)
+    assert response.status_code == 302
+    deliver()
+    [message] = smtp.to(REQUESTER)
+    assert "Toelichting:\nWe bellen u deze week.\nNeem de <schoolscan> erbij & uw planning.\n" in plain(message)
+    assert ("<strong>Toelichting:</strong><br>We bellen u deze week.<br>\n"
+            "Neem de &lt;schoolscan&gt; erbij &amp; uw planning.</p>") in html_body(message)
+    db.session.rollback()
+    entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert entry.summary == (f"aanvraag {request.id} (School 1): status Nieuw → In behandeling; "
+                             "aanvrager krijgt bericht met een toelichting")
+    assert "bellen" not in entry.summary  # the note's text is purged with the request, not kept in the log
+    page = organiser_client.get(f"/organiser/ondersteuning/{request.id}").get_data(as_text=True)
+    assert 'id="status-note">We bellen u deze week.' in page
+    # The form starts empty again: a note goes with one status e-mail only.
+    assert re.search(r'<textarea [^>]*name="status_note">\s*</textarea>', page)
+
+    # The next status mail without a note carries no old one.
+    smtp.messages.clear()
+    change(organiser_client, request, status="planned", inform="y")
+    deliver()
+    [message] = smtp.to(REQUESTER)
+    assert "Toelichting" not in plain(message)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"status_note": "Tot snel", "inform": "y"}, {"status_note": "Tot snel", "status": "in_progress"}],
+    ids=["same-status", "not-informed"],
+)
+def test_a_note_without_a_status_mail_is_refused_in_dutch(organiser_client, smtp, values):
+    request = make_request()
+    response = change(organiser_client, request, **values)
+    assert response.status_code == 422
+    assert "Een bericht aan de aanvrager gaat mee met de e-mail over een nieuwe status" in response.get_data(as_text=True)
+    db.session.rollback()
+    assert (request.status, request.status_note) == (SupportStatus.new, "")
+    assert db.session.scalar(select(func.count(OutgoingMail.id)).where(OutgoingMail.kind == "support_status")) == 0
+
+
+def test_the_request_page_shows_mail_statuses_in_dutch(organiser_client, smtp):
+    request = make_request()
+    page = organiser_client.get(f"/organiser/ondersteuning/{request.id}").get_data(as_text=True)
+    emails = page.split('id="emails"')[1]
+    assert emails.count("<td>In de wachtrij</td>") == 2
+    deliver()
+    page = organiser_client.get(f"/organiser/ondersteuning/{request.id}").get_data(as_text=True)
+    emails = page.split('id="emails"')[1]
+    assert emails.count("<td>Verstuurd</td>") == 2
+    assert not re.search(r"<td>(pending|sending|sent|failed|skipped)\b", emails)

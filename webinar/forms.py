@@ -9,8 +9,9 @@ from email_validator import EmailNotValidError, validate_email
 from flask import abort
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF
-from wtforms import Field
+from wtforms import Field, SelectMultipleField
 from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 # Control characters other than tab and newline never belong in a name or an address.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -42,6 +43,13 @@ class LazyTokenCSRF(_FlaskFormCSRF):
 
 class EmptyForm(FlaskForm):
     """A POST-only button: just the CSRF token."""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several checkboxes for one question."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def button_or_400() -> None:

@@ -55,6 +55,8 @@ RATE_LIMITS: dict[str, RateLimitRule] = {
     # Only sending counts: a board adding school rows posts the form many times.
     "support": RateLimitRule("RATELIMIT_SUPPORT", frozenset({"support.submit"}), methods=("POST",),
                              action="versturen"),
+    # A test message goes to any address an organiser types: not a way to send mail in bulk.
+    "message_test": RateLimitRule("RATELIMIT_MESSAGE_TEST", frozenset({"organiser.test_message"}), methods=("POST",)),
 }
 
 

@@ -1,6 +1,6 @@
 // Reads one e-mail (RFC 5322 bytes) with mailparser, the parser of the
 // Nodemailer project, and prints what a mail program takes from it, as JSON:
-// sender, recipients, subject, Message-ID, the text part, whether there is an
+// sender (address and name), Reply-To, recipients, subject, Message-ID, the text part, whether there is an
 // HTML part, and each attachment's type, file name and content (base64).
 //
 // Usage: node tests/js/read_mail.mjs [file.eml]   (stdin without a file)
@@ -12,6 +12,8 @@ const mail = await simpleParser(raw, { skipTextToHtml: true, skipTextLinks: true
 const addresses = (field) => (field ? field.value.map((entry) => entry.address) : []);
 process.stdout.write(JSON.stringify({
   from: addresses(mail.from),
+  fromName: mail.from ? mail.from.value[0].name : null,
+  replyTo: addresses(mail.replyTo),
   to: addresses(mail.to),
   subject: mail.subject ?? null,
   messageId: mail.messageId ?? null,

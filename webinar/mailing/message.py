@@ -16,14 +16,17 @@ class Obsolete(Exception):
 
 
 def compose(subject: str, recipient: str, template: str, calendar: Calendar | None = None,
-            attachments: tuple[Attachment, ...] = (), **context) -> Email:
-    """The message with both bodies rendered, with a Message-ID in the configured sender's domain."""
+            attachments: tuple[Attachment, ...] = (), *, sender_name: str = "", reply_to: str = "",
+            **context) -> Email:
+    """The message with both bodies rendered, with a Message-ID in the configured sender's domain;
+    `sender_name` and `reply_to` for mail that speaks for someone else than the sender (see Email)."""
     return message(subject, recipient, render_template(f"email/{template}.txt", **context),
-                   render_template(f"email/{template}.html", **context), calendar, attachments)
+                   render_template(f"email/{template}.html", **context), calendar, attachments,
+                   sender_name=sender_name, reply_to=reply_to)
 
 
 def message(subject: str, recipient: str, text: str, html: str, calendar: Calendar | None = None,
-            attachments: tuple[Attachment, ...] = ()) -> Email:
+            attachments: tuple[Attachment, ...] = (), *, sender_name: str = "", reply_to: str = "") -> Email:
     """The message with these bodies, with a Message-ID in the configured sender's domain."""
     return Email(
         recipient=recipient,
@@ -33,6 +36,8 @@ def message(subject: str, recipient: str, text: str, html: str, calendar: Calend
         message_id=new_message_id(current_app.config["MAIL_DEFAULT_SENDER"]),
         calendar=calendar,
         attachments=attachments,
+        sender_name=sender_name,
+        reply_to=reply_to,
     )
 
 

@@ -129,6 +129,10 @@ class Email:
     calendar: Calendar | None = None
     #: files after the calendar file, e.g. a certificate of attendance
     attachments: tuple[Attachment, ...] = ()
+    #: the name in From: instead of the configured sender's (the address stays the sender's own)
+    sender_name: str = ""
+    #: where replies go ("": to the sender)
+    reply_to: str = ""
 
 
 def has_line_break(value: str) -> bool:
@@ -145,6 +149,18 @@ def one_line(value: str) -> str:
 def address(sender: str) -> str:
     """The bare address of 'Name <address>', for the SMTP envelope."""
     return parseaddr(sender)[1]
+
+
+@lru_cache(maxsize=16)
+def named(sender: str, name: str) -> str:
+    """The sender's address under another name: ('X <a@b>', 'Y') -> 'Y <a@b>'; the sender as it is for ''."""
+    name = one_line(name)
+    if not name:
+        return sender
+    # Always a quoted string: a comma or parenthesis in the name stays part of it. (Address() would
+    # refuse a sender whose local part is not ASCII, which the SMTPUTF8 path allows.)
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}" <{address(sender)}>'
 
 
 def new_message_id(sender: str) -> str:
@@ -216,17 +232,19 @@ def build(email: Email, *, sender: str, date: datetime) -> bytes:
     # it, headers must be ASCII, so the domain goes as A-labels there too.
     to = email.recipient if envelope.smtputf8 else envelope.address
     text, html = _encoded(email.text), _encoded(email.html)
-    return _generate(email.subject, sender, envelope.smtputf8, email.calendar, to=one_line(to),
-                     date=format_datetime(date.replace(microsecond=0)), message_id=email.message_id,
-                     text=text, html=html, attachments=email.attachments)
+    return _generate(email.subject, named(sender, email.sender_name), envelope.smtputf8, email.calendar,
+                     to=one_line(to), date=format_datetime(date.replace(microsecond=0)), message_id=email.message_id,
+                     text=text, html=html, attachments=email.attachments, reply_to=email.reply_to)
 
 
 def _generate(subject: str, sender: str, utf8: bool, calendar: Calendar | None, *, to: str, date: str,
               message_id: str, text: tuple[bool, str], html: tuple[bool, str],
-              attachments: tuple[Attachment, ...] = ()) -> bytes:
+              attachments: tuple[Attachment, ...] = (), reply_to: str = "") -> bytes:
     message = EmailMessage(policy=UTF8_POLICY if utf8 else POLICY)
     message["Subject"] = _header("Subject", subject)
     message["From"] = _header("From", sender)
+    if reply_to:
+        message["Reply-To"] = _header("Reply-To", reply_to)
     message["To"] = POLICY.header_factory("To", to)
     message["Date"] = _header("Date", date)
     message["Message-ID"] = POLICY.header_factory("Message-ID", message_id)
@@ -265,10 +283,11 @@ class Skeleton:
     the two).
     """
 
-    def __init__(self, subject: str, sender: str, utf8: bool, calendar: Calendar | None, plain: tuple[bool, bool]):
+    def __init__(self, subject: str, sender: str, utf8: bool, calendar: Calendar | None, plain: tuple[bool, bool],
+                 reply_to: str = ""):
         self.policy = UTF8_POLICY if utf8 else POLICY
         slots = dict(_SLOTS, text=(plain[0], _SLOTS["text"][1]), html=(plain[1], _SLOTS["html"][1]))
-        whole = _generate(subject, sender, utf8, calendar, **slots)
+        whole = _generate(subject, sender, utf8, calendar, **slots, reply_to=reply_to)
         stand_ins = {
             "to": self._header_line("To", slots["to"]),
             "date": self._header_line("Date", slots["date"]),
@@ -321,10 +340,10 @@ def _payload_bytes(payload: str) -> bytes:
 
 @lru_cache(maxsize=64)
 def _skeleton(subject: str, sender: str, utf8: bool, plain: tuple[bool, bool],
-              calendar: Calendar | None) -> Skeleton | None:
+              calendar: Calendar | None, reply_to: str = "") -> Skeleton | None:
     """The skeleton, or None when a stand-in is not once in it (a subject that quotes one)."""
     try:
-        return Skeleton(subject, sender, utf8, calendar, plain)
+        return Skeleton(subject, sender, utf8, calendar, plain, reply_to)
     except ValueError:
         return None
 
@@ -339,7 +358,8 @@ def to_bytes(email: Email, *, sender: str, date: datetime) -> bytes:
     envelope = envelope_address(email.recipient)
     to = email.recipient if envelope.smtputf8 else envelope.address
     text, html = _encoded(email.text), _encoded(email.html)
-    skeleton = _skeleton(email.subject, sender, envelope.smtputf8, (text[0], html[0]), email.calendar)
+    skeleton = _skeleton(email.subject, named(sender, email.sender_name), envelope.smtputf8, (text[0], html[0]),
+                         email.calendar, email.reply_to)
     if skeleton is None:
         return build(email, sender=sender, date=date)
     return skeleton.message(to=one_line(to), date=format_datetime(date.replace(microsecond=0)),

@@ -19,6 +19,20 @@ class MailStatus(enum.Enum):
     failed = "failed"
     skipped = "skipped"
 
+    @property
+    def label(self) -> str:
+        """What organisers read, in Dutch."""
+        return MAIL_STATUS_LABELS[self]
+
+
+MAIL_STATUS_LABELS = {
+    MailStatus.pending: "In de wachtrij",
+    MailStatus.sending: "Wordt verstuurd",
+    MailStatus.sent: "Verstuurd",
+    MailStatus.failed: "Mislukt",
+    MailStatus.skipped: "Overgeslagen",
+}
+
 
 class OutgoingMail(db.Model):
     """One e-mail to one recipient, queued in the transaction that caused it."""

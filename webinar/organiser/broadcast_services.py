@@ -1,4 +1,4 @@
-"""Messages organisers write to a group of registrants: segments, placeholders, queueing.
+"""Messages organisers write to a group of registrants: selections, placeholders, queueing.
 
 A message starts as a draft: a Broadcast row with no recipients yet, so that a
 test can be rendered by the worker like any other e-mail. Sending fills in
@@ -8,6 +8,7 @@ on the message is fixed.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -19,39 +20,89 @@ from sqlalchemy.orm import joinedload
 
 from ..database import utcnow
 from ..dutch import period
-from ..events.models import Event
+from ..events.models import OTHER_ROLE, Event
 from ..extensions import db
 from ..links import external_url
-from ..mailing.models import MailStatus, OutgoingMail
+from ..mailing.models import MAIL_STATUS_LABELS, OutgoingMail
 from ..mailing.services import queue_mail
 from ..registration.models import Registration, RegistrationStatus
 from ..registration.notifications import queue_from_select
 from .models import Broadcast, Organiser
-from .queries import Filters, registrations_query
+from .queries import joined_clause, registrations_query
 
 KIND = "broadcast"
 
 
-@dataclass(frozen=True)
-class Segment:
-    """A group of an event's registrants that a message can go to."""
-
-    label: str
-    #: the status a recipient must still have when the e-mail goes out
-    status: RegistrationStatus
-    #: the same group as filters of the registrations table
-    filters: Filters
-
-
-SEGMENTS: dict[str, Segment] = {
-    "confirmed": Segment("Iedereen die is aangemeld", RegistrationStatus.confirmed, Filters(status="aangemeld")),
-    "role": Segment("Aangemelden met een bepaalde rol", RegistrationStatus.confirmed, Filters(status="aangemeld")),
-    "waitlisted": Segment("Iedereen op de wachtlijst", RegistrationStatus.waitlisted, Filters(status="wachtlijst")),
-    "joined": Segment("Aangemelden die hebben deelgenomen", RegistrationStatus.confirmed,
-                      Filters(status="aangemeld", deelgenomen="ja")),
-    "not_joined": Segment("Aangemelden die niet hebben deelgenomen", RegistrationStatus.confirmed,
-                          Filters(status="aangemeld", deelgenomen="nee")),
+#: the statuses a message can go to, as the organiser chooses them and as the messages list says them
+STATUSES = {
+    RegistrationStatus.confirmed.value: "bevestigd",
+    RegistrationStatus.waitlisted.value: "op de wachtlijst",
 }
+JOINED = {"": "", "ja": "deelgenomen", "nee": "niet deelgenomen"}
+#: organisation types in the plural, for "van schoolbesturen en scholen"
+_TYPE_PLURALS = {"Schoolbestuur": "schoolbesturen", "School": "scholen", "Gemeente": "gemeenten",
+                 "Samenwerkingsverband": "samenwerkingsverbanden", "Anders": "andere organisaties"}
+#: the fictional registrant of every preview and test: never a real registrant's data
+SAMPLE_FIRST_NAME = "Voorbeeld"
+SAMPLE_NAME = "Voorbeeld Deelnemer"
+SAMPLE_EMAIL = "voorbeeld.deelnemer@example.org"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Whom a message goes to: every condition must hold; an empty list means any value."""
+
+    roles: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = (RegistrationStatus.confirmed.value,)
+    organisation_types: tuple[str, ...] = ()
+    #: "ja", "nee" or "" (both)
+    joined: str = ""
+
+    @classmethod
+    def of(cls, broadcast: Broadcast) -> Selection:
+        return cls(tuple(broadcast.roles or ()), tuple(broadcast.statuses or ()),
+                   tuple(broadcast.organisation_types or ()), broadcast.joined or "")
+
+    def columns(self) -> dict:
+        """The selection as the Broadcast's columns."""
+        return {"roles": list(self.roles), "statuses": list(self.statuses),
+                "organisation_types": list(self.organisation_types), "joined": self.joined}
+
+    @property
+    def waitlist_only(self) -> bool:
+        return self.statuses == (RegistrationStatus.waitlisted.value,)
+
+    def describe(self, count: int | None = None) -> str:
+        """In Dutch: 'Schoolbestuurders en schoolleiders, bevestigd, 23 ontvangers'."""
+        who = _and([_plural_role(role) for role in self.roles]) if self.roles else "iedereen"
+        parts = [who, _and([STATUSES[status] for status in self.statuses], "of")]
+        if self.organisation_types:
+            parts.append("van " + _and([_TYPE_PLURALS.get(kind, kind) for kind in self.organisation_types]))
+        if self.joined:
+            parts.append(JOINED[self.joined])
+        if count is not None:
+            parts.append(f"{count} {'ontvanger' if count == 1 else 'ontvangers'}")
+        text = ", ".join(parts)
+        return text[:1].upper() + text[1:]
+
+
+def _and(words: list[str], last: str = "en") -> str:
+    """'a', 'a en b', 'a, b en c'."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+def _plural_role(role: str) -> str:
+    """'Schoolleider' -> 'schoolleiders', 'HRM'er' -> 'HRM'ers'; a role we cannot pluralise stays as it is."""
+    if role == OTHER_ROLE:
+        return "anderen (rol Anders)"
+    first, space, rest = role.partition(" ")
+    if not first.endswith(("er", "eur", "der")):
+        return role
+    first += "s"
+    if first[1:2].islower():  # not an abbreviation such as HRM'er
+        first = first[:1].lower() + first[1:]
+    return first + space + rest
+
 
 #: the placeholders an organiser may use, with what they become
 PLACEHOLDERS = {
@@ -64,26 +115,13 @@ PLACEHOLDERS = {
 _PLACEHOLDER = re.compile(r"\{\s*([^{}\s]+)\s*\}")
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
 
-STATUS_LABELS = {
-    MailStatus.pending: "In de wachtrij",
-    MailStatus.sending: "Wordt verstuurd",
-    MailStatus.sent: "Verstuurd",
-    MailStatus.failed: "Mislukt",
-    MailStatus.skipped: "Overgeslagen",
-}
+#: the e-mails' statuses, in the order the messages list counts them
+STATUS_LABELS = MAIL_STATUS_LABELS
 
 
-def segment_label(broadcast: Broadcast) -> str:
-    """'Aangemelden met de rol Schoolleider', 'Iedereen op de wachtlijst', ..."""
-    if broadcast.segment == "role":
-        return f"Aangemelden met de rol {broadcast.role}"
-    segment = SEGMENTS.get(broadcast.segment)
-    return segment.label if segment else broadcast.segment
-
-
-def segment_status(segment: str) -> RegistrationStatus:
-    """The status a recipient of this segment must still have at send time."""
-    return SEGMENTS[segment].status if segment in SEGMENTS else RegistrationStatus.confirmed
+def selection_label(broadcast: Broadcast) -> str:
+    """Whom the message goes (or went) to, in Dutch; with the number of recipients once sent."""
+    return Selection.of(broadcast).describe(None if is_draft(broadcast) else broadcast.recipients)
 
 
 def unknown_placeholders(*texts: str) -> list[str]:
@@ -133,18 +171,19 @@ def placeholder_values(event: Event, first_name: str, *, join_url: str, manage_u
     }
 
 
-def sample_values(event: Event, first_name: str = "Anna") -> dict[str, str]:
-    """Placeholder values for previews and tests: links that lead nowhere personal."""
+def sample_values(event: Event) -> dict[str, str]:
+    """Placeholder values of the fictional registrant, for previews and tests: links that lead nowhere personal."""
     return placeholder_values(
         event,
-        first_name,
+        SAMPLE_FIRST_NAME,
         join_url=external_url("attendance.join", token="voorbeeld"),
         manage_url=external_url("registration.manage", token="voorbeeld"),
     )
 
 
-def broadcast_mail(broadcast: Broadcast, event: Event, values: dict[str, str], *, test: bool = False):
-    """The subject and template context of one e-mail of this message."""
+def broadcast_mail(broadcast: Broadcast, event: Event, values: dict[str, str], *, waitlisted: bool,
+                   test: bool = False):
+    """The subject and template context of one e-mail of this message; `waitlisted`: the reader's status."""
     subject = " ".join(fill(broadcast.subject, values).split())  # one line, whatever a value holds
     body = fill(broadcast.body, values).replace("\r\n", "\n").strip()
     context = {
@@ -153,42 +192,54 @@ def broadcast_mail(broadcast: Broadcast, event: Event, values: dict[str, str], *
         "body_html": as_html(body),
         "manage_url": values["beheerlink"],
         "event_url": external_url("registration.show", slug=event.slug),
-        "waitlisted": broadcast.segment == "waitlisted",
+        "waitlisted": waitlisted,
         "test": test,
     }
     return (f"[Test] {subject}" if test else subject), context
 
 
-def recipients_query(event: Event, segment: str, role: str = "") -> Select:
-    """The registrations a message to this segment goes to, by name."""
-    filters = SEGMENTS[segment].filters
-    if segment == "role":
-        if not role:  # an empty role filter would mean everyone
-            raise ValueError("Kies een rol.")
-        filters = Filters(status=filters.status, rol=role)
-    return registrations_query(event, filters)
+def sample_mail(broadcast: Broadcast, event: Event, *, test: bool = False):
+    """The message as the fictional registrant gets it (the preview, and a test)."""
+    return broadcast_mail(broadcast, event, sample_values(event),
+                          waitlisted=Selection.of(broadcast).waitlist_only, test=test)
+
+
+def recipients_query(event: Event, selection: Selection) -> Select:
+    """The registrations a message with this selection goes to, by name."""
+    if not selection.statuses:  # no status would mean no one; never everyone
+        raise ValueError("Kies ten minste één status.")
+    statuses = [RegistrationStatus(status) for status in selection.statuses]
+    query = registrations_query(event).where(Registration.status.in_(statuses))
+    if selection.roles:
+        query = query.where(Registration.role.in_(selection.roles))
+    if selection.organisation_types:
+        query = query.where(Registration.organisation_type.in_(selection.organisation_types))
+    if selection.joined:
+        query = query.where(joined_clause() if selection.joined == "ja" else ~joined_clause())
+    return query
+
+
+def count_selected(event: Event, selection: Selection) -> int:
+    """How many registrations a message with this selection would go to now."""
+    query = recipients_query(event, selection).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(query))
 
 
 def count_recipients(event: Event, broadcast: Broadcast) -> int:
     """How many registrations the message would go to now."""
-    query = recipients_query(event, broadcast.segment, broadcast.role).order_by(None).subquery()
-    return db.session.scalar(select(func.count()).select_from(query))
+    return count_selected(event, Selection.of(broadcast))
 
 
-def first_recipient(event: Event, broadcast: Broadcast) -> Registration | None:
-    """The first registration the message would go to, for the preview."""
-    return db.session.scalars(recipients_query(event, broadcast.segment, broadcast.role).limit(1)).first()
-
-
-def save_draft(event: Event, organiser: Organiser, broadcast: Broadcast | None = None, **values) -> Broadcast:
-    """Create or change a draft message. Values: segment, role, subject, body."""
+def save_draft(event: Event, organiser: Organiser, broadcast: Broadcast | None = None, *,
+               selection: Selection, subject: str, body: str) -> Broadcast:
+    """Create or change a draft message."""
     if broadcast is None:
         broadcast = Broadcast(event_id=event.id, created_by_id=organiser.id, send_at=utcnow(), recipients=0)
         db.session.add(broadcast)
     elif not is_draft(broadcast):
         raise ValueError("Dit bericht is al verstuurd en kan niet meer worden gewijzigd.")
-    for name in ("segment", "role", "subject", "body"):
-        setattr(broadcast, name, values[name])
+    for name, value in {**selection.columns(), "subject": subject, "body": body}.items():
+        setattr(broadcast, name, value)
     db.session.flush()
     return broadcast
 
@@ -199,12 +250,13 @@ def is_draft(broadcast: Broadcast) -> bool:
 
 
 def queue_test(broadcast: Broadcast, address: str, now: datetime | None = None) -> bool:
-    """Queue the message once to `address` with sample values; False if one was just queued."""
+    """Queue the message once to `address` as the fictional registrant gets it; False if one was just queued."""
     now = now or utcnow()
+    to = hashlib.sha256(address.lower().encode()).hexdigest()[:16]  # two colleagues in the same instant get one each
     return queue_mail(
         KIND,
         recipient=address,
-        dedupe_key=f"{KIND}:{broadcast.id}:test:{now.timestamp():.6f}",
+        dedupe_key=f"{KIND}:{broadcast.id}:test:{to}:{now.timestamp():.6f}",
         event_id=broadcast.event_id,
         broadcast_id=broadcast.id,
         due_at=now,
@@ -214,13 +266,13 @@ def queue_test(broadcast: Broadcast, address: str, now: datetime | None = None) 
 def _queue_recipients(event: Event, broadcast: Broadcast) -> int:
     """One INSERT ... SELECT: an outbox row per recipient, due at the send time."""
     key = literal(f"{KIND}:{broadcast.id}:", String) + cast(Registration.id, String)
-    rows = recipients_query(event, broadcast.segment, broadcast.role).order_by(None)
+    rows = recipients_query(event, Selection.of(broadcast)).order_by(None)
     return queue_from_select(rows, kind=KIND, key=key, event=event, due_at=broadcast.send_at,
                              broadcast_id=literal(broadcast.id))
 
 
 def send_broadcast(event: Event, broadcast: Broadcast, send_at: datetime) -> int:
-    """Queue the message for everyone in its segment, due at `send_at`. Raises ValueError in Dutch."""
+    """Queue the message for everyone in its selection, due at `send_at`. Raises ValueError in Dutch."""
     if not is_draft(broadcast):
         raise ValueError("Dit bericht is al verstuurd.")
     broadcast.send_at = send_at

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,27 +12,29 @@ from ..dutch import datetime_text, period
 from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
-from ..forms import EmptyForm, button_or_400
 from . import bp
 from .broadcast_services import (
     PLACEHOLDERS,
+    SAMPLE_EMAIL,
+    SAMPLE_NAME,
     STATUS_LABELS,
-    broadcast_mail,
+    Selection,
     count_recipients,
+    count_selected,
     event_broadcasts,
-    first_recipient,
     is_draft,
     queue_test,
     recipient_mails,
-    sample_values,
+    sample_mail,
     save_draft,
-    segment_label,
+    selection_label,
     send_broadcast,
     status_counts,
 )
-from .forms import MessageForm, SendForm
+from .forms import MessageForm, MessageTestForm, SendForm
 from .models import Broadcast
 from .previews import framed_mail
+
 
 def _broadcast_or_404(event: Event, broadcast_id: int, *, lock: bool = False) -> Broadcast:
     query = select(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.event_id == event.id)
@@ -47,18 +49,26 @@ def messages(slug: str):
     return render_template(
         "organiser/messages.html", event=event, now=utcnow(),
         sent=[b for b in broadcasts if not is_draft(b)], drafts=[b for b in broadcasts if is_draft(b)],
-        counts=status_counts(event), status_labels=STATUS_LABELS, segment_label=segment_label,
+        counts=status_counts(event), status_labels=STATUS_LABELS, selection_label=selection_label,
     )
 
 
 def _compose(event: Event, broadcast: Broadcast | None):
     form = MessageForm(event, obj=broadcast)
-    if form.validate_on_submit():
+    if request.method == "GET" and broadcast is not None:
+        form.fill_from(broadcast)
+    counted = None
+    if request.method == "POST" and request.form.get("actie") == "tellen":
+        # Count the recipients of the selection as it is now, without saving (and without script).
+        if form.validate_selection():
+            counted = form.selection().describe(count_selected(event, form.selection()))
+    elif form.validate_on_submit():
         broadcast = save_draft(event, current_user, broadcast, **form.values())
         db.session.commit()
         return redirect(url_for(".preview_message", slug=event.slug, broadcast_id=broadcast.id))
     return render_template("organiser/messages_compose.html", event=event, form=form, broadcast=broadcast,
-                           placeholders=PLACEHOLDERS, example_date=period(event.starts_at, event.ends_at))
+                           placeholders=PLACEHOLDERS, example_date=period(event.starts_at, event.ends_at),
+                           counted=counted)
 
 
 @bp.route("/events/<slug>/berichten/nieuw", methods=["GET", "POST"])
@@ -77,34 +87,32 @@ def edit_message(slug: str, broadcast_id: int):
     return _compose(event, broadcast)
 
 
-def _preview_mail(event: Event, broadcast: Broadcast):
-    registration = first_recipient(event, broadcast)
-    values = sample_values(event, registration.first_name if registration else "Anna")
-    subject, context = broadcast_mail(broadcast, event, values)
-    return registration, subject, context
-
-
-def _preview(event: Event, broadcast: Broadcast, send_form: SendForm):
-    registration, subject, context = _preview_mail(event, broadcast)
+def _preview(event: Event, broadcast: Broadcast, send_form: SendForm, test_form: MessageTestForm | None = None,
+             status: int = 200):
+    subject, context = sample_mail(broadcast, event)
+    count = count_recipients(event, broadcast)
+    if test_form is None:
+        test_form = MessageTestForm(formdata=None, address=current_user.email)
     return render_template(
-        "organiser/messages_preview.html", event=event, broadcast=broadcast, registration=registration,
-        count=count_recipients(event, broadcast), subject=subject, segment_label=segment_label(broadcast),
+        "organiser/messages_preview.html", event=event, broadcast=broadcast, sample_name=SAMPLE_NAME,
+        sample_email=SAMPLE_EMAIL, count=count, subject=subject,
+        selection_label=Selection.of(broadcast).describe(),
         text=render_template("email/broadcast.txt", **context),
-        send_form=send_form, test_form=EmptyForm(),
-    )
+        send_form=send_form, test_form=test_form,
+    ), status
 
 
 @bp.get("/events/<slug>/berichten/<int:broadcast_id>/voorbeeld.html")
 def preview_message_html(slug: str, broadcast_id: int):
     """The HTML version of the e-mail alone, for the preview's frame: its styles, no script."""
     event = event_or_404(slug)
-    _, _, context = _preview_mail(event, _broadcast_or_404(event, broadcast_id))
+    _, context = sample_mail(_broadcast_or_404(event, broadcast_id), event)
     return framed_mail(render_template("email/broadcast.html", **context))
 
 
 @bp.get("/events/<slug>/berichten/<int:broadcast_id>/voorbeeld")
 def preview_message(slug: str, broadcast_id: int):
-    """The e-mail as the first recipient would get it, and the ways to send it."""
+    """The e-mail as a fictional registrant gets it, how many it goes to, and the ways to send it."""
     event = event_or_404(slug)
     broadcast = _broadcast_or_404(event, broadcast_id)
     if not is_draft(broadcast):
@@ -114,13 +122,16 @@ def preview_message(slug: str, broadcast_id: int):
 
 @bp.post("/events/<slug>/berichten/<int:broadcast_id>/test")
 def test_message(slug: str, broadcast_id: int):
-    """Send the message to the organiser, with sample values."""
+    """Send the message, as the fictional registrant gets it, to an address the organiser types."""
     event = event_or_404(slug)
     broadcast = _broadcast_or_404(event, broadcast_id)
-    button_or_400()
-    if queue_test(broadcast, current_user.email):
-        audit(current_user, "message.test", f'test van "{broadcast.subject}" aan {current_user.email}', event)
-        flash(f"Er gaat een test naar {current_user.email}. Die komt binnen enkele minuten aan.", "success")
+    form = MessageTestForm()
+    if not form.validate_on_submit():
+        return _preview(event, broadcast, SendForm(formdata=None), form, status=422)
+    address = form.address.data
+    if queue_test(broadcast, address):
+        audit(current_user, "message.test", f'test van "{broadcast.subject}" aan {address}', event)
+        flash(f"Er gaat een test naar {address}. Die komt binnen enkele minuten aan.", "success")
     db.session.commit()
     return redirect(url_for(".preview_message", slug=slug, broadcast_id=broadcast_id))
 
@@ -143,7 +154,7 @@ def send_message(slug: str, broadcast_id: int):
         else:
             moment = "nu" if form.when.data == "nu" else f"op {datetime_text(send_at)}"
             audit(current_user, "message.send",
-                  f'"{broadcast.subject}" aan {count} ontvangers ({segment_label(broadcast)}), {moment}', event)
+                  f'"{broadcast.subject}" aan {selection_label(broadcast)}, {moment}', event)
             db.session.commit()
             flash(f"Het bericht gaat {moment} naar {count} ontvangers.", "success")
             return redirect(url_for(".message", slug=slug, broadcast_id=broadcast_id))
@@ -160,5 +171,5 @@ def message(slug: str, broadcast_id: int):
     return render_template(
         "organiser/messages_detail.html", event=event, broadcast=broadcast, mails=recipient_mails(broadcast),
         counts=status_counts(event).get(broadcast.id, {}), status_labels=STATUS_LABELS,
-        segment_label=segment_label(broadcast), now=utcnow(),
+        selection_label=selection_label(broadcast), now=utcnow(),
     )

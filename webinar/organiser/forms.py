@@ -13,7 +13,6 @@ from wtforms import (
     IntegerField,
     PasswordField,
     RadioField,
-    SelectField,
     StringField,
     TextAreaField,
 )
@@ -33,8 +32,10 @@ from wtforms.validators import (
 from ..database import utcnow
 from ..dutch import AMSTERDAM
 from ..events.models import Event
-from ..forms import plain_text, single_line, strip
-from .broadcast_services import PLACEHOLDERS, SEGMENTS, unknown_placeholders, uses_placeholder
+from ..forms import MultiCheckboxField, email_address, plain_text, single_line, strip
+from ..registration.models import ORGANISATION_TYPES, RegistrationStatus
+from .broadcast_services import JOINED, PLACEHOLDERS, STATUSES, Selection, unknown_placeholders, uses_placeholder
+from .models import Broadcast
 from .passwords import PASSWORD_HINT
 
 _EMAIL = [DataRequired("Vul een e-mailadres in."), Email("Dat is geen geldig e-mailadres."), single_line]
@@ -142,11 +143,18 @@ class DuplicateForm(FlaskForm):
 
 
 class MessageForm(FlaskForm):
-    """Who a message goes to, and what it says."""
+    """Whom a message goes to (every checked condition holds; none checked: any), and what it says."""
 
-    segment = RadioField("Aan wie?", choices=[SelectChoice(name, s.label) for name, s in SEGMENTS.items()],
-                         validate_choice=False)
-    role = SelectField("Rol (bij 'Aangemelden met een bepaalde rol')", validate_choice=False)
+    roles = MultiCheckboxField("Rol (niets aangevinkt: alle rollen)", validate_choice=False)
+    statuses = MultiCheckboxField("Status", default=[RegistrationStatus.confirmed.value], validate_choice=False,
+                                  choices=[SelectChoice(RegistrationStatus.confirmed.value, "Aangemeld (bevestigd)"),
+                                           SelectChoice(RegistrationStatus.waitlisted.value, "Op de wachtlijst")])
+    organisation_types = MultiCheckboxField("Soort organisatie (niets aangevinkt: alle soorten)",
+                                            choices=[SelectChoice(kind) for kind in ORGANISATION_TYPES],
+                                            validate_choice=False)
+    joined = RadioField("Deelgenomen aan de bijeenkomst?", default="", validate_choice=False,
+                        choices=[SelectChoice("", "Maakt niet uit"), SelectChoice("ja", "Alleen wie heeft deelgenomen"),
+                                 SelectChoice("nee", "Alleen wie niet heeft deelgenomen")])
     subject = StringField("Onderwerp", [
         DataRequired("Vul een onderwerp in."),
         Length(max=200, message="Het onderwerp mag hoogstens 200 tekens hebben."),
@@ -158,34 +166,74 @@ class MessageForm(FlaskForm):
         plain_text,
     ], filters=[strip], render_kw={"rows": 14})
 
+    #: the fields that say whom the message goes to
+    SELECTION = ("roles", "statuses", "organisation_types", "joined")
+
     def __init__(self, event: Event, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.event = event
-        roles = [SelectChoice(role) for role in event.role_choices()]
-        self.role.choices = [SelectChoice("", "Kies een rol"), *roles]
+        self.roles.choices = [SelectChoice(role) for role in event.role_choices()]
 
-    def validate_segment(self, field):
-        if field.data not in SEGMENTS:  # RadioField's own check speaks English
-            raise ValidationError("Kies aan wie het bericht gaat.")
+    # The fields' own choice checks speak English: these say it in Dutch.
+    def validate_roles(self, field):
+        if not set(field.data or ()) <= set(self.event.role_choices()):
+            raise ValidationError("Kies rollen uit de lijst.")
 
-    def validate_role(self, field):
-        if self.segment.data == "role" and field.data not in self.event.role_choices():
-            raise ValidationError("Kies de rol van de ontvangers.")
+    def validate_statuses(self, field):
+        if not field.data:
+            raise ValidationError("Kies ten minste één status: aangemeld, op de wachtlijst of beide.")
+        if not set(field.data) <= set(STATUSES):
+            raise ValidationError("Kies een status uit de lijst.")
+
+    def validate_organisation_types(self, field):
+        if not set(field.data or ()) <= set(ORGANISATION_TYPES):
+            raise ValidationError("Kies soorten organisatie uit de lijst.")
+
+    def validate_joined(self, field):
+        if field.data not in JOINED:
+            raise ValidationError("Kies of de ontvangers hebben deelgenomen.")
 
     def validate_subject(self, field):
         _check_placeholders(field.data)
 
     def validate_body(self, field):
         _check_placeholders(field.data)
-        if self.segment.data == "waitlisted" and uses_placeholder("deelnamelink", field.data):
+        if RegistrationStatus.waitlisted.value in (self.statuses.data or ()) and uses_placeholder("deelnamelink", field.data):
             raise ValidationError("Wie op de wachtlijst staat kan nog niet deelnemen: "
-                                  "gebruik {deelnamelink} hier niet.")
+                                  "gebruik {deelnamelink} hier niet, of stuur alleen aan wie is aangemeld.")
 
-    def values(self) -> dict[str, str]:
-        """The message as entered."""
-        role = self.role.data if self.segment.data == "role" else ""
-        return {"segment": self.segment.data, "role": role or "",
-                "subject": self.subject.data, "body": self.body.data}
+    def validate_selection(self) -> bool:
+        """Check only whom the message goes to (for counting the recipients before saving)."""
+        ok = True
+        for name in self.SELECTION:
+            field = getattr(self, name)
+            ok = field.validate(self, [getattr(type(self), f"validate_{name}")]) and ok
+        return ok
+
+    def selection(self) -> Selection:
+        """Whom the message goes to, in the order of the choices."""
+        def chosen(field) -> tuple[str, ...]:
+            return tuple(choice.value for choice in field.choices if choice.value in (field.data or ()))
+        return Selection(roles=chosen(self.roles), statuses=chosen(self.statuses),
+                         organisation_types=chosen(self.organisation_types), joined=self.joined.data or "")
+
+    def values(self) -> dict:
+        """The message as entered, as save_draft takes it."""
+        return {"selection": self.selection(), "subject": self.subject.data, "body": self.body.data}
+
+    def fill_from(self, broadcast: Broadcast) -> None:
+        """Show a draft's selection (the form's obj= sets only the text fields right)."""
+        selection = Selection.of(broadcast)
+        self.roles.data, self.statuses.data = list(selection.roles), list(selection.statuses)
+        self.organisation_types.data, self.joined.data = list(selection.organisation_types), selection.joined
+
+
+class MessageTestForm(FlaskForm):
+    """Where a test of a message goes: any address the organiser types."""
+
+    address = StringField("Stuur een test naar", [DataRequired("Vul het e-mailadres voor de test in."),
+                                                  single_line, email_address, Length(max=254)],
+                          filters=[strip], render_kw={"autocomplete": "email", "type": "email"})
 
 
 def _check_placeholders(text: str | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
@@ -92,10 +92,14 @@ class Broadcast(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
-    #: confirmed, role, waitlisted, joined or not_joined
-    segment: Mapped[str] = mapped_column(String(30))
-    #: with segment "role": which role
-    role: Mapped[str] = mapped_column(String(100), default="")
+    #: the recipients' roles ([]: every role)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: the registration statuses it goes to: "confirmed", "waitlisted" or both
+    statuses: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["confirmed"])
+    #: the recipients' organisation types ([]: every type)
+    organisation_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: "ja": only who joined the meeting, "nee": only who did not, "": both
+    joined: Mapped[str] = mapped_column(String(3), default="")
     subject: Mapped[str] = mapped_column(String(200))
     #: the text, with placeholders such as {voornaam} and {deelnamelink}
     body: Mapped[str] = mapped_column(Text)

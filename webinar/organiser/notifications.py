@@ -9,9 +9,9 @@ from ..mailing.kinds import Batch, register_kind
 from ..mailing.message import Obsolete, compose
 from ..mailing.mime import Email
 from ..mailing.models import OutgoingMail
-from ..registration.models import TokenPurpose
+from ..registration.models import RegistrationStatus, TokenPurpose
 from ..registration.tokens import issue_batch_token
-from .broadcast_services import broadcast_mail, placeholder_values, sample_values, segment_status, uses_placeholder
+from .broadcast_services import broadcast_mail, placeholder_values, sample_mail, uses_placeholder
 from .services import mint_invitation_token
 
 
@@ -34,13 +34,14 @@ def render_invitation(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
 
 
 def broadcast_still_useful(row: OutgoingMail, now: datetime) -> None:
-    """Obsolete when the message is gone, the registrant left its group, or the event was cancelled since."""
+    """Obsolete when the message is gone, the registrant's status left its selection, or the event was
+    cancelled since."""
     if row.broadcast is None:
         raise Obsolete("het bericht bestaat niet meer")
     if row.registration_id is None:
         return  # a test message
     registration = row.registration
-    if registration is None or registration.status != segment_status(row.broadcast.segment):
+    if registration is None or registration.status.value not in row.broadcast.statuses:
         raise Obsolete("de aanmelding heeft een andere status")
     event = registration.event
     if event.cancelled_at is not None and event.cancelled_at > row.created_at:
@@ -48,10 +49,10 @@ def broadcast_still_useful(row: OutgoingMail, now: datetime) -> None:
 
 
 def render_broadcast(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
-    """An organiser's message to one registrant; a test (no registration) gets sample values."""
+    """An organiser's message to one registrant; a test (no registration) is the fictional registrant's."""
     broadcast = row.broadcast
     if row.registration_id is None:
-        subject, context = broadcast_mail(broadcast, row.event, sample_values(row.event), test=True)
+        subject, context = sample_mail(broadcast, row.event, test=True)
         return compose(subject, row.recipient, "broadcast", **context)
     registration, event = row.registration, row.registration.event
     join_url = ""
@@ -60,7 +61,8 @@ def render_broadcast(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
     manage_url = external_url("registration.manage",
                               token=issue_batch_token(batch, registration, TokenPurpose.manage))
     values = placeholder_values(event, registration.first_name, join_url=join_url, manage_url=manage_url)
-    subject, context = broadcast_mail(broadcast, event, values)
+    subject, context = broadcast_mail(broadcast, event, values,
+                                      waitlisted=registration.status == RegistrationStatus.waitlisted)
     return compose(subject, registration.email, "broadcast", **context)
 
 

@@ -76,12 +76,16 @@ def registrations_query(event: Event, filters: Filters = Filters()) -> Select:
         query = query.where(Registration.role == filters.rol)
     if filters.status:
         query = query.where(Registration.status == STATUS_FILTERS[filters.status])
-    joined = exists().where(Attendance.registration_id == Registration.id)
     if filters.deelgenomen == "ja":
-        query = query.where(joined)
+        query = query.where(joined_clause())
     elif filters.deelgenomen == "nee":
-        query = query.where(~joined)
+        query = query.where(~joined_clause())
     return query.order_by(sort_name(), func.lower(Registration.first_name), Registration.id)
+
+
+def joined_clause():
+    """True for a registration with an attendance record (it joined the meeting)."""
+    return exists().where(Attendance.registration_id == Registration.id)
 
 
 @cache

@@ -15,17 +15,15 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..database import utcnow
 from ..dutch import local
-from ..forms import BRIN_MESSAGE, email_address, normalize_brin, plain_text, single_line, strip
+from ..forms import BRIN_MESSAGE, MultiCheckboxField, email_address, normalize_brin, plain_text, single_line, strip
 from .costs import MAX_HALF_DAYS
 from .models import HELP_TYPES, JUDGEMENT_REASONS, REASONS, SECTORS
 from .services import RequestDetails, SchoolDetails
@@ -59,13 +57,6 @@ class DutchDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError("Vul een geldige datum in (dag, maand en jaar).") from None
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several checkboxes for one question."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class SchoolForm(Form):
@@ -220,9 +211,19 @@ class SupportRequestForm(FlaskForm):
 
 
 class SupportUpdateForm(FlaskForm):
-    """An organiser's changes to a request."""
+    """An organiser's changes to a request; `current_status` is the request's status (a value) before them."""
+
+    current_status = ""
 
     status = RadioField("Status", validate_choice=False)
     adviser = _text("Adviseur")
     notes = _long_text("Notities (alleen voor organisatoren)", max_length=10000)
     inform = BooleanField("Aanvrager per e-mail laten weten dat de status is gewijzigd")
+    status_note = _long_text("Bericht aan de aanvrager (optioneel; komt in de e-mail over de nieuwe status)",
+                             max_length=5000)
+
+    def validate_status_note(self, field):
+        # The note only travels with the status e-mail: without one it would reach no one.
+        if (field.data or "").strip() and not (self.inform.data and self.status.data != self.current_status):
+            raise ValidationError("Een bericht aan de aanvrager gaat mee met de e-mail over een nieuwe status: "
+                                  "kies een nieuwe status en vink aan dat de aanvrager bericht krijgt.")

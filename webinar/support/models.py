@@ -88,6 +88,8 @@ class SupportRequest(db.Model):
     adviser: Mapped[str] = mapped_column(String(200), default="")
     #: the organisers' own notes, never shown to the requester
     notes: Mapped[str] = mapped_column(Text, default="")
+    #: a note to the requester, shown in the latest status e-mail
+    status_note: Mapped[str] = mapped_column(Text, default="")
     privacy_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

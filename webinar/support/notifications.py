@@ -52,13 +52,18 @@ def support_still_useful(row, now: datetime) -> None:
 def render_support_mail(row, now: datetime, batch: Batch) -> Email:
     """Build a support e-mail from the request as it is now."""
     request = row.support_request
-    recipient = row.recipient if row.kind == "support_new" else request.requester_email
+    for_lead = row.kind == "support_new"
+    recipient = row.recipient if for_lead else request.requester_email
     context = {
         "request": request,
         "estimate": request.estimate,
         "organiser_url": external_url("support_organiser.support_detail", request_id=request.id),
+        # the summary's heading, for its reader: the requester's own request, or a request to handle
+        "summary_heading": "DE AANVRAAG" if for_lead else "UW AANVRAAG",
     }
-    return compose(_subject(row.kind, request), recipient, row.kind, **context)
+    config = current_app.config
+    return compose(_subject(row.kind, request), recipient, row.kind, sender_name=config["SUPPORT_MAIL_SENDER_NAME"],
+                   reply_to=config["SUPPORT_MAIL_REPLY_TO"], **context)
 
 
 register_kind("support_confirmation", label="Ontvangstbevestiging van een aanvraag", recipient="aanvrager",

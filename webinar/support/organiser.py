@@ -51,8 +51,10 @@ def support_requests():
 def _update_form(found: SupportRequest) -> SupportUpdateForm:
     form = SupportUpdateForm(obj=None if request.method == "POST" else found)
     form.status.choices = [SelectChoice(status.value, label) for status, label in STATUS_LABELS.items()]
+    form.current_status = found.status.value
     if request.method == "GET":
         form.status.data = found.status.value
+        form.status_note.data = ""  # a note goes with one status e-mail, never again
     return form
 
 
@@ -65,7 +67,7 @@ def support_detail(request_id: int):
         if form.status.data not in {status.value for status in SupportStatus}:
             abort(400)
         changes = update_request(found, SupportStatus(form.status.data), form.adviser.data or "",
-                                 form.notes.data or "", form.inform.data, utcnow())
+                                 form.notes.data or "", form.inform.data, utcnow(), form.status_note.data or "")
         if changes:
             audit(current_user, "support.update", f"aanvraag {found.id} ({found.organisation}): " + "; ".join(changes))
         db.session.commit()

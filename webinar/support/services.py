@@ -93,8 +93,11 @@ def submit_request(details: RequestDetails, key: str, now: datetime) -> SupportR
 
 
 def update_request(request: SupportRequest, status: SupportStatus, adviser: str, notes: str,
-                   inform: bool, now: datetime) -> list[str]:
-    """Apply an organiser's changes; what changed, in words (for the audit log)."""
+                   inform: bool, now: datetime, status_note: str = "") -> list[str]:
+    """Apply an organiser's changes; what changed, in words (for the audit log). `status_note` goes to the
+    requester with the status e-mail; ValueError (in Dutch) when there is no such e-mail to carry it."""
+    if status_note and not (inform and status != request.status):
+        raise ValueError("Een bericht aan de aanvrager gaat alleen mee met de e-mail over een nieuwe status.")
     changes = []
     status_changed = status != request.status
     if status_changed:
@@ -109,9 +112,12 @@ def update_request(request: SupportRequest, status: SupportStatus, adviser: str,
     if notes != request.notes:
         changes.append("notities gewijzigd")
         request.notes = notes
+    if inform and status_changed:
+        request.status_note = status_note  # the mail shows the note of its own status change, or none
     db.session.flush()
     if inform and status_changed and notify_status_changed(request):
-        changes.append("aanvrager krijgt bericht")
+        # The note's text stays out of the audit log: it is purged with the request.
+        changes.append("aanvrager krijgt bericht" + (" met een toelichting" if status_note else ""))
     return changes
 
 
