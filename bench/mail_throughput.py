@@ -16,10 +16,19 @@ clock. Each of ROUNDS rounds has two sides, run one right after the other:
             only its own event's links);
 - smtplib:  the baseline, COUNT prebuilt messages of the worker's average size
             sent with `smtplib.SMTP.sendmail` over one connection to the same
-            sink (building them is not timed).
+            sink (building them is not timed);
+- floor:    a second baseline, the least an outbox worker with the worker's
+            guarantees does: COUNT outbox rows (queued untimed) claimed in
+            batches (SELECT in index order, one UPDATE, a commit before any
+            SMTP traffic), the same prebuilt messages sent with smtplib, and
+            marked sent per group of MAIL_MARK_GROUP (one UPDATE, one commit),
+            with Core statements on a connection of its own: no ORM, no
+            rendering, no tokens (`time_floor`).
 
-The worker goes first in the odd rounds, smtplib in the even ones, so a busy
-minute on the machine weighs on both. The first round also times the sweep
+The worker goes first in the odd rounds (worker, smtplib, floor), the floor in
+the even ones (floor, smtplib, worker), so a busy minute on the machine weighs
+on all three. The floor's figures are printed beside the others; the targets
+are judged against smtplib. The first round also times the sweep
 alone (`schedule_due`, in a transaction that is rolled back).
 
 The sink is an aiosmtpd server in a separate process that only counts
@@ -372,6 +381,87 @@ def time_smtplib(port: int, sender: str, messages: list[tuple[str, bytes]]) -> t
     return time.perf_counter() - started, time.process_time() - cpu
 
 
+def queue_floor_rows(number: int, messages: list[tuple[str, bytes]]) -> None:
+    """Outbox rows for the floor, due now, one per message (not timed)."""
+    from sqlalchemy import insert
+
+    from webinar.extensions import db
+    from webinar.mailing.models import MailStatus, OutgoingMail
+
+    now = datetime.now(timezone.utc)
+    db.session.execute(insert(OutgoingMail.__table__), [
+        {"kind": "floor", "dedupe_key": f"floor:{number}:{index}", "recipient": recipient,
+         "status": MailStatus.pending, "due_at": now - timedelta(minutes=1), "attempts": 0, "last_error": "",
+         "message_id": "", "created_at": now}
+        for index, (recipient, _) in enumerate(messages)
+    ])
+    db.session.commit()
+    db.session.remove()
+
+
+def time_floor(port: int, sender: str, messages: list[tuple[str, bytes]], batch_size: int,
+               mark_group: int) -> tuple[float, float]:
+    """The floor: claim, send with smtplib, mark sent, and nothing else: (seconds, CPU seconds).
+
+    What any outbox worker with the worker's guarantees must do besides
+    smtplib's sending: per batch one claim (SELECT of the due rows in index
+    order, FOR UPDATE SKIP LOCKED on PostgreSQL, then one UPDATE to `sending`,
+    committed before any SMTP traffic), per group of `mark_group` accepted
+    messages one UPDATE to `sent` and one commit. Plain Core statements on a
+    connection of its own, no ORM, no rendering: the ready-made messages of
+    the smtplib baseline.
+    """
+    from sqlalchemy import bindparam, select, update
+
+    from webinar.database import IMMEDIATE, is_sqlite
+    from webinar.extensions import db
+    from webinar.mailing.models import MailStatus, OutgoingMail
+
+    table = OutgoingMail.__table__
+    data = dict(messages)
+    due = (select(table.c.id, table.c.recipient)
+           .where(table.c.status == MailStatus.pending, table.c.due_at <= bindparam("now"))
+           .order_by(table.c.due_at, table.c.id).limit(batch_size))
+    if not is_sqlite():
+        due = due.with_for_update(skip_locked=True)
+    claim = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+             .values(status=MailStatus.sending, claimed_until=bindparam("until"), attempts=table.c.attempts + 1))
+    sent = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.status == MailStatus.sending)
+            .values(status=MailStatus.sent, sent_at=bindparam("now"), claimed_until=None, last_error=""))
+    started, cpu = time.perf_counter(), time.process_time()
+    with db.engine.connect() as connection, smtplib.SMTP("127.0.0.1", port) as smtp:
+        connection.execution_options(**{IMMEDIATE: True})  # SQLite: BEGIN IMMEDIATE, as the worker's writes
+        while True:
+            now = datetime.now(timezone.utc)
+            with connection.begin():
+                rows = connection.execute(due, {"now": now}).all()
+                if rows:
+                    connection.execute(claim, {"ids": [row.id for row in rows], "until": now + timedelta(minutes=5)})
+            if not rows:
+                break
+            for start in range(0, len(rows), mark_group):
+                group = rows[start:start + mark_group]
+                for row in group:
+                    smtp.sendmail(sender, [row.recipient], data[row.recipient])
+                with connection.begin():
+                    connection.execute(sent, {"ids": [row.id for row in group], "now": datetime.now(timezone.utc)})
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def floor_sent(number: int) -> int:
+    """How many of this round's floor rows ended `sent`."""
+    from sqlalchemy import func, select
+
+    from webinar.extensions import db
+    from webinar.mailing.models import MailStatus, OutgoingMail
+
+    table = OutgoingMail.__table__
+    count = db.session.scalar(select(func.count()).where(
+        table.c.kind == "floor", table.c.dedupe_key.like(f"floor:{number}:%"), table.c.status == MailStatus.sent))
+    db.session.remove()
+    return count
+
+
 # --- main ----------------------------------------------------------------------------
 
 
@@ -463,6 +553,7 @@ def main() -> int:
     database = "PostgreSQL" if args.database_url else "SQLite"
     loads = []
     figures = []  # per round: (worker Side, smtplib Side, worker first)
+    floors = []  # per round: the floor's Side
     all_sent = True
     peak_rss_mb = 0.0
     with ExitStack() as cleanup:
@@ -492,7 +583,7 @@ def main() -> int:
         messages, received, average = None, 0, 0
         for number in range(1, rounds + 1):
             worker_first = number % 2 == 1  # the first round's worker gives the baseline its message size
-            for side in ("worker", "smtplib") if worker_first else ("smtplib", "worker"):
+            for side in ("worker", "smtplib", "floor") if worker_first else ("floor", "smtplib", "worker"):
                 if side == "worker":
                     breakdown = Breakdown() if args.breakdown else None
                     worker, result, statuses = worker_round(args, app, settings, sink, number, breakdown)
@@ -502,18 +593,27 @@ def main() -> int:
                         messages = baseline_messages(args.count, average, sender)
                     all_sent &= statuses == {MailStatus.sent: args.count} and total - received == args.count
                     received = total
-                else:
+                elif side == "smtplib":
                     baseline = Side(args.count, *time_smtplib(sink.port, sender, messages))
                     total, _ = sink.wait_for(received + args.count)
                     all_sent &= total - received == args.count
                     received = total
+                else:
+                    queue_floor_rows(number, messages)
+                    floor = Side(args.count, *time_floor(sink.port, sender, messages, app.config["MAIL_BATCH_SIZE"],
+                                                         app.config["MAIL_MARK_GROUP"]))
+                    total, _ = sink.wait_for(received + args.count)
+                    all_sent &= total - received == args.count and floor_sent(number) == args.count
+                    received = total
             figures.append((worker, baseline, worker_first))
+            floors.append(floor)
             loads.append(os.getloadavg()[0])
             peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"round {number} ({'worker' if worker_first else 'smtplib'} first): "
+            print(f"round {number} ({'worker' if worker_first else 'floor'} first): "
                   f"worker {worker.sent} in {worker.seconds:.2f} s = {worker.rate:.0f}/s, "
                   f"{worker.cpu / args.count * 1000:.2f} ms CPU/message; "
                   f"smtplib {baseline.rate:.0f}/s, {baseline.cpu / args.count * 1000:.2f} ms; "
+                  f"floor {floor.rate:.0f}/s, {floor.cpu / args.count * 1000:.2f} ms; "
                   f"ratios wall {worker.rate / baseline.rate:.2f}, CPU {worker.cpu / baseline.cpu:.2f}"
                   f"{'' if not result.connection_error else '; ' + result.connection_error}"
                   f"{'' if result.sent == args.count else f' (claimed {result.claimed}, retried {result.retried}, failed {result.failed}, skipped {result.skipped})'}")
@@ -529,6 +629,12 @@ def main() -> int:
           f"average message {average} bytes")
     print(f"smtplib baseline:   median {_median([b.rate for _, b, _ in figures]):.0f} messages/s, "
           f"{_median([b.cpu for _, b, _ in figures]) / args.count * 1000:.2f} ms CPU/message")
+    print(f"floor (claim, smtplib, mark): median {_median([f.rate for f in floors]):.0f} messages/s, "
+          f"{_median([f.cpu for f in floors]) / args.count * 1000:.2f} ms CPU/message; against smtplib: wall "
+          f"{_median([f.rate / b.rate for f, (_, b, _) in zip(floors, figures)]):.2f}, CPU "
+          f"{_median([f.cpu / b.cpu for f, (_, b, _) in zip(floors, figures)]):.2f}; the worker against the floor: "
+          f"wall {_median([w.rate / f.rate for f, (w, _, _) in zip(floors, figures)]):.2f}, CPU "
+          f"{_median([w.cpu / f.cpu for f, (w, _, _) in zip(floors, figures)]):.2f} (medians of the rounds)")
     print(f"wall ratio worker/smtplib: median {ratio:.2f} of {len(walls)} (min {min(walls):.2f}, max {max(walls):.2f}; "
           f"messages per second; target >= {TARGET_RATIO})")
     print(f"CPU ratio worker/smtplib:  median {cpu_ratio:.2f} of {len(cpus)} (min {min(cpus):.2f}, max {max(cpus):.2f}; "

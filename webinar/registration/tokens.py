@@ -30,14 +30,14 @@ def issue_batch_token(batch: Batch, registration: Registration, purpose: TokenPu
 
 
 def store_tokens(rows: list[dict]) -> None:
-    """Store the tokens a batch collected, in one statement.
+    """Store the tokens a batch collected, in one call.
 
-    With RETURNING, SQLAlchemy sends the rows as one INSERT of many VALUES
-    ("insertmanyvalues") on SQLite and PostgreSQL alike, instead of one
-    execution per row.
+    A plain INSERT executed for all rows (the driver's executemany: one
+    prepared statement on SQLite, a pipeline on PostgreSQL) cost less CPU
+    than one INSERT of many VALUES with RETURNING, whose ids nobody reads.
     """
     if rows:
-        db.session.execute(insert(AccessToken.__table__).returning(AccessToken.__table__.c.id), rows).all()
+        db.session.execute(insert(AccessToken.__table__), rows)
 
 
 def registration_for_token(token: str, purpose: TokenPurpose) -> Registration | None:
