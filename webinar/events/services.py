@@ -37,6 +37,8 @@ def lock_event(event: Event) -> None:
 
 #: built once: the event's row lock (PostgreSQL), taken on every registration; registering may pipeline it with its count
 EVENT_ROW_LOCK = select(Event.__table__.c.id).where(Event.__table__.c.id == bindparam("event_id")).with_for_update()
+#: the same row shared (FOR SHARE): sign-ups that hold it run side by side, and wait for (and keep out) the lock above
+EVENT_ROW_SHARE = EVENT_ROW_LOCK.with_for_update(read=True)
 
 
 def get_event(slug: str) -> Event | None:
