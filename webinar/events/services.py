@@ -29,7 +29,9 @@ def lock_event(event: Event) -> None:
 
     Registering, cancelling and the waiting list count places under it; moving
     and cancelling the event take it too. On SQLite the lock is the `BEGIN IMMEDIATE` that `begin_write()` issued,
-    so the query would only cost a round trip.
+    so the query would only cost a round trip. On PostgreSQL public sign-ups
+    may share the row instead (EVENT_ROW_SHARE, see registration's
+    `insert_if_new`); this lock waits until each of them has committed.
     """
     if not is_sqlite():
         db.session.connection().execute(EVENT_ROW_LOCK, {"event_id": event.id})

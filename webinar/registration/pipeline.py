@@ -5,7 +5,8 @@ until the commit; every round trip between taking it and committing makes the
 queue longer. Sent together, the statement starts as soon as the lock is
 granted, and as a statement of its own it reads what was committed before
 (READ COMMITTED takes a new snapshot per statement), so its count includes
-every registration made while this one waited.
+every registration made while this one waited. Sign-ups that only share the
+row (EVENT_ROW_SHARE) do not queue for each other at all.
 """
 
 from __future__ import annotations
