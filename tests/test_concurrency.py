@@ -241,7 +241,7 @@ def test_negative_control_without_lock_is_caught(serve, monkeypatch):
         assert count > CAPACITY or any(a.status != 302 for a in answers), problems
 
 
-# PostgreSQL: while places are plenty, sign-ups share the event's row (FOR SHARE) and commit side by side. Each
+# PostgreSQL: while places are plenty, sign-ups share the event's lock and commit side by side. Each
 # confirms only while MARGIN more would still fit, MARGIN being at least how many can be under way at once
 # (in production the server's connections; here the clients). Two waves of CLIENTS for MARGIN + CAPACITY places:
 # the first fits with room to spare, in the second only CAPACITY fit, which the locked way decides.
@@ -267,7 +267,7 @@ def two_waves(serve, monkeypatch, margin: int):
     the answers, and how many the first wave confirmed."""
     app, url = serve()
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("sign-ups share the event's row on PostgreSQL only")
+        pytest.skip("sign-ups share the event's lock on PostgreSQL only")
     commit_after_a_while(monkeypatch)
     statements = registration_services._INSERT_IF_NEW
     monkeypatch.setitem(statements, "postgresql shared", registration_services.new_signup_with_mail(literal(margin)))
@@ -287,7 +287,7 @@ def test_shared_sign_ups_stop_short_of_the_places_and_the_lock_fills_them(serve,
 
 
 def test_negative_control_shared_sign_ups_without_margin_oversell(serve, monkeypatch):
-    """Counting on no margin while sharing the row, the second wave all see room and the event is oversold."""
+    """Counting on no margin while sharing the lock, the second wave all see room and the event is oversold."""
     app, event_id, answers, _ = two_waves(serve, monkeypatch, 1)
     with app.app_context():
         problems = check(event_id, answers, capacity=MARGIN + CAPACITY)

@@ -6,7 +6,7 @@ queue longer. Sent together, the statement starts as soon as the lock is
 granted, and as a statement of its own it reads what was committed before
 (READ COMMITTED takes a new snapshot per statement), so its count includes
 every registration made while this one waited. Sign-ups that only share the
-row (EVENT_ROW_SHARE) do not queue for each other at all.
+lock (EVENT_LOCK_SHARED) do not queue for each other at all.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def after_event_lock(
 ) -> tuple | None:
     """Lock the event with id params["event_id"], then run `statement` with `params`: its first row, or None.
 
-    `lock` is the event's row lock (EVENT_ROW_LOCK), or EVENT_ROW_SHARE for
+    `lock` is the event's row lock (EVENT_ROW_LOCK), or EVENT_LOCK_SHARED for
     statements that may run side by side.
 
     With `commit`, the transaction is committed in the same round trip, so

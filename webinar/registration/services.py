@@ -10,7 +10,7 @@ from sqlalchemy import Integer, Row, bindparam, case, cast, func, insert, litera
 
 from ..database import UTCDateTime, utcnow
 from ..events.models import Event
-from ..events.services import EVENT_ROW_LOCK, EVENT_ROW_SHARE, capacity_changed, lock_event
+from ..events.services import EVENT_ROW_LOCK, EVENT_LOCK_SHARED, capacity_changed, lock_event
 from ..extensions import db
 from .capacity import Phase, confirmed_count, places_left, registration_phase
 from .models import Registration, RegistrationStatus
@@ -188,7 +188,7 @@ def insert_if_new(row: dict, *, commit: bool = False) -> tuple[int, Registration
     `commit` the commit too (see pipeline; the longer way then locks again
     in a new transaction); on SQLite the lock is the write transaction's.
 
-    With `commit` on PostgreSQL the event's row is shared, not locked (see
+    With `commit` on PostgreSQL the event's lock is shared, not taken alone (see
     _SHARED_MARGIN): sign-ups then wait for each other neither for the lock nor
     for each other's commit, and are stored only while that is certainly safe
     (places to spare, or none left); else None, and the longer way decides.
@@ -197,7 +197,7 @@ def insert_if_new(row: dict, *, commit: bool = False) -> tuple[int, Registration
     if connection.dialect.name == "postgresql":
         shared = "postgresql shared" if commit else "postgresql"
         stored = after_event_lock(connection, _INSERT_IF_NEW[shared], row, commit=commit,
-                                  lock=EVENT_ROW_SHARE if commit else EVENT_ROW_LOCK)
+                                  lock=EVENT_LOCK_SHARED if commit else EVENT_ROW_LOCK)
         if stored is None:
             return None
         registration_id, kind = stored
@@ -231,7 +231,7 @@ def _new_registration(margin=None):
 
     Under the event's lock (`margin` None) it is confirmed while places are
     left, else waiting. With a `margin` (a SQL expression), for sign-ups that
-    only share the event's row: confirmed while `margin` more confirmations
+    only share the event's lock: confirmed while `margin` more confirmations
     would still fit, waiting when none is left, and not inserted in between.
     """
     event, now = Event.__table__, bindparam("created_at", type_=UTCDateTime)
@@ -264,11 +264,11 @@ def _new_registration(margin=None):
     return insert(_TABLE).from_select([column.name for column in columns], chosen)
 
 
-#: How many sign-ups may be under way at once, unseen by each other, when they only share the event's row: at
+#: How many sign-ups may be under way at once, unseen by each other, when they only share the event's lock: at
 #: most one open transaction per connection the server allows, plus prepared ones. Each such sign-up counts
 #: what is committed when its statement starts; confirming only while this many more would still fit keeps the
 #: event from being oversold, whatever the others do meanwhile (organisers, cancelling and promoting take the
-#: row's lock, which waits for every sharer to commit and keeps new ones out until it is released).
+#: lock alone, which waits for every sharer to commit and keeps new ones out until it is released).
 _SHARED_MARGIN = (cast(func.current_setting("max_connections"), Integer)
                   + cast(func.current_setting("max_prepared_transactions"), Integer))
 
