@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from helpers import ENDS, NOW, STARTS, app_in_context, form_data, serving
 from webinar.events.services import create_event
@@ -97,7 +97,7 @@ def serve(schema, monkeypatch):
         yield start
 
 
-def add_event(app) -> int:
+def add_event(app, capacity: int = CAPACITY) -> int:
     """A small event, open for registration; returns its id."""
     with app.app_context():
         event = create_event(
@@ -105,7 +105,7 @@ def add_event(app) -> int:
             title="Druk bezochte bijeenkomst",
             starts_at=STARTS,
             ends_at=ENDS,
-            capacity=CAPACITY,
+            capacity=capacity,
             contact_name="Mirjam de Vries",
             contact_email="bijeenkomsten@example.org",
         )
@@ -135,19 +135,19 @@ def register_over_http(url: str, email: str, barrier: threading.Barrier) -> Answ
         return Answer(email, answer.status_code, answer.headers.get("Location", ""))
 
 
-def race(url: str) -> list[Answer]:
-    """CLIENTS registrations released at the same moment."""
+def race(url: str, first: int = 0) -> list[Answer]:
+    """CLIENTS registrations released at the same moment (addresses numbered from `first`)."""
     barrier = threading.Barrier(CLIENTS)
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
         futures = [
             pool.submit(register_over_http, url, f"deelnemer{i}@example.org", barrier)
-            for i in range(CLIENTS)
+            for i in range(first, first + CLIENTS)
         ]
     return [future.result() for future in futures]
 
 
-def check(event_id: int, answers: list[Answer]) -> list[str]:
-    """Everything wrong with the outcome of a race; empty when all is well."""
+def check(event_id: int, answers: list[Answer], capacity: int = CAPACITY) -> list[str]:
+    """Everything wrong with the outcome of a race for `capacity` places; empty when all is well."""
     problems = []
     failed = Counter(a.status for a in answers if a.status != 302 or "/aangemeld" not in a.location)
     if failed:
@@ -156,10 +156,10 @@ def check(event_id: int, answers: list[Answer]) -> list[str]:
         select(Registration).where(Registration.event_id == event_id)
     ).all()
     statuses = Counter(r.status for r in registrations)
-    if statuses[RegistrationStatus.confirmed] != CAPACITY:
-        problems.append(f"{statuses[RegistrationStatus.confirmed]} confirmed, capacity {CAPACITY}")
-    if statuses[RegistrationStatus.waitlisted] != CLIENTS - CAPACITY:
-        problems.append(f"{statuses[RegistrationStatus.waitlisted]} waitlisted, expected {CLIENTS - CAPACITY}")
+    if statuses[RegistrationStatus.confirmed] != capacity:
+        problems.append(f"{statuses[RegistrationStatus.confirmed]} confirmed, capacity {capacity}")
+    if statuses[RegistrationStatus.waitlisted] != len(answers) - capacity:
+        problems.append(f"{statuses[RegistrationStatus.waitlisted]} waitlisted, expected {len(answers) - capacity}")
     stored = Counter(r.email for r in registrations)
     sent = {a.email for a in answers}
     if set(stored) != sent or any(n != 1 for n in stored.values()):
@@ -239,3 +239,56 @@ def test_negative_control_without_lock_is_caught(serve, monkeypatch):
         assert count > CAPACITY, problems
     else:
         assert count > CAPACITY or any(a.status != 302 for a in answers), problems
+
+
+# PostgreSQL: while places are plenty, sign-ups share the event's lock and commit side by side. Each
+# confirms only while MARGIN more would still fit, MARGIN being at least how many can be under way at once
+# (in production the server's connections; here the clients). Two waves of CLIENTS for MARGIN + CAPACITY places:
+# the first fits with room to spare, in the second only CAPACITY fit, which the locked way decides.
+MARGIN = CLIENTS
+
+
+def commit_after_a_while(monkeypatch):
+    """Hold each shared sign-up open between its statement and its commit, so that all of a wave overlap."""
+    after_event_lock = registration_services.after_event_lock
+
+    def slowly(connection, statement, params, *, commit=False, **options):
+        row = after_event_lock(connection, statement, params, **options)
+        if commit:
+            time.sleep(HOLD_SECONDS)
+            connection.connection.driver_connection.commit()
+        return row
+
+    monkeypatch.setattr(registration_services, "after_event_lock", slowly)
+
+
+def two_waves(serve, monkeypatch, margin: int):
+    """Two races for MARGIN + CAPACITY places with shared sign-ups counting on `margin`: the app, the event,
+    the answers, and how many the first wave confirmed."""
+    app, url = serve()
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("sign-ups share the event's lock on PostgreSQL only")
+    commit_after_a_while(monkeypatch)
+    statements = registration_services._INSERT_IF_NEW
+    monkeypatch.setitem(statements, "postgresql shared", registration_services.new_signup_with_mail(literal(margin)))
+    event_id = add_event(app, capacity=MARGIN + CAPACITY)
+    answers = race(url)
+    with app.app_context():
+        first_wave = confirmed(event_id)
+    return app, event_id, answers + race(url, first=CLIENTS), first_wave
+
+
+def test_shared_sign_ups_stop_short_of_the_places_and_the_lock_fills_them(serve, monkeypatch):
+    """The first wave confirmed at once, the second: exactly the places left, the rest wait; nothing oversold."""
+    app, event_id, answers, first_wave = two_waves(serve, monkeypatch, MARGIN)
+    with app.app_context():
+        assert first_wave == CLIENTS
+        assert check(event_id, answers, capacity=MARGIN + CAPACITY) == []
+
+
+def test_negative_control_shared_sign_ups_without_margin_oversell(serve, monkeypatch):
+    """Counting on no margin while sharing the lock, the second wave all see room and the event is oversold."""
+    app, event_id, answers, _ = two_waves(serve, monkeypatch, 1)
+    with app.app_context():
+        problems = check(event_id, answers, capacity=MARGIN + CAPACITY)
+        assert confirmed(event_id) > MARGIN + CAPACITY, problems

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, func, literal_column, select, true
 
 from ..database import is_sqlite, utcnow
 from ..extensions import db
@@ -41,14 +41,28 @@ def lock_event(event: Event) -> None:
 
     Registering, cancelling and the waiting list count places under it; moving
     and cancelling the event take it too. On SQLite the lock is the `BEGIN IMMEDIATE` that `begin_write()` issued,
-    so the query would only cost a round trip.
+    so the query would only cost a round trip. On PostgreSQL public sign-ups
+    may share the lock instead (EVENT_LOCK_SHARED, see registration's
+    `insert_if_new`); this lock waits until each of them has committed, and
+    sign-ups that come later wait for it.
     """
     if not is_sqlite():
         db.session.connection().execute(EVENT_ROW_LOCK, {"event_id": event.id})
 
 
-#: built once: the event's row lock (PostgreSQL), taken on every registration; registering may pipeline it with its count
-EVENT_ROW_LOCK = select(Event.__table__.c.id).where(Event.__table__.c.id == bindparam("event_id")).with_for_update()
+def _queued(function: str):
+    """The event's advisory lock (PostgreSQL's lock manager queues its waiters in turn, which row locks do not)."""
+    key = getattr(func, function)(literal_column("30565", Integer), bindparam("event_id", type_=Integer))
+    return select(true()).select_from(key).scalar_subquery()
+
+
+_EVENT = Event.__table__
+#: built once: the event's lock (PostgreSQL), taken on every registration; registering may pipeline it with its count.
+#: The advisory lock first, then the row: a waiting lock is not overtaken by sign-ups that share the event.
+EVENT_ROW_LOCK = select(_EVENT.c.id).where(
+    _EVENT.c.id == bindparam("event_id"), _queued("pg_advisory_xact_lock")).with_for_update(of=_EVENT)
+#: the same lock shared: sign-ups that hold it run side by side; they wait for the lock above, and it for them
+EVENT_LOCK_SHARED = select(_EVENT.c.id).where(_EVENT.c.id == bindparam("event_id"), _queued("pg_advisory_xact_lock_shared"))
 
 
 def get_event(slug: str) -> Event | None:

@@ -5,7 +5,8 @@ until the commit; every round trip between taking it and committing makes the
 queue longer. Sent together, the statement starts as soon as the lock is
 granted, and as a statement of its own it reads what was committed before
 (READ COMMITTED takes a new snapshot per statement), so its count includes
-every registration made while this one waited.
+every registration made while this one waited. Sign-ups that only share the
+lock (EVENT_LOCK_SHARED) do not queue for each other at all.
 """
 
 from __future__ import annotations
@@ -18,8 +19,13 @@ from ..events.services import EVENT_ROW_LOCK
 _DRIVER_STATEMENTS: dict = {}
 
 
-def after_event_lock(connection, statement: Executable, params: dict, *, commit: bool = False) -> tuple | None:
+def after_event_lock(
+    connection, statement: Executable, params: dict, *, commit: bool = False, lock: Executable = EVENT_ROW_LOCK
+) -> tuple | None:
     """Lock the event with id params["event_id"], then run `statement` with `params`: its first row, or None.
+
+    `lock` is the event's row lock (EVENT_ROW_LOCK), or EVENT_LOCK_SHARED for
+    statements that may run side by side.
 
     With `commit`, the transaction is committed in the same round trip, so
     the lock is released as soon as the database has done the work, whatever
@@ -29,7 +35,7 @@ def after_event_lock(connection, statement: Executable, params: dict, *, commit:
     values are converted as SQLAlchemy would. A driver error is raised as
     SQLAlchemy raises it (a lost server: OperationalError, the connection invalidated).
     """
-    lock_sql, sql, binds, results = _driver_statements(connection.dialect, statement)
+    lock_sql, sql, binds, results = _driver_statements(connection.dialect, lock, statement)
     driver = connection.connection.driver_connection
     values = {name: process(params[name]) if name in params else process(value)
               for name, (value, process) in binds.items()}
@@ -52,13 +58,13 @@ def after_event_lock(connection, statement: Executable, params: dict, *, commit:
     return tuple(process(value) if process else value for value, process in zip(row, results))
 
 
-def _driver_statements(dialect, statement: Executable):
-    """The lock and `statement` as the driver takes them, with their conversions (built once per statement)."""
-    key = dialect, statement
+def _driver_statements(dialect, lock: Executable, statement: Executable):
+    """The lock and `statement` as the driver takes them, with their conversions (built once per pair)."""
+    key = dialect, lock, statement
     if key not in _DRIVER_STATEMENTS:
         compiled = statement.compile(dialect=dialect)
         binds = {name: (bind.value, bind.type.bind_processor(dialect) or (lambda value: value))
                  for bind, name in compiled.bind_names.items()}
         results = [column.type.result_processor(dialect, None) for column in statement.exported_columns]
-        _DRIVER_STATEMENTS[key] = (str(EVENT_ROW_LOCK.compile(dialect=dialect)), str(compiled), binds, results)
+        _DRIVER_STATEMENTS[key] = (str(lock.compile(dialect=dialect)), str(compiled), binds, results)
     return _DRIVER_STATEMENTS[key]

@@ -6,11 +6,11 @@ from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, case, func, insert, literal, or_, select
+from sqlalchemy import Integer, Row, bindparam, case, cast, func, insert, literal, or_, select
 
 from ..database import UTCDateTime, utcnow
 from ..events.models import Event
-from ..events.services import capacity_changed, lock_event
+from ..events.services import EVENT_ROW_LOCK, EVENT_LOCK_SHARED, capacity_changed, lock_event
 from ..extensions import db
 from .capacity import Phase, confirmed_count, places_left, registration_phase
 from .models import Registration, RegistrationStatus
@@ -190,10 +190,17 @@ def insert_if_new(row: dict, *, commit: bool = False) -> tuple[int, Registration
     lock, the registration and its e-mail take one round trip, with
     `commit` the commit too (see pipeline; the longer way then locks again
     in a new transaction); on SQLite the lock is the write transaction's.
+
+    With `commit` on PostgreSQL the event's lock is shared, not taken alone (see
+    _SHARED_MARGIN): sign-ups then wait for each other neither for the lock nor
+    for each other's commit, and are stored only while that is certainly safe
+    (places to spare, or none left); else None, and the longer way decides.
     """
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        stored = after_event_lock(connection, _INSERT_IF_NEW["postgresql"], row, commit=commit)
+        shared = "postgresql shared" if commit else "postgresql"
+        stored = after_event_lock(connection, _INSERT_IF_NEW[shared], row, commit=commit,
+                                  lock=EVENT_LOCK_SHARED if commit else EVENT_ROW_LOCK)
         if stored is None:
             return None
         registration_id, kind = stored
@@ -221,9 +228,15 @@ _INSERT_REGISTRATION = insert(_TABLE).values(
 )
 
 
-def _new_registration():
+def _new_registration(margin=None):
     """A registration from the parameters named after its columns (the status and the sign-up's moments from
-    the places and `created_at`), if its event takes registrations and has none for the address."""
+    the places and `created_at`), if its event takes registrations and has none for the address.
+
+    Under the event's lock (`margin` None) it is confirmed while places are
+    left, else waiting. With a `margin` (a SQL expression), for sign-ups that
+    only share the event's lock: confirmed while `margin` more confirmations
+    would still fit, waiting when none is left, and not inserted in between.
+    """
     event, now = Event.__table__, bindparam("created_at", type_=UTCDateTime)
     confirmed = select(func.count()).select_from(_TABLE).where(
         _TABLE.c.event_id == event.c.id, _TABLE.c.status == RegistrationStatus.confirmed).scalar_subquery()
@@ -236,22 +249,43 @@ def _new_registration():
         now < func.coalesce(event.c.registration_closes_at, event.c.starts_at),
         or_(event.c.registration_closed_at.is_(None), now < event.c.registration_closed_at), ~earlier.exists(),
     ).cte("taking")
+    if margin is None:
+        room = taking.c.confirmed < taking.c.capacity
+    else:  # counted once, however often `confirmed` is read
+        taking = taking.prefix_with("MATERIALIZED", dialect="postgresql")
+        room = taking.c.confirmed + margin <= taking.c.capacity
     status_type = _TABLE.c.status.type
-    status = case((or_(taking.c.capacity.is_(None), taking.c.confirmed < taking.c.capacity),
-                   literal(RegistrationStatus.confirmed, status_type)),
+    status = case((or_(taking.c.capacity.is_(None), room), literal(RegistrationStatus.confirmed, status_type)),
                   else_=literal(RegistrationStatus.waitlisted, status_type))
     columns = [column for column in _TABLE.columns if not column.primary_key]
     moments = ("created_at", "privacy_accepted_at", "registered_at")
     values = [status if column.name == "status" else now if column.name in moments else
               literal(None, column.type) if column.name == "cancelled_at" else
               bindparam(column.name, type_=column.type) for column in columns]
-    return insert(_TABLE).from_select([column.name for column in columns], select(*values).select_from(taking))
+    chosen = select(*values).select_from(taking)
+    if margin is not None:
+        chosen = chosen.where(or_(taking.c.capacity.is_(None), room, taking.c.confirmed >= taking.c.capacity))
+    return insert(_TABLE).from_select([column.name for column in columns], chosen)
+
+
+#: How many sign-ups may be under way at once, unseen by each other, when they only share the event's lock: at
+#: most one open transaction per connection the server allows, plus prepared ones. Each such sign-up counts
+#: what is committed when its statement starts; confirming only while this many more would still fit keeps the
+#: event from being oversold, whatever the others do meanwhile (organisers, cancelling and promoting take the
+#: lock alone, which waits for every sharer to commit and keeps new ones out until it is released).
+_SHARED_MARGIN = (cast(func.current_setting("max_connections"), Integer)
+                  + cast(func.current_setting("max_prepared_transactions"), Integer))
+
+
+def new_signup_with_mail(margin=None):
+    """PostgreSQL: _new_registration(margin) and its e-mail in one statement; returns the id and the mail's kind."""
+    returned = (_TABLE.c.id, _TABLE.c.event_id, _TABLE.c.email, _TABLE.c.signups, _TABLE.c.created_at, _TABLE.c.status)
+    return insert_with_registered_mail(_new_registration(margin).returning(*returned))
 
 
 _INSERT_IF_NEW = {
-    # PostgreSQL: with its e-mail, in one statement
-    "postgresql": insert_with_registered_mail(_new_registration().returning(
-        _TABLE.c.id, _TABLE.c.event_id, _TABLE.c.email, _TABLE.c.signups, _TABLE.c.created_at, _TABLE.c.status)),
+    "postgresql": new_signup_with_mail(),
+    "postgresql shared": new_signup_with_mail(_SHARED_MARGIN),
     "sqlite": _new_registration().returning(_TABLE.c.id, _TABLE.c.status),
 }
 
