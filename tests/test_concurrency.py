@@ -292,3 +292,26 @@ def test_negative_control_shared_sign_ups_without_margin_oversell(serve, monkeyp
     with app.app_context():
         problems = check(event_id, answers, capacity=MARGIN + CAPACITY)
         assert confirmed(event_id) > MARGIN + CAPACITY, problems
+
+
+def test_one_address_sent_by_many_at_once_is_stored_once(serve, monkeypatch):
+    """A double (or tenfold) click: every request is answered with the thank-you page, one registration is
+    stored with one confirmation, and each later request mails the manage link again; on PostgreSQL the
+    requests meet in the shared way, where the database's unique index is what catches them."""
+    app, url = serve()
+    if db.engine.dialect.name == "postgresql":
+        commit_after_a_while(monkeypatch)
+        monkeypatch.setitem(registration_services._INSERT_IF_NEW, "postgresql shared",
+                            registration_services.new_signup_with_mail(literal(MARGIN)))
+    event_id = add_event(app, capacity=MARGIN + CAPACITY)
+    barrier = threading.Barrier(CLIENTS)
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        futures = [pool.submit(register_over_http, url, "dubbel@example.org", barrier) for _ in range(CLIENTS)]
+    answers = [future.result() for future in futures]
+    with app.app_context():
+        assert [a.status for a in answers] == [302] * CLIENTS, answers
+        assert all("/aangemeld" in a.location and "wachtlijst=1" not in a.location for a in answers), answers
+        [registration] = db.session.scalars(select(Registration).where(Registration.event_id == event_id)).all()
+        assert registration.status == RegistrationStatus.confirmed
+        kinds = Counter(db.session.scalars(select(OutgoingMail.kind).where(OutgoingMail.registration_id == registration.id)))
+        assert kinds[MAIL_KIND[RegistrationStatus.confirmed]] == 1

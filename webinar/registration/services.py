@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Integer, Row, bindparam, case, cast, func, insert, literal, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
 from ..database import UTCDateTime, utcnow
 from ..events.models import Event
@@ -263,9 +264,14 @@ def _new_registration(margin=None):
               literal(None, column.type) if column.name == "cancelled_at" else
               bindparam(column.name, type_=column.type) for column in columns]
     chosen = select(*values).select_from(taking)
-    if margin is not None:
-        chosen = chosen.where(or_(taking.c.capacity.is_(None), room, taking.c.confirmed >= taking.c.capacity))
-    return insert(_TABLE).from_select([column.name for column in columns], chosen)
+    names = [column.name for column in columns]
+    if margin is None:
+        return insert(_TABLE).from_select(names, chosen)
+    chosen = chosen.where(or_(taking.c.capacity.is_(None), room, taking.c.confirmed >= taking.c.capacity))
+    # Sharing the lock, two sign-ups of one address (a double click) may both find none earlier: the second then
+    # waits for the first at the unique index and stores nothing, and the locked way answers it as a repeat.
+    return postgresql_insert(_TABLE).from_select(names, chosen).on_conflict_do_nothing(
+        constraint="uq_registration_event_email")
 
 
 #: How many sign-ups may be under way at once, unseen by each other, when they only share the event's lock: at
