@@ -22,6 +22,7 @@ from .extensions import csrf, db, login, mail, migrate
 from .forms import error_links
 from .organisations import bp as organisations_bp
 from .organiser import bp as organiser_bp
+from .organiser import roles
 from .privacy import bp as privacy_bp
 from .registration.views import bp as registration_bp
 from .security import register_security
@@ -102,6 +103,7 @@ def register_templates(app: Flask) -> None:
     app.jinja_env.globals["periode"] = dutch.period
     app.jinja_env.globals["error_links"] = error_links
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+    app.jinja_env.globals["may"] = roles.current_may
 
 
 def _page(title: str, message: str, status: int):
@@ -122,6 +124,10 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(400)
     def bad_request(error):
         return _page("Onjuist verzoek", "Dit verzoek konden we niet verwerken.", 400)
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return _page("Geen toegang", "Met uw rol kunt u dit niet doen. Vraag een beheerder als u dit nodig hebt.", 403)
 
     @app.errorhandler(405)
     def not_allowed(error):

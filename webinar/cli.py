@@ -27,6 +27,7 @@ from .mailing.models import MailStatus, OutgoingMail
 from .mailing.sink import start_sink
 from .mailing.sending import forget_transaction
 from .mailing.worker import database_problem, send_due, wait_after_failed_passes
+from .organiser.roles import DEFAULT_ROLE, ROLES, role_label
 from .organiser.services import create_organiser
 from .privacy.commands import privacy_cli
 
@@ -174,18 +175,20 @@ organisers_cli = AppGroup("organisers", help="Organiser accounts.")
 @click.argument("email")
 @click.option("--name", default="")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_organiser_command(email, name, password_stdin):
+@click.option("--role", type=click.Choice(sorted(ROLES)), default=DEFAULT_ROLE, show_default=True,
+              help="What the account may do.")
+def create_organiser_command(email, name, password_stdin, role):
     """Create an organiser account."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Wachtwoord", hide_input=True, confirmation_prompt=True)
     try:
-        organiser = create_organiser(email, password, name=name)
+        organiser = create_organiser(email, password, name=name, role=role)
     except ValueError as error:
         _fail(str(error))
     db.session.commit()
-    click.echo(f"Organisator {organiser.email} aangemaakt.")
+    click.echo(f"Account {organiser.email} aangemaakt ({role_label(organiser.role).lower()}).")
 
 
 mail_cli = AppGroup("mail", help="Outgoing mail.")

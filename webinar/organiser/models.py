@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from . import passwords
+from .roles import DEFAULT_ROLE
 
 
 class Organiser(UserMixin, db.Model):
@@ -25,6 +26,8 @@ class Organiser(UserMixin, db.Model):
     #: scrypt hash (werkzeug)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: what the account may do: see roles.PERMISSIONS
+    role: Mapped[str] = mapped_column(String(20), default=DEFAULT_ROLE, server_default=DEFAULT_ROLE)
     #: raised on logout and password change: every older session stops working
     session_version: Mapped[int] = mapped_column(Integer, default=0)
     #: failed logins in a row; the account is locked for a while after too many
@@ -78,6 +81,8 @@ class Invitation(db.Model):
     #: hex SHA-256 of the token in the link (set when the e-mail is sent)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+    #: the role the new account gets
+    role: Mapped[str] = mapped_column(String(20), default=DEFAULT_ROLE, server_default=DEFAULT_ROLE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

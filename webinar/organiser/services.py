@@ -13,6 +13,7 @@ from ..mailing.services import queue_mail
 from ..tokens import hash_token, new_token
 from .models import Invitation, LoginAttempt, Organiser
 from .passwords import check_password
+from .roles import DEFAULT_ROLE, ROLES
 
 #: failed logins in a row before an account is locked, and for how long
 MAX_FAILED_LOGINS = 5
@@ -42,12 +43,14 @@ def find_organiser(email: str) -> Organiser | None:
     return db.session.scalar(select(Organiser).where(Organiser.email == email.strip().lower()))
 
 
-def create_organiser(email: str, password: str, name: str = "") -> Organiser:
+def create_organiser(email: str, password: str, name: str = "", role: str = DEFAULT_ROLE) -> Organiser:
     """Add an organiser. Raises ValueError with a Dutch message on bad input."""
     address = normalize_address(email)
     if find_organiser(address):
         raise ValueError(f"Er is al een organisator met het adres {address}.")
-    organiser = Organiser(email=address, name=name.strip())
+    if role not in ROLES:
+        raise ValueError(f"Onbekende rol: {role}.")
+    organiser = Organiser(email=address, name=name.strip(), role=role)
     organiser.set_password(password)
     db.session.add(organiser)
     db.session.flush()

@@ -19,6 +19,7 @@ from . import bp
 from .access import safe_next, start_session
 from .forms import AcceptInvitationForm, EventForm, InviteForm, LoginForm, PasswordForm
 from .passwords import WeakPassword
+from .roles import ACCOUNTS_MANAGE, AUDIT_VIEW, requires
 from .services import (
     LoginRefused,
     WrongPassword,
@@ -85,6 +86,7 @@ def password():
 
 
 @bp.route("/uitnodigen", methods=["GET", "POST"])
+@requires(ACCOUNTS_MANAGE)
 def invite_organiser():
     """Invite a colleague by e-mail."""
     form = InviteForm()
@@ -230,6 +232,7 @@ def cancel(slug: str):
 
 
 @bp.get("/audit")
+@requires(AUDIT_VIEW)
 def audit_log():
     """What organisers did, newest first."""
     entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)).all()

@@ -1,0 +1,111 @@
+"""Who may do what in the organiser area: four roles, each a set of permissions.
+
+Every view and export names the permission it needs (`requires`), and templates
+ask `may(...)` before they show a link or a button, so a role never sees an
+action it cannot take. The table is the one place where a role's reach is set.
+
+- beheerder: everything, including accounts and the audit log;
+- organisator: sets up meetings, registrations, messages and attendance;
+- contactpersoon: reads meetings, registrations and attendance, and exports them;
+- adviseur: handles the support requests (Leren verbeteren).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Protocol
+
+from flask import abort
+from flask_login import current_user
+
+#: role → label shown to people
+ROLES: dict[str, str] = {
+    "beheerder": "Beheerder",
+    "organisator": "Organisator",
+    "contactpersoon": "Contactpersoon",
+    "adviseur": "Adviseur",
+}
+
+#: what each role may do, in words, for the accounts page
+ROLE_DESCRIPTIONS: dict[str, str] = {
+    "beheerder": "Alles, ook accounts beheren en het logboek lezen.",
+    "organisator": "Bijeenkomsten opzetten, aanmeldingen, berichten en aanwezigheid.",
+    "contactpersoon": "Bijeenkomsten, aanmeldingen en aanwezigheid inzien en exporteren.",
+    "adviseur": "Ondersteuningsaanvragen behandelen.",
+}
+
+#: the role of an account made before roles existed, and of `flask organisers create`
+DEFAULT_ROLE = "beheerder"
+
+EVENTS_VIEW = "events.view"  # the events list, a meeting's dashboard, registrations and attendance
+EVENTS_EDIT = "events.edit"  # create, edit, publish, close, duplicate, cancel a meeting
+REGISTRATIONS_EDIT = "registrations.edit"  # add, change, import, cancel, promote registrations
+ATTENDANCE_EDIT = "attendance.edit"  # import reports, mark present or absent, walk-ins
+MESSAGES_SEND = "messages.send"  # compose, test and send messages to registrants
+EXPORT = "export"  # CSV and XLSX of registrations, attendance and the programme
+PROGRAMME_VIEW = "programme.view"  # the overview across meetings
+ORGANISATIONS_EDIT = "organisations.edit"  # correct and merge organisations
+SUPPORT_VIEW = "support.view"  # read support requests
+SUPPORT_EDIT = "support.edit"  # change a support request's status, write to the requester
+ACCOUNTS_MANAGE = "accounts.manage"  # invite organisers, change roles, deactivate accounts
+AUDIT_VIEW = "audit.view"  # the audit log
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "beheerder": frozenset({
+        EVENTS_VIEW, EVENTS_EDIT, REGISTRATIONS_EDIT, ATTENDANCE_EDIT, MESSAGES_SEND, EXPORT,
+        PROGRAMME_VIEW, ORGANISATIONS_EDIT, SUPPORT_VIEW, SUPPORT_EDIT, ACCOUNTS_MANAGE, AUDIT_VIEW,
+    }),
+    "organisator": frozenset({
+        EVENTS_VIEW, EVENTS_EDIT, REGISTRATIONS_EDIT, ATTENDANCE_EDIT, MESSAGES_SEND, EXPORT,
+        PROGRAMME_VIEW, ORGANISATIONS_EDIT,
+    }),
+    "contactpersoon": frozenset({EVENTS_VIEW, EXPORT, PROGRAMME_VIEW}),
+    "adviseur": frozenset({SUPPORT_VIEW, SUPPORT_EDIT, PROGRAMME_VIEW}),
+}
+
+ALL_PERMISSIONS: frozenset[str] = PERMISSIONS["beheerder"]
+
+
+class HasRole(Protocol):
+    role: str
+
+
+def may(organiser: HasRole | None, permission: str) -> bool:
+    """Whether this organiser's role includes the permission (an unknown role includes nothing)."""
+    if permission not in ALL_PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    role = getattr(organiser, "role", None)
+    return permission in PERMISSIONS.get(role or "", frozenset())
+
+
+def current_may(permission: str) -> bool:
+    """`may` for the organiser who is logged in (False when nobody is): the templates' helper."""
+    return bool(current_user and current_user.is_authenticated) and may(current_user, permission)
+
+
+def requires(*permissions: str):
+    """A view decorator: 403 unless the logged-in organiser's role has every permission named.
+
+    Login itself is checked earlier, for every path under /organiser (access.require_login).
+    The permission is kept on the view, so tests can read which one guards every URL.
+    """
+    for permission in permissions:
+        if permission not in ALL_PERMISSIONS:
+            raise KeyError(f"unknown permission {permission!r}")
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not all(may(current_user, permission) for permission in permissions):
+                abort(403)
+            return view(*args, **kwargs)
+
+        guarded.required_permissions = frozenset(permissions)
+        return guarded
+
+    return decorate
+
+
+def role_label(role: str) -> str:
+    """The Dutch label of a role ("Onbekend" for one that no longer exists)."""
+    return ROLES.get(role, "Onbekend")
