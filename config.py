@@ -54,6 +54,8 @@ class Config:
     MAIL_MARK_SECONDS = float(os.environ.get("MAIL_MARK_SECONDS", "0.25"))
     #: seconds between passes of `flask mail worker`
     MAIL_WORKER_INTERVAL = float(os.environ.get("MAIL_WORKER_INTERVAL", "5"))
+    #: minutes without a pass of any mail worker after which due mail counts as stuck (warning, /healthz/mail)
+    MAIL_WORKER_STALE_MINUTES = int(os.environ.get("MAIL_WORKER_STALE_MINUTES", "3"))
     #: where `flask mail sink` writes every message it receives, as .eml files
     MAIL_SINK_DIR = os.environ.get("MAIL_SINK_DIR", str(INSTANCE_DIR / "mail"))
 

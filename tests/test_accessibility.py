@@ -173,6 +173,12 @@ def test_organiser_pages(logged_in, site, event, path):
     assert_accessible(logged_in)
 
 
+def test_the_warning_that_mail_is_stuck(logged_in, site, event):
+    logged_in.goto(f"{site}/organiser/events/{event.slug}")  # the confirmations are due and no worker runs
+    expect(logged_in.get_by_role("alert")).to_contain_text("er wordt op dit moment geen e-mail verstuurd")
+    assert_accessible(logged_in)
+
+
 def test_a_draft_its_preview_and_the_public_list(logged_in, site, event):
     """A draft's overview with its buttons and preview link, the preview a colleague opens, and the home page."""
     draft = create_event(slug="najaar", title="Najaarsbijeenkomst", starts_at=event.starts_at + timedelta(days=30),

@@ -166,6 +166,7 @@ def organiser_pages(pages: Pages, slug: str) -> None:
         ("organiser-duplicate", f"{event}/dupliceren"),
     ]:
         pages.get(name, url)
+    assert 'id="mail-stuck"' in (pages.folder / "organiser-dashboard.html").read_text()  # mail due, no worker
     pages.get("organiser-programme-errors", "/organiser/programma?van=2027-08-01&tot=2027-01-01", status=422)
     pages.post("organiser-duplicate-errors", f"{event}/dupliceren", {"title": ""}, status=422)
     draft_pages(pages)

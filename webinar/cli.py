@@ -22,6 +22,7 @@ from .events.services import cancel_event, create_event, get_event, move_event, 
 from .extensions import db
 from .links import external_url
 from .events.schedule import planned
+from .mailing.heartbeat import mail_health, record_pass
 from .mailing.kinds import label
 from .mailing.models import MailStatus, OutgoingMail
 from .mailing.sink import start_sink
@@ -211,6 +212,7 @@ def send_due_command():
         click.echo(f"mail send-due: {database_problem(error)}", err=True)
         sys.exit(1)
     _report(result)
+    _record_pass(result.sent, result.connection_error)
     if result.connection_error:
         sys.exit(1)
 
@@ -241,30 +243,48 @@ def worker_command(interval):
 
 
 def _worker_pass(recovering: bool) -> str:
-    """One pass of the worker; a failed pass comes back as one line instead of ending the loop."""
+    """One pass of the worker, recorded as its heartbeat; a failed pass comes back as one line instead of
+    ending the loop."""
+    problem, sent = _send_pass()
+    _record_pass(sent, problem)
+    if not problem and recovering:
+        click.echo("mail worker: weer in orde")
+    return problem
+
+
+def _send_pass() -> tuple[str, int]:
+    """One pass: what went wrong ("" when nothing did) and how many messages went out."""
     try:
         result = send_due()
     except DBAPIError as error:
         # The database's trouble passes (a lock is released, a server comes
         # back): keep the worker and try again later instead of exiting.
         forget_transaction()
-        return database_problem(error)
+        return database_problem(error), 0
     except Exception as error:
         # A fault outside any one row (the planning sweep, a bug) must not stop
         # every join link after it: keep the traceback in the log, try again later.
         log.exception("mail worker: onverwachte fout in een ronde")
         forget_transaction()
-        return f"onverwachte fout: {type(error).__name__}: {error}"
-    if recovering:
-        click.echo("mail worker: weer in orde")
+        return f"onverwachte fout: {type(error).__name__}: {error}", 0
     if result.claimed or result.scheduled:
         _report(result)
-    return ""
+    return "", result.sent
+
+
+def _record_pass(sent: int, problem: str) -> None:
+    """The heartbeat; when the database cannot take it, the pass's own trouble is already reported."""
+    try:
+        record_pass(sent, problem)
+    except DBAPIError as error:
+        forget_transaction()
+        log.warning("mail worker: heartbeat not recorded: %s", database_problem(error))
 
 
 @mail_cli.command("status")
 def status_command():
-    """Count outbox rows by status and kind."""
+    """Count outbox rows by status and kind; exit 1 when mail is due and no worker is alive."""
+    health = mail_health()
     rows = db.session.execute(
         select(OutgoingMail.kind, OutgoingMail.status, func.count())
         .group_by(OutgoingMail.kind, OutgoingMail.status)
@@ -285,6 +305,16 @@ def status_command():
         click.echo("mislukt, met reden:")
     for reason, count in reasons:
         click.echo(f"{count:>6}  {reason or '(geen reden bewaard)'}")
+    _report_health(health)
+
+
+def _report_health(health) -> None:
+    """Whether mail goes out; exit 1 when it is stuck."""
+    seen = datetime_text(health.last_seen) if health.last_seen else "niet in het afgelopen etmaal"
+    click.echo(f"verzendprocessen actief: {health.alive} (laatst gezien: {seen}); nu te versturen: {health.due}")
+    if health.stuck:
+        click.echo(f"VASTGELOPEN: {health.reason}", err=True)
+        sys.exit(1)
 
 
 @mail_cli.command("sink")

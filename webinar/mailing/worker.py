@@ -68,7 +68,8 @@ def _abandoned(now: datetime):
     return and_(OutgoingMail.status == MailStatus.sending, OutgoingMail.claimed_until < now)
 
 
-def _due(now: datetime):
+def due(now: datetime):
+    """The rows a worker would claim now: waiting and due, or claimed by a worker that is gone."""
     return or_(_waiting(now), _abandoned(now))
 
 
@@ -92,7 +93,7 @@ def claim_due(now: datetime, limit: int, lease_seconds: int) -> list[int]:
     if ids:
         db.session.execute(
             update(OUTBOX)
-            .where(OUTBOX.c.id.in_(ids), _due(now))
+            .where(OUTBOX.c.id.in_(ids), due(now))
             .values(
                 status=MailStatus.sending,
                 claimed_until=now + timedelta(seconds=lease_seconds),

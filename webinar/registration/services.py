@@ -165,6 +165,8 @@ def _places_from(row) -> tuple[tuple, int | None, int | None]:
 
 
 #: the event's columns that registration_phase() and the count of places read
+#: what a new registration holds in these columns, whatever the form gave
+_FRESH = {"cancelled_at": None, "unreachable_at": None, "unreachable_reason": ""}
 _PHASE_COLUMNS = ("capacity", "cancelled_at", "published_at", "starts_at", "ends_at", "registration_opens_at",
                   "registration_closes_at", "registration_closed_at")
 _EventNow = namedtuple("_EventNow", _PHASE_COLUMNS)
@@ -261,7 +263,7 @@ def _new_registration(margin=None):
     columns = [column for column in _TABLE.columns if not column.primary_key]
     moments = ("created_at", "privacy_accepted_at", "registered_at")
     values = [status if column.name == "status" else now if column.name in moments else
-              literal(None, column.type) if column.name == "cancelled_at" else
+              literal(_FRESH[column.name], column.type) if column.name in _FRESH else
               bindparam(column.name, type_=column.type) for column in columns]
     chosen = select(*values).select_from(taking)
     names = [column.name for column in columns]
