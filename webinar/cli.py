@@ -22,6 +22,7 @@ from .events.services import cancel_event, create_event, get_event, move_event, 
 from .extensions import db
 from .links import external_url
 from .events.schedule import planned
+from .mailing.bounce_mailbox import MailboxProblem, process_bounces
 from .mailing.heartbeat import mail_health, record_pass
 from .mailing.kinds import label
 from .mailing.models import MailStatus, OutgoingMail
@@ -227,8 +228,12 @@ def worker_command(interval):
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     click.echo(f"mail worker: every {interval:g} s")
     failures = 0
+    bounces_at = clock.monotonic()  # read the bounce mailbox at once, then every MAIL_BOUNCE_INTERVAL_MINUTES
     try:
         while not stopping:
+            if current_app.config["MAIL_BOUNCE_IMAP_HOST"] and clock.monotonic() >= bounces_at:
+                _bounce_pass()
+                bounces_at = clock.monotonic() + 60 * current_app.config["MAIL_BOUNCE_INTERVAL_MINUTES"]
             problem = _worker_pass(recovering=failures > 0)
             failures = failures + 1 if problem else 0
             wait = wait_after_failed_passes(interval, failures) if problem else interval
@@ -245,31 +250,28 @@ def worker_command(interval):
 def _worker_pass(recovering: bool) -> str:
     """One pass of the worker, recorded as its heartbeat; a failed pass comes back as one line instead of
     ending the loop."""
-    problem, sent = _send_pass()
-    _record_pass(sent, problem)
-    if not problem and recovering:
-        click.echo("mail worker: weer in orde")
-    return problem
-
-
-def _send_pass() -> tuple[str, int]:
-    """One pass: what went wrong ("" when nothing did) and how many messages went out."""
     try:
         result = send_due()
     except DBAPIError as error:
         # The database's trouble passes (a lock is released, a server comes
-        # back): keep the worker and try again later instead of exiting.
+        # back): keep the worker and try again later instead of exiting. No
+        # heartbeat: the database could not take that either.
         forget_transaction()
-        return database_problem(error), 0
+        return database_problem(error)
     except Exception as error:
         # A fault outside any one row (the planning sweep, a bug) must not stop
         # every join link after it: keep the traceback in the log, try again later.
         log.exception("mail worker: onverwachte fout in een ronde")
         forget_transaction()
-        return f"onverwachte fout: {type(error).__name__}: {error}", 0
+        problem = f"onverwachte fout: {type(error).__name__}: {error}"
+        _record_pass(0, problem)
+        return problem
+    _record_pass(result.sent, result.connection_error)
+    if recovering:
+        click.echo("mail worker: weer in orde")
     if result.claimed or result.scheduled:
         _report(result)
-    return "", result.sent
+    return ""
 
 
 def _record_pass(sent: int, problem: str) -> None:
@@ -279,6 +281,39 @@ def _record_pass(sent: int, problem: str) -> None:
     except DBAPIError as error:
         forget_transaction()
         log.warning("mail worker: heartbeat not recorded: %s", database_problem(error))
+
+
+def _bounce_pass() -> None:
+    """The worker's reading of the bounce mailbox; trouble there is reported and never stops the sending."""
+    try:
+        run = process_bounces()
+    except MailboxProblem as problem:
+        click.echo(f"mail worker: {problem}", err=True)
+        return
+    except DBAPIError as error:
+        forget_transaction()
+        click.echo(f"mail worker: teruggekomen mail: {database_problem(error)}", err=True)
+        return
+    if run.handled:
+        _report_bounces(run)
+
+
+def _report_bounces(run) -> None:
+    folder = current_app.config["MAIL_BOUNCE_DONE_FOLDER"]
+    click.echo(f"teruggekomen mail: {run.handled} verwerkt (verplaatst naar {folder}), "
+               f"{run.left} niet herkend (blijven staan)")
+
+
+@mail_cli.command("bounces")
+def bounces_command():
+    """Read the bounce mailbox once: mark returned messages and their addresses; exit 1 when it cannot be read."""
+    if not current_app.config["MAIL_BOUNCE_IMAP_HOST"]:
+        _fail("MAIL_BOUNCE_IMAP_HOST is niet ingesteld: er is geen postbus voor teruggekomen mail.")
+    try:
+        run = process_bounces()
+    except MailboxProblem as problem:
+        _fail(str(problem))
+    _report_bounces(run)
 
 
 @mail_cli.command("status")

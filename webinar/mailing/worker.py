@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, joinedload
 from ..database import begin_reads, begin_write, is_sqlite, restart_as_write, utcnow
 from ..extensions import db
 from .addresses import Undeliverable, envelope_address
+from .bounces import bounce_sender
 from .kinds import Batch, render, run_sweeps
 from .message import Obsolete
 from .mime import has_line_break, to_bytes
@@ -113,7 +114,7 @@ def _render(row: OutgoingMail, now: datetime, batch: Batch, sender: str) -> tupl
         raise Undeliverable(LINE_BREAK)
     envelope = envelope_address(email.recipient)
     data = to_bytes(email, sender=sender, date=utcnow())
-    ready = Ready(row.id, row.attempts, envelope.address, envelope.smtputf8, data)
+    ready = Ready(row.id, row.attempts, envelope.address, envelope.smtputf8, data, bounce_sender(row.id))
     return ready, {"row_id": row.id, "recipient": email.recipient, "message_id": email.message_id}
 
 

@@ -17,6 +17,7 @@ from ..events.schedule import useful_until
 from ..events.services import event_cancelled, event_moved
 from ..extensions import db
 from ..links import external_url, token_url
+from ..mailing.bounces import register_bounce_listener
 from ..mailing.kinds import Batch, register_kind
 from ..mailing.message import Obsolete, StandInMissed, Stencil, compose, message
 from ..mailing.mime import Attachment, Calendar, Email
@@ -366,3 +367,14 @@ for _name, _label, _, _, _method in _KINDS:
     register_kind(_name, label=_label, recipient="aangemelde", render=render_registrant_mail,
                   still_useful=check_still_useful, calendar=_method is not None, personal_links=True,
                   scheduled=_name in SCHEDULED_KINDS)
+
+
+def mark_unreachable(row: OutgoingMail, reason: str, now: datetime) -> None:
+    """A message to a registrant came back: their address is unreachable, if it is still the one it went to."""
+    registration = row.registration
+    if registration is not None and registration.email == row.recipient:
+        registration.unreachable_at = now
+        registration.unreachable_reason = reason
+
+
+register_bounce_listener(mark_unreachable)

@@ -363,7 +363,10 @@ def _detail_values(details: Details) -> dict:
 
 
 def _apply(registration: Registration, details: Details) -> None:
-    for name, value in _detail_values(details).items():
+    values = _detail_values(details)
+    if values["email_normalized"] != registration.email_normalized:  # a new address: not known to bounce
+        registration.unreachable_at, registration.unreachable_reason = None, ""
+    for name, value in values.items():
         setattr(registration, name, value)
 
 
