@@ -113,9 +113,9 @@ def test_a_running_worker_process_answers_the_monitoring_with_200(live, workers)
         process = group.start("worker", "--interval", "0.2")
         wait_for(lambda: any(w.pid == process.pid and w.total_sent == 3 for w in workers_seen()),
                  "the worker to send the three messages and say so", timeout=60, group=group, alive=[process])
-        queue_confirmations_later = client.get("/healthz/mail")
-        assert queue_confirmations_later.status_code == 200
-        assert queue_confirmations_later.get_json()["workers_alive"] == 1
+        answer = client.get("/healthz/mail")
+        assert answer.status_code == 200
+        assert answer.get_json()["workers_alive"] == 1
         assert recorder.count() == 3
         worker = [w for w in workers_seen() if w.pid == process.pid][0]
         assert utcnow() - worker.last_seen < timedelta(seconds=30)
