@@ -165,8 +165,9 @@ def _places_from(row) -> tuple[tuple, int | None, int | None]:
 
 
 #: the event's columns that registration_phase() and the count of places read
-#: what a new registration holds in these columns, whatever the form gave
-_FRESH = {"cancelled_at": None, "unreachable_at": None, "unreachable_reason": ""}
+#: what a new registration holds in these columns, whatever the form gave; no row of parameters names the second set
+_UNREACHABLE = {"unreachable_at": None, "unreachable_reason": ""}
+_FRESH = {"cancelled_at": None, **_UNREACHABLE}
 _PHASE_COLUMNS = ("capacity", "cancelled_at", "published_at", "starts_at", "ends_at", "registration_opens_at",
                   "registration_closes_at", "registration_closed_at")
 _EventNow = namedtuple("_EventNow", _PHASE_COLUMNS)
@@ -227,7 +228,8 @@ def _store_new(row: dict) -> int:
 _TABLE = Registration.__table__
 #: built once: a new registration, every column but the id from the parameters of the same name
 _INSERT_REGISTRATION = insert(_TABLE).values(
-    {column.name: bindparam(column.name, type_=column.type) for column in _TABLE.columns if not column.primary_key}
+    {column.name: literal(_UNREACHABLE[column.name], column.type) if column.name in _UNREACHABLE else
+     bindparam(column.name, type_=column.type) for column in _TABLE.columns if not column.primary_key}
 )
 
 
