@@ -54,6 +54,26 @@ class Config:
     MAIL_MARK_SECONDS = float(os.environ.get("MAIL_MARK_SECONDS", "0.25"))
     #: seconds between passes of `flask mail worker`
     MAIL_WORKER_INTERVAL = float(os.environ.get("MAIL_WORKER_INTERVAL", "5"))
+    #: minutes without a pass of any mail worker after which due mail counts as stuck (warning, /healthz/mail)
+    MAIL_WORKER_STALE_MINUTES = int(os.environ.get("MAIL_WORKER_STALE_MINUTES", "3"))
+    #: the mailbox that gets the mail that comes back (the envelope sender, with each message's own tag:
+    #: bounces+<id>-<signature>@...); "" sends with MAIL_DEFAULT_SENDER's address and reads no bounces
+    MAIL_BOUNCE_ADDRESS = os.environ.get("MAIL_BOUNCE_ADDRESS", "")
+    #: reading that mailbox over IMAP (`flask mail bounces`; the worker too when the host is set)
+    MAIL_BOUNCE_IMAP_HOST = os.environ.get("MAIL_BOUNCE_IMAP_HOST", "")
+    #: "ssl" (port 993), "starttls" (port 143) or "none" (only for a server on the same machine)
+    MAIL_BOUNCE_IMAP_SECURITY = os.environ.get("MAIL_BOUNCE_IMAP_SECURITY", "ssl")
+    #: 0: the port that goes with the security
+    MAIL_BOUNCE_IMAP_PORT = int(os.environ.get("MAIL_BOUNCE_IMAP_PORT", "0"))
+    MAIL_BOUNCE_IMAP_USERNAME = os.environ.get("MAIL_BOUNCE_IMAP_USERNAME", "")
+    MAIL_BOUNCE_IMAP_PASSWORD = os.environ.get("MAIL_BOUNCE_IMAP_PASSWORD", "")
+    #: certificates to trust besides the system's (a server with a certificate of its own CA)
+    MAIL_BOUNCE_IMAP_CA_FILE = os.environ.get("MAIL_BOUNCE_IMAP_CA_FILE", "")
+    #: the folder the reports arrive in, and the one handled reports are moved to
+    MAIL_BOUNCE_IMAP_FOLDER = os.environ.get("MAIL_BOUNCE_IMAP_FOLDER", "INBOX")
+    MAIL_BOUNCE_DONE_FOLDER = os.environ.get("MAIL_BOUNCE_DONE_FOLDER", "Verwerkt")
+    #: minutes between the worker's readings of the mailbox
+    MAIL_BOUNCE_INTERVAL_MINUTES = float(os.environ.get("MAIL_BOUNCE_INTERVAL_MINUTES", "5"))
     #: where `flask mail sink` writes every message it receives, as .eml files
     MAIL_SINK_DIR = os.environ.get("MAIL_SINK_DIR", str(INSTANCE_DIR / "mail"))
 

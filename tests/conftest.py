@@ -8,6 +8,9 @@ per run by the migrations, and every test starts with empty tables.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -23,12 +26,14 @@ from helpers import (
     ORGANISER_PASSWORD,
     STARTS,
     CliRunner,
+    Dovecot,
     SMTPServer,
     Workers,
     app_in_context,
     free_port,
     make_app,
     person,
+    require_dovecot,
     serving,
 )
 from webinar.events.services import create_event
@@ -69,6 +74,20 @@ def smtp(app):
     app.extensions["mail"].port = server.port
     yield server
     controller.stop()
+
+
+@pytest.fixture
+def dovecot():
+    """A real IMAP server on loopback (Debian's dovecot) with an empty bounce mailbox; skips without dovecot."""
+    require_dovecot()
+    # A folder of its own outside pytest's (which only its owner may enter): as root, dovecot reads it as dovecot.
+    server = Dovecot(Path(tempfile.mkdtemp(prefix="webinar-dovecot-")))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.folder, ignore_errors=True)
 
 
 @pytest.fixture

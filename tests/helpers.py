@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import ctypes.util
+import grp
 import html
+import imaplib
 import io
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -380,6 +384,152 @@ def smtp_server(handler):
         yield port
     finally:
         controller.stop()
+
+
+# --- a real IMAP server (Debian's dovecot-imapd) ------------------------------
+
+DOVECOT = shutil.which("dovecot", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+#: the bounce mailbox's login on the test server
+BOUNCE_LOGIN = ("bounces@example.org", "een geheim voor de test")
+#: the DSN samples in tests/data/bounces, with these stand-ins for what depends on the message sent
+BOUNCE_SAMPLES = ROOT / "tests" / "data" / "bounces"
+
+
+def require_dovecot() -> None:
+    """Skip with one line when dovecot is missing (fail with REQUIRE_DOVECOT=1)."""
+    require_external(None if DOVECOT else "no dovecot (install Debian's 'dovecot-imapd')", "REQUIRE_DOVECOT")
+
+
+def bounce_sample(name: str, *, bounce_address: str, recipient: str, message_id: str) -> bytes:
+    """A DSN sample from tests/data/bounces, about this message, with CRLF line ends as IMAP wants."""
+    text = (BOUNCE_SAMPLES / f"{name}.eml").read_text(encoding="utf-8")
+    for stand_in, value in (("%%BOUNCE_ADDRESS%%", bounce_address), ("%%RECIPIENT%%", recipient),
+                            ("%%ORIGINAL_MESSAGE_ID%%", message_id)):
+        text = text.replace(stand_in, value)
+    return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
+
+
+@dataclass
+class Dovecot:
+    """Dovecot on a free loopback port, in a folder of its own: STARTTLS with its own certificate, one
+    passwd-file user with a maildir."""
+
+    folder: Path
+    port: int = 0
+    process: subprocess.Popen | None = None
+
+    @property
+    def ca_file(self) -> Path:
+        return self.folder / "cert.pem"
+
+    def settings(self) -> dict:
+        """The app's settings to read this server's mailbox."""
+        return {"MAIL_BOUNCE_IMAP_HOST": "127.0.0.1", "MAIL_BOUNCE_IMAP_PORT": self.port,
+                "MAIL_BOUNCE_IMAP_SECURITY": "starttls", "MAIL_BOUNCE_IMAP_CA_FILE": str(self.ca_file),
+                "MAIL_BOUNCE_IMAP_USERNAME": BOUNCE_LOGIN[0], "MAIL_BOUNCE_IMAP_PASSWORD": BOUNCE_LOGIN[1]}
+
+    def start(self) -> None:
+        self.port = free_port()
+        for name in ("run", "state", "home"):
+            (self.folder / name).mkdir(parents=True, exist_ok=True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-keyout", str(self.folder / "key.pem"), "-out", str(self.ca_file), "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=60)
+        (self.folder / "passwd").write_text(f"{BOUNCE_LOGIN[0]}:{{PLAIN}}{BOUNCE_LOGIN[1]}\n")
+        (self.folder / "dovecot.conf").write_text(self._config())
+        if os.geteuid() == 0:  # its processes drop root: they must read and write the folder as dovecot
+            subprocess.run(["chown", "-R", "dovecot:dovecot", str(self.folder)], check=True)
+            self.folder.chmod(0o755)
+        self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(self.folder / "dovecot.conf")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    log = self.folder / "dovecot.log"
+                    pytest.fail(f"dovecot did not start: {log.read_text() if log.exists() else ''}")
+                time.sleep(0.05)
+
+    def _config(self) -> str:
+        if os.geteuid() == 0:  # dovecot's own users, as Debian's package creates them
+            internal, group, login = "dovecot", "dovecot", "dovenull"
+            uid, gid = pwd.getpwnam("dovecot").pw_uid, grp.getgrnam("dovecot").gr_gid
+        else:
+            internal = login = pwd.getpwuid(os.getuid()).pw_name
+            group = grp.getgrgid(os.getgid()).gr_name
+            uid, gid = os.getuid(), os.getgid()
+        folder = self.folder
+        return f"""
+base_dir = {folder}/run
+state_dir = {folder}/state
+log_path = {folder}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <{folder}/cert.pem
+ssl_key = <{folder}/key.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {internal}
+default_internal_group = {group}
+default_login_user = {login}
+first_valid_uid = 0
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {folder}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={folder}/home/%u
+}}
+mail_location = maildir:~/Maildir
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+    @contextmanager
+    def session(self):
+        """A logged-in IMAP connection, as a mail program would open it."""
+        imap = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        imap.starttls(ssl_context=ssl.create_default_context(cafile=str(self.ca_file)))
+        imap.login(*BOUNCE_LOGIN)
+        try:
+            yield imap
+        finally:
+            imap.logout()
+
+    def deliver(self, *messages: bytes) -> None:
+        """Put messages in the inbox (IMAP APPEND), as the mail server delivers them."""
+        with self.session() as imap:
+            for raw in messages:
+                assert imap.append("INBOX", None, None, raw)[0] == "OK"
+
+    def subjects(self, folder: str) -> list[str]:
+        """The subjects of the messages in a folder ([] when it does not exist), in order."""
+        with self.session() as imap:
+            if imap.select(f'"{folder}"', readonly=True)[0] != "OK":
+                return []
+            found = []
+            for uid in imap.uid("SEARCH", None, "ALL")[1][0].split():
+                data = imap.uid("FETCH", uid, "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")[1]
+                header = BytesHeaderParser(policy=policy.default).parsebytes(data[0][1])
+                found.append(str(header["Subject"]))
+            return found
 
 
 # --- worker processes ---------------------------------------------------------

@@ -173,6 +173,26 @@ def test_organiser_pages(logged_in, site, event, path):
     assert_accessible(logged_in)
 
 
+def test_the_warning_that_mail_is_stuck(logged_in, site, event):
+    logged_in.goto(f"{site}/organiser/events/{event.slug}")  # the confirmations are due and no worker runs
+    expect(logged_in.get_by_role("alert")).to_contain_text("er wordt op dit moment geen e-mail verstuurd")
+    assert_accessible(logged_in)
+
+
+def test_an_unreachable_address_in_the_list_and_the_detail(logged_in, site, event):
+    registration = db.session.scalars(select(Registration).order_by(Registration.id)).first()
+    registration.unreachable_at = datetime(2027, 5, 1, 10, 0, tzinfo=timezone.utc)
+    registration.unreachable_reason = "550 5.1.1 <deelnemer0@example.org>: Recipient address rejected: User unknown"
+    db.session.commit()
+    base = f"{site}/organiser/events/{event.slug}/aanmeldingen"
+    logged_in.goto(f"{base}?adres=onbereikbaar")
+    expect(logged_in.get_by_text("adres onbereikbaar", exact=True)).to_be_visible()
+    assert_accessible(logged_in)
+    logged_in.goto(f"{base}/{registration.id}")
+    expect(logged_in.locator("#unreachable")).to_contain_text("Adres onbereikbaar.")
+    assert_accessible(logged_in)
+
+
 def test_a_draft_its_preview_and_the_public_list(logged_in, site, event):
     """A draft's overview with its buttons and preview link, the preview a colleague opens, and the home page."""
     draft = create_event(slug="najaar", title="Najaarsbijeenkomst", starts_at=event.starts_at + timedelta(days=30),

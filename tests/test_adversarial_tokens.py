@@ -107,6 +107,8 @@ def test_get_on_every_url_changes_nothing(organiser_client, app, event, links):
         path = paths.get(rule.endpoint) or rule.build({k: v for k, v in args.items() if k in rule.arguments})[1]
         with organiser_client.get(path) as response:
             expected = {200, 302, 404} if rule.rule in readable else {405}
+            if rule.rule == "/healthz/mail":
+                expected = {503}  # the confirmations are due and no worker runs
             assert response.status_code in expected, (path, response.status_code)
     assert dump(skip=audit) == before
     # Only the exports write to the audit log (who downloaded which personal data).

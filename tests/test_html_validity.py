@@ -27,6 +27,7 @@ from helpers import (
     ORGANISER_EMAIL,
     ORGANISER_PASSWORD,
     app_in_context,
+    bounce_sample,
     form_data,
     make_app,
     node_module,
@@ -37,7 +38,10 @@ from helpers import (
 from webinar.attendance.services import set_attendance_by_hand
 from webinar.certificates.pdf import verify_url
 from webinar.certificates.services import certificate_statement
+from webinar.database import begin_write, utcnow
 from webinar.extensions import db
+from webinar.mailing.bounces import read_bounce, record_bounce
+from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.mailing.worker import send_due
 from webinar.organisations.grouping import organisation_groups
 from webinar.organiser.previews import previews
@@ -166,6 +170,7 @@ def organiser_pages(pages: Pages, slug: str) -> None:
         ("organiser-duplicate", f"{event}/dupliceren"),
     ]:
         pages.get(name, url)
+    assert 'id="mail-stuck"' in (pages.folder / "organiser-dashboard.html").read_text()  # mail due, no worker
     pages.get("organiser-programme-errors", "/organiser/programma?van=2027-08-01&tot=2027-01-01", status=422)
     pages.post("organiser-duplicate-errors", f"{event}/dupliceren", {"title": ""}, status=422)
     draft_pages(pages)
@@ -225,6 +230,21 @@ def mail_parts(pages: Pages, slug: str, event, smtp) -> None:
         pages.files.append(path)
 
 
+def bounce_pages(pages: Pages, slug: str) -> None:
+    """After a confirmation came back: the registrations filtered on it, and the registrant's detail."""
+    row = db.session.scalars(select(OutgoingMail).where(OutgoingMail.status == MailStatus.sent,
+                                                        OutgoingMail.registration_id.is_not(None))).first()
+    db.session.rollback()
+    begin_write()
+    record_bounce(read_bounce(bounce_sample("postfix", bounce_address="bounces@example.org",
+                                            recipient=row.recipient, message_id=row.message_id)), utcnow())
+    db.session.commit()
+    event = f"/organiser/events/{slug}"
+    assert "adres onbereikbaar" in pages.get("organiser-registrations-unreachable", f"{event}/aanmeldingen?adres=onbereikbaar")
+    assert 'id="unreachable"' in pages.get("organiser-registration-unreachable",
+                                           f"{event}/aanmeldingen/{row.registration_id}")
+
+
 def certificate_pages(pages: Pages, event, frozen) -> None:
     """After the meeting: the manage page with the certificate's link, the verification page, a refused code."""
     registration = db.session.scalars(select(Registration).order_by(Registration.id)).first()
@@ -259,6 +279,7 @@ def test_every_page_and_e_mail_is_valid_html(client, event, organiser, schema, s
     organiser_pages(pages, event.slug)
     attendance_pages(pages, event.slug)
     mail_parts(pages, event.slug, event, smtp)
+    bounce_pages(pages, event.slug)
     certificate_pages(pages, event, frozen)
     too_many_requests(pages, schema)
     errors = html_errors(pages.files)

@@ -48,10 +48,11 @@ SPEAKERS = [("", ""), ("Leren verbeteren", "lerenverbeteren@example.org"),
 @given(recipient=st.sampled_from(RECIPIENTS), sender=st.sampled_from(SENDERS), subject=subjects,
        text=texts, html=texts, calendar=st.sampled_from(CALENDARS),
        message_id=st.sampled_from(["<177.12.34@example.org>", "<1@x>", "<a.b@" + "d" * 80 + ".example.org>"]),
-       speaker=st.sampled_from(SPEAKERS))
+       speaker=st.sampled_from(SPEAKERS), bulk=st.booleans())
 def test_a_message_cut_from_a_skeleton_is_the_message_the_email_package_builds(
-        recipient, sender, subject, text, html, calendar, message_id, speaker):
-    email = Email(recipient, subject, text, html, message_id, calendar, sender_name=speaker[0], reply_to=speaker[1])
+        recipient, sender, subject, text, html, calendar, message_id, speaker, bulk):
+    email = Email(recipient, subject, text, html, message_id, calendar, sender_name=speaker[0], reply_to=speaker[1],
+                  bulk=bulk)
     for date in (NOW, NOW + timedelta(seconds=1, microseconds=5)):
         assert to_bytes(email, sender=sender, date=date) == build(email, sender=sender, date=date)
 

@@ -20,6 +20,7 @@ from .database import begin_write
 from .events.views import bp as events_bp
 from .extensions import csrf, db, login, mail, migrate
 from .forms import error_links
+from .mailing.heartbeat import mail_health
 from .organisations import bp as organisations_bp
 from .organiser import bp as organiser_bp
 from .organiser import roles
@@ -162,3 +163,9 @@ def register_health(app: Flask) -> None:
     def healthz():
         db.session.execute(text("SELECT 1"))
         return {"status": "ok"}
+
+    @app.get("/healthz/mail")
+    def healthz_mail():
+        """503 when mail is due and no mail worker was seen lately: for the monitoring."""
+        health = mail_health()
+        return health.as_json(), 503 if health.stuck else 200

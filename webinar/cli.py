@@ -22,6 +22,8 @@ from .events.services import cancel_event, create_event, get_event, move_event, 
 from .extensions import db
 from .links import external_url
 from .events.schedule import planned
+from .mailing.bounce_mailbox import MailboxProblem, process_bounces
+from .mailing.heartbeat import mail_health, record_pass
 from .mailing.kinds import label
 from .mailing.models import MailStatus, OutgoingMail
 from .mailing.sink import start_sink
@@ -214,6 +216,7 @@ def send_due_command():
         click.echo(f"mail send-due: {database_problem(error)}", err=True)
         sys.exit(1)
     _report(result)
+    _record_pass(result.sent, result.connection_error)
     if result.connection_error:
         sys.exit(1)
 
@@ -228,8 +231,12 @@ def worker_command(interval):
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     click.echo(f"mail worker: every {interval:g} s")
     failures = 0
+    bounces_at = clock.monotonic()  # read the bounce mailbox at once, then every MAIL_BOUNCE_INTERVAL_MINUTES
     try:
         while not stopping:
+            if current_app.config["MAIL_BOUNCE_IMAP_HOST"] and clock.monotonic() >= bounces_at:
+                _bounce_pass()
+                bounces_at = clock.monotonic() + 60 * current_app.config["MAIL_BOUNCE_INTERVAL_MINUTES"]
             problem = _worker_pass(recovering=failures > 0)
             failures = failures + 1 if problem else 0
             wait = wait_after_failed_passes(interval, failures) if problem else interval
@@ -244,12 +251,14 @@ def worker_command(interval):
 
 
 def _worker_pass(recovering: bool) -> str:
-    """One pass of the worker; a failed pass comes back as one line instead of ending the loop."""
+    """One pass of the worker, recorded as its heartbeat; a failed pass comes back as one line instead of
+    ending the loop."""
     try:
         result = send_due()
     except DBAPIError as error:
         # The database's trouble passes (a lock is released, a server comes
-        # back): keep the worker and try again later instead of exiting.
+        # back): keep the worker and try again later instead of exiting. No
+        # heartbeat: the database could not take that either.
         forget_transaction()
         return database_problem(error)
     except Exception as error:
@@ -257,7 +266,10 @@ def _worker_pass(recovering: bool) -> str:
         # every join link after it: keep the traceback in the log, try again later.
         log.exception("mail worker: onverwachte fout in een ronde")
         forget_transaction()
-        return f"onverwachte fout: {type(error).__name__}: {error}"
+        problem = f"onverwachte fout: {type(error).__name__}: {error}"
+        _record_pass(0, problem)
+        return problem
+    _record_pass(result.sent, result.connection_error)
     if recovering:
         click.echo("mail worker: weer in orde")
     if result.claimed or result.scheduled:
@@ -265,9 +277,52 @@ def _worker_pass(recovering: bool) -> str:
     return ""
 
 
+def _record_pass(sent: int, problem: str) -> None:
+    """The heartbeat; when the database cannot take it, the pass's own trouble is already reported."""
+    try:
+        record_pass(sent, problem)
+    except DBAPIError as error:
+        forget_transaction()
+        log.warning("mail worker: heartbeat not recorded: %s", database_problem(error))
+
+
+def _bounce_pass() -> None:
+    """The worker's reading of the bounce mailbox; trouble there is reported and never stops the sending."""
+    try:
+        run = process_bounces()
+    except MailboxProblem as problem:
+        click.echo(f"mail worker: {problem}", err=True)
+        return
+    except DBAPIError as error:
+        forget_transaction()
+        click.echo(f"mail worker: teruggekomen mail: {database_problem(error)}", err=True)
+        return
+    if run.handled:
+        _report_bounces(run)
+
+
+def _report_bounces(run) -> None:
+    folder = current_app.config["MAIL_BOUNCE_DONE_FOLDER"]
+    click.echo(f"teruggekomen mail: {run.handled} verwerkt (verplaatst naar {folder}), "
+               f"{run.left} niet herkend (blijven staan)")
+
+
+@mail_cli.command("bounces")
+def bounces_command():
+    """Read the bounce mailbox once: mark returned messages and their addresses; exit 1 when it cannot be read."""
+    if not current_app.config["MAIL_BOUNCE_IMAP_HOST"]:
+        _fail("MAIL_BOUNCE_IMAP_HOST is niet ingesteld: er is geen postbus voor teruggekomen mail.")
+    try:
+        run = process_bounces()
+    except MailboxProblem as problem:
+        _fail(str(problem))
+    _report_bounces(run)
+
+
 @mail_cli.command("status")
 def status_command():
-    """Count outbox rows by status and kind."""
+    """Count outbox rows by status and kind; exit 1 when mail is due and no worker is alive."""
+    health = mail_health()
     rows = db.session.execute(
         select(OutgoingMail.kind, OutgoingMail.status, func.count())
         .group_by(OutgoingMail.kind, OutgoingMail.status)
@@ -288,6 +343,16 @@ def status_command():
         click.echo("mislukt, met reden:")
     for reason, count in reasons:
         click.echo(f"{count:>6}  {reason or '(geen reden bewaard)'}")
+    _report_health(health)
+
+
+def _report_health(health) -> None:
+    """Whether mail goes out; exit 1 when it is stuck."""
+    seen = datetime_text(health.last_seen) if health.last_seen else "niet in het afgelopen etmaal"
+    click.echo(f"verzendprocessen actief: {health.alive} (laatst gezien: {seen}); nu te versturen: {health.due}")
+    if health.stuck:
+        click.echo(f"VASTGELOPEN: {health.reason}", err=True)
+        sys.exit(1)
 
 
 @mail_cli.command("sink")

@@ -10,7 +10,7 @@ at the start of every pass.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .mime import Email
@@ -72,6 +72,8 @@ class MailKind:
     personal_links: bool = False
     #: planned from the event's schedule: moving or cancelling the event makes unsent ones stale
     scheduled: bool = False
+    #: sent to many at once and asking nothing of anyone: marked "Precedence: bulk" (see Email.bulk)
+    bulk: bool = False
 
 
 _KINDS: dict[str, MailKind] = {}
@@ -79,11 +81,12 @@ _SWEEPS: list[Callable[[datetime], int]] = []
 
 
 def register_kind(name: str, *, label: str, recipient: str, render: Callable, still_useful: Callable | None = None,
-                  calendar: bool = False, personal_links: bool = False, scheduled: bool = False) -> MailKind:
+                  calendar: bool = False, personal_links: bool = False, scheduled: bool = False,
+                  bulk: bool = False) -> MailKind:
     """Make a kind of e-mail known to the worker, the previews and the commands."""
     if name in _KINDS:
         raise ValueError(f"mail kind {name!r} is registered twice")
-    kind = MailKind(name, label, recipient, render, still_useful, calendar, personal_links, scheduled)
+    kind = MailKind(name, label, recipient, render, still_useful, calendar, personal_links, scheduled, bulk)
     _KINDS[name] = kind
     return kind
 
@@ -117,7 +120,8 @@ def render(row, now: datetime, batch: Batch) -> Email:
     kind = _KINDS[row.kind]
     if kind.still_useful is not None:
         kind.still_useful(row, now)
-    return kind.render(row, now, batch)
+    email = kind.render(row, now, batch)
+    return replace(email, bulk=True) if kind.bulk else email
 
 
 def register_sweep(sweep: Callable[[datetime], int]) -> None:

@@ -133,6 +133,9 @@ class Email:
     sender_name: str = ""
     #: where replies go ("": to the sender)
     reply_to: str = ""
+    #: sent to many at once (a reminder, an organiser's message): "Precedence: bulk", which holiday
+    #: auto-replies honour
+    bulk: bool = False
 
 
 def has_line_break(value: str) -> bool:
@@ -234,12 +237,12 @@ def build(email: Email, *, sender: str, date: datetime) -> bytes:
     text, html = _encoded(email.text), _encoded(email.html)
     return _generate(email.subject, named(sender, email.sender_name), envelope.smtputf8, email.calendar,
                      to=one_line(to), date=format_datetime(date.replace(microsecond=0)), message_id=email.message_id,
-                     text=text, html=html, attachments=email.attachments, reply_to=email.reply_to)
+                     text=text, html=html, attachments=email.attachments, reply_to=email.reply_to, bulk=email.bulk)
 
 
 def _generate(subject: str, sender: str, utf8: bool, calendar: Calendar | None, *, to: str, date: str,
               message_id: str, text: tuple[bool, str], html: tuple[bool, str],
-              attachments: tuple[Attachment, ...] = (), reply_to: str = "") -> bytes:
+              attachments: tuple[Attachment, ...] = (), reply_to: str = "", bulk: bool = False) -> bytes:
     message = EmailMessage(policy=UTF8_POLICY if utf8 else POLICY)
     message["Subject"] = _header("Subject", subject)
     message["From"] = _header("From", sender)
@@ -248,7 +251,12 @@ def _generate(subject: str, sender: str, utf8: bool, calendar: Calendar | None, 
     message["To"] = POLICY.header_factory("To", to)
     message["Date"] = _header("Date", date)
     message["Message-ID"] = POLICY.header_factory("Message-ID", message_id)
+    # Machine-sent: no auto-reply to it (RFC 3834); Exchange's own switch for out-of-office and other
+    # automatic replies, but not for non-delivery reports, which the bounce mailbox wants.
     message["Auto-Submitted"] = _header("Auto-Submitted", "auto-generated")
+    message["X-Auto-Response-Suppress"] = _header("X-Auto-Response-Suppress", "OOF, AutoReply")
+    if bulk:
+        message["Precedence"] = _header("Precedence", "bulk")
     message["MIME-Version"] = _header("MIME-Version", "1.0")
     alternatives = [_text_part(text[1], text[0], "plain"), _text_part(html[1], html[0], "html")]
     files = ([_calendar_part(calendar)] if calendar is not None else []) + list(map(_attachment_part, attachments))
@@ -284,10 +292,10 @@ class Skeleton:
     """
 
     def __init__(self, subject: str, sender: str, utf8: bool, calendar: Calendar | None, plain: tuple[bool, bool],
-                 reply_to: str = ""):
+                 reply_to: str = "", bulk: bool = False):
         self.policy = UTF8_POLICY if utf8 else POLICY
         slots = dict(_SLOTS, text=(plain[0], _SLOTS["text"][1]), html=(plain[1], _SLOTS["html"][1]))
-        whole = _generate(subject, sender, utf8, calendar, **slots, reply_to=reply_to)
+        whole = _generate(subject, sender, utf8, calendar, **slots, reply_to=reply_to, bulk=bulk)
         stand_ins = {
             "to": self._header_line("To", slots["to"]),
             "date": self._header_line("Date", slots["date"]),
@@ -340,10 +348,10 @@ def _payload_bytes(payload: str) -> bytes:
 
 @lru_cache(maxsize=64)
 def _skeleton(subject: str, sender: str, utf8: bool, plain: tuple[bool, bool],
-              calendar: Calendar | None, reply_to: str = "") -> Skeleton | None:
+              calendar: Calendar | None, reply_to: str = "", bulk: bool = False) -> Skeleton | None:
     """The skeleton, or None when a stand-in is not once in it (a subject that quotes one)."""
     try:
-        return Skeleton(subject, sender, utf8, calendar, plain, reply_to)
+        return Skeleton(subject, sender, utf8, calendar, plain, reply_to, bulk)
     except ValueError:
         return None
 
@@ -359,7 +367,7 @@ def to_bytes(email: Email, *, sender: str, date: datetime) -> bytes:
     to = email.recipient if envelope.smtputf8 else envelope.address
     text, html = _encoded(email.text), _encoded(email.html)
     skeleton = _skeleton(email.subject, named(sender, email.sender_name), envelope.smtputf8, (text[0], html[0]),
-                         email.calendar, email.reply_to)
+                         email.calendar, email.reply_to, email.bulk)
     if skeleton is None:
         return build(email, sender=sender, date=date)
     return skeleton.message(to=one_line(to), date=format_datetime(date.replace(microsecond=0)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
@@ -18,6 +18,8 @@ class MailStatus(enum.Enum):
     sent = "sent"
     failed = "failed"
     skipped = "skipped"
+    #: sent, and then returned by the recipient's server: the address does not work
+    bounced = "bounced"
 
     @property
     def label(self) -> str:
@@ -31,6 +33,7 @@ MAIL_STATUS_LABELS = {
     MailStatus.sent: "Verstuurd",
     MailStatus.failed: "Mislukt",
     MailStatus.skipped: "Overgeslagen",
+    MailStatus.bounced: "Onbestelbaar",
 }
 
 
@@ -38,7 +41,11 @@ class OutgoingMail(db.Model):
     """One e-mail to one recipient, queued in the transaction that caused it."""
 
     __tablename__ = "outgoing_mail"
-    __table_args__ = (Index("ix_outgoing_mail_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_outgoing_mail_due", "status", "due_at"),
+        # a bounce names the returned message by its Message-ID when its envelope address was lost
+        Index("ix_outgoing_mail_message_id", "message_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: which template pair renders it: confirmation, waitlisted, promoted, ...
@@ -98,3 +105,29 @@ class OutgoingMail(db.Model):
 
     def __repr__(self) -> str:
         return f"<OutgoingMail {self.id} {self.kind} {self.status.value}>"
+
+
+class MailWorker(db.Model):
+    """A mail worker process as it last reported itself: one row per host and process id."""
+
+    __tablename__ = "mail_worker"
+    __table_args__ = (UniqueConstraint("host", "pid", name="uq_mail_worker_host_pid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the machine's name
+    host: Mapped[str] = mapped_column(String(255))
+    #: the process id on that machine
+    pid: Mapped[int] = mapped_column(Integer)
+    #: its first pass
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the end of its latest pass: it is alive while this is recent
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: messages its latest pass sent
+    last_sent: Mapped[int] = mapped_column(Integer, default=0)
+    #: messages sent by all its passes
+    total_sent: Mapped[int] = mapped_column(Integer, default=0)
+    #: why its latest pass failed (the mail server or the database unreachable), or ""
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+    def __repr__(self) -> str:
+        return f"<MailWorker {self.host}:{self.pid}>"

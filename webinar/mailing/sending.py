@@ -129,6 +129,8 @@ class Ready:
     smtputf8: bool
     #: the whole message as it goes over SMTP
     data: bytes
+    #: the envelope sender (MAIL FROM) naming this row for bounces ("": MAIL_DEFAULT_SENDER's address)
+    sender: str = ""
 
 
 def retry_or_fail(row_id: int, attempts: int, error: str, now: datetime, result: PassResult) -> None:
@@ -212,7 +214,7 @@ def send_batch(ready: list[Ready], now: datetime, result: PassResult, connection
             if result.connection_error:  # an earlier batch lost the connection
                 break
             marks.write_if_old()
-            clean = _send_one(host, sender, item, now, result, marks)
+            clean = _send_one(host, item.sender or sender, item, now, result, marks)
             sent += 1
             if not clean:  # the SMTP transaction may be half-way: start clean for the next row
                 host.rset()

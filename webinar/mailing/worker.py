@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, joinedload
 from ..database import begin_reads, begin_write, is_sqlite, restart_as_write, utcnow
 from ..extensions import db
 from .addresses import Undeliverable, envelope_address
+from .bounces import bounce_sender
 from .kinds import Batch, render, run_sweeps
 from .message import Obsolete
 from .mime import has_line_break, to_bytes
@@ -68,7 +69,8 @@ def _abandoned(now: datetime):
     return and_(OutgoingMail.status == MailStatus.sending, OutgoingMail.claimed_until < now)
 
 
-def _due(now: datetime):
+def due(now: datetime):
+    """The rows a worker would claim now: waiting and due, or claimed by a worker that is gone."""
     return or_(_waiting(now), _abandoned(now))
 
 
@@ -92,7 +94,7 @@ def claim_due(now: datetime, limit: int, lease_seconds: int) -> list[int]:
     if ids:
         db.session.execute(
             update(OUTBOX)
-            .where(OUTBOX.c.id.in_(ids), _due(now))
+            .where(OUTBOX.c.id.in_(ids), due(now))
             .values(
                 status=MailStatus.sending,
                 claimed_until=now + timedelta(seconds=lease_seconds),
@@ -112,7 +114,7 @@ def _render(row: OutgoingMail, now: datetime, batch: Batch, sender: str) -> tupl
         raise Undeliverable(LINE_BREAK)
     envelope = envelope_address(email.recipient)
     data = to_bytes(email, sender=sender, date=utcnow())
-    ready = Ready(row.id, row.attempts, envelope.address, envelope.smtputf8, data)
+    ready = Ready(row.id, row.attempts, envelope.address, envelope.smtputf8, data, bounce_sender(row.id))
     return ready, {"row_id": row.id, "recipient": email.recipient, "message_id": email.message_id}
 
 

@@ -11,6 +11,7 @@ from ..database import utcnow
 from ..events.lookup import event_or_404
 from ..extensions import db
 from ..forms import EmptyForm, button_or_400
+from ..mailing.heartbeat import mail_health
 from ..mailing.kinds import labels
 from ..mailing.models import MailStatus, OutgoingMail
 from ..privacy.services import purge_after
@@ -37,6 +38,7 @@ def dashboard(slug: str):
         type_bars=bars(stats.by_organisation_type),
         line=cumulative_line(stats.cumulative),
         failed=failed_mail(event),
+        mail=mail_health(now),
         purge_at=purge_after(event, current_app.config["PRIVACY_PURGE_DAYS"]),
         form=EmptyForm(),
         kind_labels=labels(),

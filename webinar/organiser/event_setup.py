@@ -20,6 +20,7 @@ from ..events.services import close_registration, publish_event, reopen_registra
 from ..extensions import db
 from ..forms import button_or_400
 from ..links import external_url
+from ..mailing.heartbeat import mail_health
 from ..privacy.models import EventStatistic
 from ..registration.capacity import counts_by_status, free_places, status_label
 from ..registration.models import RegistrationStatus
@@ -68,7 +69,8 @@ def event_rows(now: datetime) -> list[EventRow]:
 @bp.get("/")
 def events():
     """All events with registered, waiting, places left and status; the next meeting first."""
-    return render_template("organiser/events.html", rows=event_rows(utcnow()))
+    now = utcnow()
+    return render_template("organiser/events.html", rows=event_rows(now), mail=mail_health(now))
 
 
 def _copy_title(title: str) -> str:

@@ -28,6 +28,8 @@ class EventStats:
     #: attended without registering (walk-ins from a report), apart from `joined`
     walk_ins: int = 0
     places_left: int | None = None
+    #: registrations whose address mail came back from
+    unreachable: int = 0
     #: confirmed registrations per role and per organisation type
     by_role: list[tuple[str, int]] = field(default_factory=list)
     by_organisation_type: list[tuple[str, int]] = field(default_factory=list)
@@ -77,6 +79,8 @@ def event_stats(event: Event) -> EventStats:
         select(func.count(Attendance.id)).join(Registration).where(Registration.event_id == event.id)
     )
     stats.walk_ins = walk_in_total(event)
+    stats.unreachable = db.session.scalar(select(func.count(Registration.id)).where(
+        Registration.event_id == event.id, Registration.unreachable_at.is_not(None)))
     kept = kept_counts(event)
     for row in kept:
         stats.by_status[row.status] += row.count

@@ -113,7 +113,8 @@ class EventForm(FlaskForm):
     meeting_url = StringField("Link naar de online vergadering (geheim)", [Optional(), URL(message="Dat is geen geldige link."), Length(max=500)])
     recording_url = StringField("Link naar opname of presentatie", [Optional(), URL(message="Dat is geen geldige link."), Length(max=500)])
     contact_name = StringField("Contactpersoon", [Length(max=200), single_line])
-    contact_email = StringField("E-mail contactpersoon", [Optional(), Email("Dat is geen geldig e-mailadres.")])
+    contact_email = StringField("E-mail contactpersoon (antwoorden op de e-mails van deze bijeenkomst gaan hierheen)",
+                                [Optional(), Email("Dat is geen geldig e-mailadres.")])
     contact_phone = StringField("Telefoon contactpersoon", [Length(max=50), single_line])
     reminder_days_before = WholeNumberField("Herinnering: dagen vooraf (leeg: geen)", [Optional(), NumberRange(min=0, max=30, message="Kies 0 tot 30 dagen.")])
     reminder_local_time = StringField("Herinnering: tijdstip (UU:MM)", [DataRequired(), Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message="Gebruik UU:MM, bijvoorbeeld 10:00.")])

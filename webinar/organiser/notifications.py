@@ -7,9 +7,10 @@ from datetime import datetime
 from ..links import external_url
 from ..mailing.kinds import Batch, register_kind
 from ..mailing.message import Obsolete, compose
-from ..mailing.mime import Email
+from ..mailing.mime import Email, named
 from ..mailing.models import OutgoingMail
 from ..registration.models import RegistrationStatus, TokenPurpose
+from ..registration.notifications import event_reply_to
 from ..registration.tokens import issue_batch_token
 from .broadcast_services import broadcast_mail, placeholder_values, sample_mail, uses_placeholder
 from .services import mint_invitation_token
@@ -26,10 +27,11 @@ def render_invitation(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
     """An invitation to become an organiser, with a fresh single-use link."""
     invitation = row.invitation
     url = external_url("organiser.accept_invitation", token=mint_invitation_token(invitation))
-    inviter = invitation.invited_by.label if invitation.invited_by else "Een organisator"
+    by = invitation.invited_by
     return compose(
         "Uitnodiging: organisator van bijeenkomsten", invitation.email, "invitation",
-        url=url, inviter=inviter, expires_at=invitation.expires_at,
+        reply_to=named(by.email, by.name) if by else "",  # questions go to the colleague who invited
+        url=url, inviter=by.label if by else "Een organisator", expires_at=invitation.expires_at,
     )
 
 
@@ -53,7 +55,7 @@ def render_broadcast(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
     broadcast = row.broadcast
     if row.registration_id is None:
         subject, context = sample_mail(broadcast, row.event, test=True)
-        return compose(subject, row.recipient, "broadcast", **context)
+        return compose(subject, row.recipient, "broadcast", reply_to=event_reply_to(row.event), **context)
     registration, event = row.registration, row.registration.event
     join_url = ""
     if uses_placeholder("deelnamelink", broadcast.subject, broadcast.body):
@@ -63,10 +65,10 @@ def render_broadcast(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
     values = placeholder_values(event, registration.first_name, join_url=join_url, manage_url=manage_url)
     subject, context = broadcast_mail(broadcast, event, values,
                                       waitlisted=registration.status == RegistrationStatus.waitlisted)
-    return compose(subject, registration.email, "broadcast", **context)
+    return compose(subject, registration.email, "broadcast", reply_to=event_reply_to(event), **context)
 
 
 register_kind("invitation", label="Uitnodiging voor een organisator", recipient="nieuwe organisator",
               render=render_invitation, still_useful=invitation_still_useful, personal_links=True)
 register_kind("broadcast", label="Bericht van de organisatie", recipient="aangemelde", render=render_broadcast,
-              still_useful=broadcast_still_useful, personal_links=True)
+              still_useful=broadcast_still_useful, personal_links=True, bulk=True)

@@ -28,13 +28,15 @@ STATUS_FILTERS = {
 
 @dataclass(frozen=True)
 class Filters:
-    """Filters as they appear in query arguments (?q=&rol=&status=&deelgenomen=)."""
+    """Filters as they appear in query arguments (?q=&rol=&status=&deelgenomen=&adres=)."""
 
     q: str = ""
     rol: str = ""
     status: str = ""
     #: "ja", "nee" or ""
     deelgenomen: str = ""
+    #: "onbereikbaar" (mail to the address came back) or ""
+    adres: str = ""
 
     @classmethod
     def from_args(cls, args) -> Filters:
@@ -46,6 +48,7 @@ class Filters:
             rol=args.get("rol", "").strip()[:100],
             status=status if status in STATUS_FILTERS else "",
             deelgenomen=joined if joined in ("ja", "nee") else "",
+            adres="onbereikbaar" if args.get("adres", "") == "onbereikbaar" else "",
         )
 
     def as_args(self) -> dict[str, str]:
@@ -80,6 +83,8 @@ def registrations_query(event: Event, filters: Filters = Filters()) -> Select:
         query = query.where(joined_clause())
     elif filters.deelgenomen == "nee":
         query = query.where(~joined_clause())
+    if filters.adres:
+        query = query.where(Registration.unreachable_at.is_not(None))
     return query.order_by(sort_name(), func.lower(Registration.first_name), Registration.id)
 
 

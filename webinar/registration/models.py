@@ -100,6 +100,11 @@ class Registration(db.Model):
     #: when the person last became confirmed or waitlisted (orders the waiting list)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when a message to this address came back as undeliverable ("adres onbereikbaar"); cleared when the
+    #: address changes
+    unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the reason the recipient's server gave, e.g. "550 5.1.1 user unknown"
+    unreachable_reason: Mapped[str] = mapped_column(Text, default="")
 
     event: Mapped[Event] = relationship(lazy="joined")
 

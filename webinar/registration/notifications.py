@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import Insert, Select, String, case, cast, func, insert, literal, select
 from sqlalchemy.orm import aliased
 
@@ -17,9 +18,10 @@ from ..events.schedule import useful_until
 from ..events.services import event_cancelled, event_moved
 from ..extensions import db
 from ..links import external_url, token_url
+from ..mailing.bounces import register_bounce_listener
 from ..mailing.kinds import Batch, register_kind
 from ..mailing.message import Obsolete, StandInMissed, Stencil, compose, message
-from ..mailing.mime import Attachment, Calendar, Email
+from ..mailing.mime import Attachment, Calendar, Email, named
 from ..mailing.models import MailStatus, OutgoingMail
 from ..mailing.services import queue_mail, queue_mails
 from .models import Registration, RegistrationStatus, TokenPurpose
@@ -47,6 +49,9 @@ _KINDS = (
 JOIN_LINK_KINDS = ("join_link", "lost_link")
 #: kinds planned from the event's schedule (queued by the sweep in attendance/schedules.py)
 SCHEDULED_KINDS = ("reminder", "join_link", "followup_joined", "followup_missed")
+#: kinds that go to everyone at once and ask nothing of anyone: "Precedence: bulk" keeps holiday replies away
+#: (not the join link, the confirmation or a changed time: those must arrive as any personal mail does)
+BULK_KINDS = ("reminder", "followup_joined", "followup_missed")
 #: the kinds that may carry personal files (the certificate of attendance goes with the follow-up)
 ATTACHMENT_KINDS = ("followup_joined",)
 #: per kind, what adds personal files to it (registered by higher domains)
@@ -306,9 +311,11 @@ def registrant_message(kind_name: str, event: Event, registration: Registration,
                 per_event, kind_name, _Registrant(values["first_name"], status_label), values, previous, notes))
         if per_event[key].usable:
             text, html = per_event[key].bodies(personal)
-            return message(subject, registration.email, text, html, calendar, attachments)
+            return message(subject, registration.email, text, html, calendar, attachments,
+                           reply_to=per_event["reply_to"])
     context = _context(per_event, kind_name, registration, personal, previous, notes)
-    return compose(subject, registration.email, kind_name, calendar, attachments, **context)
+    return compose(subject, registration.email, kind_name, calendar, attachments, reply_to=per_event["reply_to"],
+                   **context)
 
 
 def _context(per_event: dict, kind_name: str, registration, personal: dict[str, str],
@@ -347,9 +354,18 @@ def _per_event(event: Event, events: dict[int, dict]) -> dict:
                 "office_url": office_calendar_url(event),
                 "join_opens_at": event.join_opens_at(),
                 "followup_at": event.followup_at(),
-            }
+            },
+            "reply_to": event_reply_to(event),
         }
     return events[event.id]
+
+
+def event_reply_to(event: Event) -> str:
+    """Where replies to the event's mail go: its contact person, else the one the settings name."""
+    config = current_app.config
+    if event.contact_email:
+        return named(event.contact_email, event.contact_name)
+    return named(config["EVENT_CONTACT_EMAIL"], config["EVENT_CONTACT_NAME"]) if config["EVENT_CONTACT_EMAIL"] else ""
 
 
 def _when(event: Event, now: datetime) -> str:
@@ -365,4 +381,15 @@ def _when(event: Event, now: datetime) -> str:
 for _name, _label, _, _, _method in _KINDS:
     register_kind(_name, label=_label, recipient="aangemelde", render=render_registrant_mail,
                   still_useful=check_still_useful, calendar=_method is not None, personal_links=True,
-                  scheduled=_name in SCHEDULED_KINDS)
+                  scheduled=_name in SCHEDULED_KINDS, bulk=_name in BULK_KINDS)
+
+
+def mark_unreachable(row: OutgoingMail, reason: str, now: datetime) -> None:
+    """A message to a registrant came back: their address is unreachable, if it is still the one it went to."""
+    registration = row.registration
+    if registration is not None and registration.email == row.recipient:
+        registration.unreachable_at = now
+        registration.unreachable_reason = reason
+
+
+register_bounce_listener(mark_unreachable)

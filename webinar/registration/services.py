@@ -165,6 +165,9 @@ def _places_from(row) -> tuple[tuple, int | None, int | None]:
 
 
 #: the event's columns that registration_phase() and the count of places read
+#: what a new registration holds in these columns, whatever the form gave; no row of parameters names the second set
+_UNREACHABLE = {"unreachable_at": None, "unreachable_reason": ""}
+_FRESH = {"cancelled_at": None, **_UNREACHABLE}
 _PHASE_COLUMNS = ("capacity", "cancelled_at", "published_at", "starts_at", "ends_at", "registration_opens_at",
                   "registration_closes_at", "registration_closed_at")
 _EventNow = namedtuple("_EventNow", _PHASE_COLUMNS)
@@ -225,7 +228,8 @@ def _store_new(row: dict) -> int:
 _TABLE = Registration.__table__
 #: built once: a new registration, every column but the id from the parameters of the same name
 _INSERT_REGISTRATION = insert(_TABLE).values(
-    {column.name: bindparam(column.name, type_=column.type) for column in _TABLE.columns if not column.primary_key}
+    {column.name: literal(_UNREACHABLE[column.name], column.type) if column.name in _UNREACHABLE else
+     bindparam(column.name, type_=column.type) for column in _TABLE.columns if not column.primary_key}
 )
 
 
@@ -261,7 +265,7 @@ def _new_registration(margin=None):
     columns = [column for column in _TABLE.columns if not column.primary_key]
     moments = ("created_at", "privacy_accepted_at", "registered_at")
     values = [status if column.name == "status" else now if column.name in moments else
-              literal(None, column.type) if column.name == "cancelled_at" else
+              literal(_FRESH[column.name], column.type) if column.name in _FRESH else
               bindparam(column.name, type_=column.type) for column in columns]
     chosen = select(*values).select_from(taking)
     names = [column.name for column in columns]
@@ -361,7 +365,10 @@ def _detail_values(details: Details) -> dict:
 
 
 def _apply(registration: Registration, details: Details) -> None:
-    for name, value in _detail_values(details).items():
+    values = _detail_values(details)
+    if values["email_normalized"] != registration.email_normalized:  # a new address: not known to bounce
+        registration.unreachable_at, registration.unreachable_reason = None, ""
+    for name, value in values.items():
         setattr(registration, name, value)
 
 
