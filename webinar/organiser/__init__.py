@@ -10,6 +10,7 @@ bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 # notifications registers the invitation and broadcast mail kinds with mailing.
 from . import (  # noqa: E402, F401
     access,
+    account_views,
     attendance,
     attendance_import,
     broadcast_views,
@@ -20,5 +21,6 @@ from . import (  # noqa: E402, F401
     previews,
     programme_views,
     registrations,
+    signin,
     views,
 )
