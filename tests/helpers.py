@@ -34,6 +34,7 @@ import pytest
 import vobject
 import zxingcpp
 from aiosmtpd.controller import Controller
+from flask import g, has_app_context
 from flask.testing import FlaskCliRunner, FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import func, select
@@ -252,6 +253,9 @@ class Client(FlaskClient):
 
     def open(self, *args, **kwargs):
         db.session.rollback()
+        # Nor the organiser the last request loaded (Flask-Login keeps it in flask.g, which the requests share).
+        if has_app_context():
+            g.pop("_login_user", None)
         return super().open(*args, **kwargs)
 
 
@@ -514,6 +518,14 @@ def login(client, email: str | None = None, password: str | None = None, **kwarg
     """Post the organiser login form, by default with the `organiser` fixture's account."""
     data = {"email": email or ORGANISER_EMAIL, "password": password or ORGANISER_PASSWORD}
     return client.post("/organiser/login", data=data, **kwargs)
+
+
+def log_in_in_browser(page, site: str) -> None:
+    """Fill in and send the organiser login form in a Playwright page, as the `organiser` fixture's account."""
+    page.goto(f"{site}/organiser/login")
+    page.get_by_label("E-mailadres").fill(ORGANISER_EMAIL)
+    page.get_by_label("Wachtwoord").fill(ORGANISER_PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
 
 
 def median_seconds(attempts: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
