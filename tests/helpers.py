@@ -813,3 +813,24 @@ def audit_actions() -> list[str]:
 def kinds_for(registration: Registration) -> list[str]:
     return list(db.session.scalars(
         select(OutgoingMail.kind).where(OutgoingMail.registration_id == registration.id).order_by(OutgoingMail.id)))
+
+
+# --- an OpenID Connect provider on loopback -------------------------------------
+
+
+@contextmanager
+def openid_provider(client_id: str, client_secret: str, redirect_uri: str):
+    """The `oidc-provider` npm package serving tests/js/oidc_provider.mjs on a free port; yields its issuer URL."""
+    node_module("oidc-provider")
+    port = free_port()
+    script = ROOT / "tests" / "js" / "oidc_provider.mjs"
+    process = subprocess.Popen(["node", str(script), str(port), client_id, client_secret, redirect_uri],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = process.stdout.readline()
+        assert line.strip() == "ready", f"the OpenID provider did not start: {line!r}"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()

@@ -18,6 +18,7 @@ from . import (  # noqa: E402, F401
     event_setup,
     exports,
     notifications,
+    oidc,
     previews,
     programme_views,
     registrations,

@@ -26,6 +26,7 @@ def after_first_factor(organiser: Organiser, next_path: str):
         session.clear()
         session[PENDING] = {"id": organiser.id, "version": organiser.session_version,
                             "at": utcnow().timestamp(), "next": next_path}
+        db.session.commit()
         return redirect(url_for("organiser.login_code"))
     must_set_up = two_factor_required(organiser, current_app.config["ORGANISER_2FA_REQUIRED"])
     start_session(organiser, must_set_up=must_set_up)
