@@ -59,3 +59,13 @@ def test_a_copied_cookie_of_an_ended_session_does_not_come_back(app, organiser):
     thief = app.test_client()
     thief.set_cookie("session", cookie)
     assert thief.get("/organiser/").headers["Location"].startswith("/organiser/login")
+
+
+def test_a_session_unused_for_a_month_is_forgotten_at_the_next_login(app, organiser, frozen):
+    logged_in(app, FIREFOX, "192.0.2.10")
+    frozen.move_to(NOW + timedelta(days=29))
+    logged_in(app, PHONE, "198.51.100.7")
+    frozen.move_to(NOW + timedelta(days=31))
+    logged_in(app, PHONE, "198.51.100.8")
+    db.session.rollback()
+    assert sorted(row.address for row in db.session.query(OrganiserSession)) == ["198.51.100.7", "198.51.100.8"]

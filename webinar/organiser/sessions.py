@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from ..database import utcnow
 from ..extensions import db
@@ -13,11 +13,18 @@ from .models import Organiser, OrganiserSession
 
 #: "last seen" is written at most this often, not on every page
 TOUCH_EVERY = timedelta(minutes=1)
+#: a session row (browser and address) is deleted this long after it was last used
+KEPT = timedelta(days=30)
 
 
 def open_session(organiser: Organiser, user_agent: str, address: str, now: datetime | None = None) -> str:
-    """A new session row; the key for the session cookie (only its hash is stored)."""
+    """A new session row; the key for the session cookie (only its hash is stored).
+
+    The organiser's rows unused for KEPT go: browsers and addresses are not kept longer than useful.
+    """
     now = now or utcnow()
+    db.session.execute(delete(OrganiserSession).where(OrganiserSession.organiser_id == organiser.id,
+                                                      OrganiserSession.last_seen_at < now - KEPT))
     key = new_token()
     db.session.add(OrganiserSession(organiser_id=organiser.id, key_hash=hash_token(key), user_agent=user_agent[:300],
                                     address=address[:64], created_at=now, last_seen_at=now))
