@@ -9,6 +9,7 @@ import pyotp
 import pytest
 
 from helpers import ORGANISER_EMAIL, ORGANISER_PASSWORD, app_in_context, log_in_in_browser
+from test_accessibility import assert_accessible
 from test_browser import browser, expect, page, snapshot  # noqa: F401 - fixtures
 from webinar.database import utcnow
 from webinar.extensions import db
@@ -39,6 +40,7 @@ def test_an_organiser_sets_up_two_factor_and_logs_in_with_a_code(page, live_serv
     page.get_by_role("link", name="Ik heb ze bewaard").click()
     expect(page.get_by_text("Staat aan sinds")).to_be_visible()
     expect(page.get_by_text("(dit apparaat)")).to_be_visible()
+    assert_accessible(page)  # the account page with two-factor on: its buttons and the password field
 
     page.get_by_role("button", name="Uitloggen").click()
     page.get_by_label("E-mailadres").fill(ORGANISER_EMAIL)

@@ -140,3 +140,16 @@ def test_the_setting_decides_who_must_set_it_up(schema, frozen, setting, where):
 
 def test_production_asks_for_it_by_default():
     assert Config.ORGANISER_2FA_REQUIRED == ProductionConfig.ORGANISER_2FA_REQUIRED == "personal-data"
+
+
+def test_new_recovery_codes_replace_the_old_ones(app, organiser):
+    client = app.test_client()
+    _, old = set_up(client)
+    assert "herstelcodes zijn niet veranderd" in client.post(
+        "/organiser/account/herstelcodes", data={"password": "fout"}, follow_redirects=True).get_data(as_text=True)
+    new = CODES.findall(client.post("/organiser/account/herstelcodes",
+                                    data={"password": "een lang en geheim wachtwoord"}).get_data(as_text=True))
+    assert len(new) == 10 and not set(new) & set(old)
+    assert "account.2fa_codes" in audit_actions()
+    assert "al gebruikt" in password_then_code(app.test_client(), old[0]).get_data(as_text=True)
+    assert password_then_code(app.test_client(), new[0]).headers["Location"] == "/organiser/"

@@ -22,6 +22,7 @@ from .two_factor import (
     WrongCode,
     disable,
     enable,
+    new_recovery_codes,
     new_secret,
     qr_svg,
     setup_uri,
@@ -150,11 +151,27 @@ def two_factor_setup():
                            must=bool(session.get(MUST_SET_UP)))
 
 
+def _password_confirmed() -> bool:
+    form = ConfirmPasswordForm()
+    return form.validate_on_submit() and current_user.check_password(form.password.data)
+
+
+@bp.post("/account/herstelcodes")
+def new_recovery_codes_page():
+    """Ten new recovery codes (with the password); the old ones stop working."""
+    if not current_user.totp_enabled_at or not _password_confirmed():
+        flash("Uw wachtwoord klopt niet; uw herstelcodes zijn niet veranderd.", "error")
+        return redirect(url_for(".account"))
+    codes = new_recovery_codes(current_user)
+    audit(current_user, "account.2fa_codes", "nieuwe herstelcodes gemaakt")
+    db.session.commit()
+    return render_template("organiser/recovery_codes.html", codes=codes)
+
+
 @bp.post("/account/tweestaps/uit")
 def two_factor_disable():
     """Turn two-factor authentication off (with the password); where it is required, set it up anew."""
-    form = ConfirmPasswordForm()
-    if not form.validate_on_submit() or not current_user.check_password(form.password.data):
+    if not _password_confirmed():
         flash("Uw wachtwoord klopt niet; tweestapsverificatie staat nog aan.", "error")
         return redirect(url_for(".account"))
     disable(current_user)
