@@ -104,6 +104,18 @@ class Config:
     #: hours after logging in that an organiser must log in again, however active
     ORGANISER_SESSION_HOURS = int(os.environ.get("ORGANISER_SESSION_HOURS", "12"))
 
+    #: who must use a second factor (an authenticator app): "everyone", "personal-data" (every role that sees
+    #: registrants' data, which is every organiser until roles exist) or "off"
+    ORGANISER_2FA_REQUIRED = os.environ.get("ORGANISER_2FA_REQUIRED", "personal-data")
+    #: minutes a password reset link works
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "30"))
+    #: sign in with the organisation's account (OpenID Connect); off while OIDC_ISSUER is empty
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+    #: the button's text on the login page
+    OIDC_LABEL = os.environ.get("OIDC_LABEL", "Inloggen met uw organisatie-account")
+
     #: who hears of each new support request (the programme's project lead)
     SUPPORT_PROJECT_LEAD_EMAIL = os.environ.get("SUPPORT_PROJECT_LEAD_EMAIL", "projectleider@example.org")
     #: the sender name and Reply-To of every support-request e-mail (the address stays MAIL_DEFAULT_SENDER's)
@@ -137,6 +149,7 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;60 per hour")
     RATELIMIT_SUPPORT = os.environ.get("RATELIMIT_SUPPORT", "5 per minute;20 per hour")
     RATELIMIT_MESSAGE_TEST = os.environ.get("RATELIMIT_MESSAGE_TEST", "5 per minute;30 per hour")
+    RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "3 per minute;10 per hour")
 
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
@@ -160,6 +173,8 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     #: off, so that tests may send many requests from 127.0.0.1; tests of the limits turn it on
     RATELIMIT_ENABLED = False
+    #: off, so that tests log in with a password alone; the two-factor tests turn it on
+    ORGANISER_2FA_REQUIRED = "off"
     BASE_URL = "http://webinar.test"
     MAIL_DEFAULT_SENDER = "Samen onderwijs versnellen <bijeenkomsten@example.org>"
 

@@ -38,6 +38,7 @@ import pytest
 import vobject
 import zxingcpp
 from aiosmtpd.controller import Controller
+from flask import g, has_app_context
 from flask.testing import FlaskCliRunner, FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import func, select
@@ -256,6 +257,9 @@ class Client(FlaskClient):
 
     def open(self, *args, **kwargs):
         db.session.rollback()
+        # Nor the organiser the last request loaded (Flask-Login keeps it in flask.g, which the requests share).
+        if has_app_context():
+            g.pop("_login_user", None)
         return super().open(*args, **kwargs)
 
 
@@ -666,6 +670,14 @@ def login(client, email: str | None = None, password: str | None = None, **kwarg
     return client.post("/organiser/login", data=data, **kwargs)
 
 
+def log_in_in_browser(page, site: str) -> None:
+    """Fill in and send the organiser login form in a Playwright page, as the `organiser` fixture's account."""
+    page.goto(f"{site}/organiser/login")
+    page.get_by_label("E-mailadres").fill(ORGANISER_EMAIL)
+    page.get_by_label("Wachtwoord").fill(ORGANISER_PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+
+
 def median_seconds(attempts: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
     """The median wall time of each attempt over `rounds`, taken in turns.
 
@@ -951,3 +963,24 @@ def audit_actions() -> list[str]:
 def kinds_for(registration: Registration) -> list[str]:
     return list(db.session.scalars(
         select(OutgoingMail.kind).where(OutgoingMail.registration_id == registration.id).order_by(OutgoingMail.id)))
+
+
+# --- an OpenID Connect provider on loopback -------------------------------------
+
+
+@contextmanager
+def openid_provider(client_id: str, client_secret: str, redirect_uri: str):
+    """The `oidc-provider` npm package serving tests/js/oidc_provider.mjs on a free port; yields its issuer URL."""
+    node_module("oidc-provider")
+    port = free_port()
+    script = ROOT / "tests" / "js" / "oidc_provider.mjs"
+    process = subprocess.Popen(["node", str(script), str(port), client_id, client_secret, redirect_uri],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = process.stdout.readline()
+        assert line.strip() == "ready", f"the OpenID provider did not start: {line!r}"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()

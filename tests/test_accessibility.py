@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from helpers import ANNA, ORGANISER_EMAIL, ORGANISER_PASSWORD, report_file
+from helpers import ANNA, ORGANISER_EMAIL, ORGANISER_PASSWORD, log_in_in_browser, report_file
 from test_browser import app, browser, expect, page  # noqa: F401 - fixtures shared with the browser tests
 from webinar.certificates.statement import Statement, sign
 from webinar.database import begin_write
@@ -82,10 +82,7 @@ def logged_in(page, site):  # noqa: F811
     """The page, logged in as an organiser through the login form."""
     create_organiser(ORGANISER_EMAIL, ORGANISER_PASSWORD, name="Mieke Organisator")
     db.session.commit()
-    page.goto(f"{site}/organiser/login")
-    page.get_by_label("E-mailadres").fill(ORGANISER_EMAIL)
-    page.get_by_label("Wachtwoord").fill(ORGANISER_PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
+    log_in_in_browser(page, site)
     expect(page.get_by_role("heading", level=1)).not_to_have_text("Inloggen voor organisatoren")
     return page
 
@@ -151,9 +148,11 @@ def test_other_public_pages(page, site, event, path, heading):  # noqa: F811
     assert_accessible(page)
 
 
-def test_organiser_login(page, site):  # noqa: F811
-    page.goto(f"{site}/organiser/login")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Inloggen voor organisatoren")
+@pytest.mark.parametrize(("path", "heading"), [("/organiser/login", "Inloggen voor organisatoren"),
+                                               ("/organiser/wachtwoord-vergeten", "Wachtwoord vergeten")])
+def test_organiser_login(page, site, path, heading):  # noqa: F811
+    page.goto(site + path)
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     assert_accessible(page)
 
 
@@ -163,9 +162,9 @@ def test_organiser_login(page, site):  # noqa: F811
      "/organiser/organisaties/corrigeren?groep=naam%3Aobs%20de%20linde", "/organiser/programma",
      "/organiser/programma?van=2027-08-01&tot=2027-01-01", "/organiser/events/{slug}/dupliceren",
      "/organiser/events/nieuw", "/organiser/events/{slug}/aanwezigheid",
-     "/organiser/events/{slug}/berichten/nieuw"],
+     "/organiser/events/{slug}/berichten/nieuw", "/organiser/account", "/organiser/account/tweestaps"],
     ids=["events", "dashboard", "registrations", "organisations", "organisation", "programme", "programme-errors",
-         "duplicate", "new-event", "attendance", "message-form"],
+         "duplicate", "new-event", "attendance", "message-form", "account", "two-factor-setup"],
 )
 def test_organiser_pages(logged_in, site, event, path):
     logged_in.goto(site + path.format(slug=event.slug))

@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+import pyotp
 import pytest
 from flask import g
 from sqlalchemy import select
@@ -44,7 +45,10 @@ from webinar.mailing.bounces import read_bounce, record_bounce
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.mailing.worker import send_due
 from webinar.organisations.grouping import organisation_groups
+from webinar.organiser.models import PasswordReset
 from webinar.organiser.previews import previews
+from webinar.organiser.services import mint_link_token
+from webinar.organiser.two_factor import tell_organiser
 from webinar.registration.models import Registration, TokenPurpose
 from webinar.registration.tokens import issue_token
 from webinar.support.models import SupportRequest
@@ -218,6 +222,31 @@ def attendance_pages(pages: Pages, slug: str) -> None:
     pages.keep("organiser-attendance-errors", upload(b"Naam;Adres\nAnna;Dorpsstraat 1\n"))
 
 
+def account_pages(pages: Pages, organiser) -> None:
+    """A forgotten password, the reset link, the account page, setting up two-factor and the code at login."""
+    pages.get("organiser-forgot-password", "/organiser/wachtwoord-vergeten")
+    pages.post("organiser-forgot-password-errors", "/organiser/wachtwoord-vergeten", {"email": "geen adres"})
+    pages.submitted("/organiser/wachtwoord-vergeten", {"email": ORGANISER_EMAIL})  # its mail goes out below
+    reset = db.session.scalars(select(PasswordReset)).one()
+    link = f"/organiser/wachtwoord-herstellen/{mint_link_token(reset)}"
+    db.session.commit()
+    pages.get("organiser-reset-password", link)
+    pages.post("organiser-reset-password-errors", link, {"new": "welkom123456"})
+    pages.get("organiser-account", "/organiser/account")
+    setup = "/organiser/account/tweestaps"
+    secret = re.search(r'<code class="secret">(\w+)</code>', pages.get("organiser-two-factor-setup", setup)).group(1)
+    pages.post("organiser-two-factor-setup-errors", setup, {"code": "000000"})
+    pages.post("organiser-recovery-codes", setup, {"code": pyotp.TOTP(secret).at(utcnow())})
+    pages.get("organiser-account-two-factor", "/organiser/account")
+    tell_organiser(organiser, "account.2fa_off", "tweestapsverificatie uitgezet")  # its mail goes out below
+    db.session.commit()
+    other = Pages(pages.client.application.test_client(), pages.folder)
+    other.submit("/organiser/login", {"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD})
+    other.get("organiser-login-code", "/organiser/login/code")
+    other.post("organiser-login-code-errors", "/organiser/login/code", {"code": "000000"})
+    pages.files.extend(other.files)
+
+
 def mail_parts(pages: Pages, slug: str, event, smtp) -> None:
     """The HTML part of every e-mail to registrants as the organiser's preview serves it, and of the mail sent."""
     for preview in previews(event):
@@ -277,6 +306,7 @@ def test_every_page_and_e_mail_is_valid_html(client, event, organiser, schema, s
     public_pages(pages, event.slug)
     support_pages(pages)
     organiser_pages(pages, event.slug)
+    account_pages(pages, organiser)
     attendance_pages(pages, event.slug)
     mail_parts(pages, event.slug, event, smtp)
     bounce_pages(pages, event.slug)

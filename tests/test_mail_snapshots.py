@@ -29,7 +29,9 @@ from webinar.mailing.models import OutgoingMail
 from webinar.mailing.kinds import labels, mail_kind
 from webinar.mailing.services import queue_mail
 from webinar.organiser.broadcast_services import Selection, save_draft, send_broadcast
+from webinar.organiser.password_reset import request_reset
 from webinar.organiser.services import invite
+from webinar.organiser.two_factor import tell_organiser
 from webinar.registration.models import Registration, RegistrationStatus
 from webinar.registration.notifications import render_registrant_mail
 from webinar.support.models import SupportStatus
@@ -117,6 +119,10 @@ def other_mail(kind: str, client, event, organiser) -> None:
                              subject="Praktische informatie over {datum}",
                              body="Beste {voornaam},\n\nNeem uw vragen mee.\n\nUw aanmelding: {beheerlink}")
         send_broadcast(event, message, NOW)
+    elif kind == "password_reset":
+        request_reset(organiser.email, timedelta(minutes=30))
+    elif kind == "account_notice":
+        tell_organiser(organiser, "account.2fa_off", "tweestapsverificatie uitgezet")
     elif kind in ("support_confirmation", "support_new"):
         make_request()
     else:
@@ -129,7 +135,7 @@ def other_mail(kind: str, client, event, organiser) -> None:
 
 # -- the snapshot ----------------------------------------------------------------------------
 
-TOKEN = re.compile(r"(/(?:r|j|organiser/uitnodiging)/)[A-Za-z0-9_-]{20,}")
+TOKEN = re.compile(r"(/(?:r|j|organiser/uitnodiging|organiser/wachtwoord-herstellen)/)[A-Za-z0-9_-]{20,}")
 NUMBERED = [
     (re.compile(r"(/organiser/ondersteuning/)\d+"), r"\1<id>"),
     (re.compile(r"(\(aanvraag )\d+\)"), r"\1<id>)"),

@@ -27,7 +27,9 @@ GENERIC_ERROR = "Inloggen lukt niet met dit e-mailadres en wachtwoord."
 
 
 #: the only organiser pages that work without logging in; a new one must be added here on purpose
-EXPECTED_PUBLIC = {"organiser.login", "organiser.accept_invitation"}
+EXPECTED_PUBLIC = {"organiser.login", "organiser.accept_invitation", "organiser.login_code",
+                   "organiser.forgot_password", "organiser.reset_password", "organiser.oidc_login",
+                   "organiser.oidc_callback"}
 
 
 def _sample(converter) -> object:

@@ -47,6 +47,7 @@ LIMITS = {
     "RATELIMIT_LOGIN": "8 per minute",
     "RATELIMIT_SUPPORT": "2 per minute",
     "RATELIMIT_MESSAGE_TEST": "2 per minute",
+    "RATELIMIT_PASSWORD_RESET": "2 per minute",
 }
 
 
@@ -156,6 +157,17 @@ def test_login_is_limited_and_the_account_lockout_still_works(app, organiser):
         attacker.post("/organiser/login", data=wrong)
     assert attacker.post("/organiser/login", data=wrong).status_code == 429
     assert attacker.get("/organiser/login").status_code == 200  # the page itself stays readable
+
+
+def test_asking_for_password_links_is_limited(app, organiser):
+    client = from_address(app, SCHOOL)
+    for _ in range(2):
+        assert client.post("/organiser/wachtwoord-vergeten", data={"email": ORGANISER_EMAIL}).status_code == 302
+    refused = client.post("/organiser/wachtwoord-vergeten", data={"email": "iemand.anders@example.org"})
+    assert refused.status_code == 429 and "Even wachten" in refused.get_data(as_text=True)
+    assert from_address(app, OTHER_SCHOOL).get("/organiser/wachtwoord-vergeten").status_code == 200
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(OutgoingMail)) == 1  # the second came too soon
 
 
 def test_sending_support_requests_is_limited_but_adding_school_rows_is_not(app):

@@ -44,14 +44,14 @@ class Subject(Protocol):
     id: int
 
 
-def audit(organiser: Actor, action: str, summary: str = "", event: Subject | None = None) -> None:
-    """Record an organiser action."""
-    db.session.add(
-        AuditEntry(
-            organiser_id=organiser.id,
-            organiser_email=organiser.email,
-            action=action,
-            event_id=event.id if event else None,
-            summary=summary,
-        )
+def audit(organiser: Actor, action: str, summary: str = "", event: Subject | None = None) -> AuditEntry:
+    """Record an organiser action; the entry (not yet flushed)."""
+    entry = AuditEntry(
+        organiser_id=organiser.id,
+        organiser_email=organiser.email,
+        action=action,
+        event_id=event.id if event else None,
+        summary=summary,
     )
+    db.session.add(entry)
+    return entry

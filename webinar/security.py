@@ -21,7 +21,8 @@ MAIL_PREVIEW_POLICY = (
 )
 
 #: URL rules of pages reached through a personal token (manage, join, invitation)
-PERSONAL_LINKS = ("/r/<", "/j/<", "/organiser/uitnodiging/<", "/bewijs/<", "/voorbeeld/<")
+PERSONAL_LINKS = ("/r/<", "/j/<", "/organiser/uitnodiging/<", "/organiser/wachtwoord-herstellen/<", "/bewijs/<",
+                  "/voorbeeld/<")
 #: pages that are personal or private: browsers and proxies keep no copy
 _NO_STORE = (*PERSONAL_LINKS, "/organiser/")
 
@@ -51,7 +52,11 @@ RATE_LIMITS: dict[str, RateLimitRule] = {
     "registration": RateLimitRule("RATELIMIT_REGISTRATION", frozenset({"registration.submit"}), methods=("POST",)),
     "lost_link": RateLimitRule("RATELIMIT_LOST_LINK", frozenset({"registration.lost_link"}), methods=("POST",)),
     "token": RateLimitRule("RATELIMIT_TOKEN", prefixes=PERSONAL_LINKS),
-    "login": RateLimitRule("RATELIMIT_LOGIN", frozenset({"organiser.login"}), methods=("POST",)),
+    "login": RateLimitRule("RATELIMIT_LOGIN", frozenset({"organiser.login", "organiser.login_code"}),
+                           methods=("POST",)),
+    # Each request may send a mail to an organiser: not a way to flood someone's inbox.
+    "password_reset": RateLimitRule("RATELIMIT_PASSWORD_RESET", frozenset({"organiser.forgot_password"}),
+                                    methods=("POST",)),
     # Only sending counts: a board adding school rows posts the form many times.
     "support": RateLimitRule("RATELIMIT_SUPPORT", frozenset({"support.submit"}), methods=("POST",),
                              action="versturen"),

@@ -1,7 +1,7 @@
 """mail workers' heartbeat; bounced mail and unreachable addresses
 
 Revision ID: 0016_mail_watch
-Revises: 0014_organiser_roles
+Revises: 0015_account_security
 Create Date: 2026-12-02 09:30:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016_mail_watch'
-down_revision = '0014_organiser_roles'
+down_revision = '0015_account_security'
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,7 @@ bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 # notifications registers the invitation and broadcast mail kinds with mailing.
 from . import (  # noqa: E402, F401
     access,
+    account_views,
     attendance,
     attendance_import,
     broadcast_views,
@@ -17,8 +18,10 @@ from . import (  # noqa: E402, F401
     event_setup,
     exports,
     notifications,
+    oidc,
     previews,
     programme_views,
     registrations,
+    signin,
     views,
 )

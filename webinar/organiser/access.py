@@ -10,13 +10,20 @@ from urllib.parse import quote, unquote, urlsplit
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ..database import utcnow
+from ..database import begin_write, utcnow
 from ..extensions import db, login
 from . import bp
 from .models import Organiser
+from .sessions import end_session, find_session, needs_touch, open_session, touch
 
 #: pages that work without logging in
-PUBLIC_ENDPOINTS = {"organiser.login", "organiser.accept_invitation"}
+PUBLIC_ENDPOINTS = {"organiser.login", "organiser.accept_invitation", "organiser.login_code",
+                    "organiser.forgot_password", "organiser.reset_password", "organiser.oidc_login",
+                    "organiser.oidc_callback"}
+#: the pages an organiser who must still set up two-factor authentication may reach
+SETUP_ENDPOINTS = {"organiser.two_factor_setup", "organiser.logout"}
+#: the Flask session's keys: the server-side session, and a login that must still set up two-factor
+SESSION_KEY, MUST_SET_UP = "organiser_session", "organiser_2fa_setup"
 
 
 @login.user_loader
@@ -48,19 +55,63 @@ def require_login():
         return None
     if current_user.is_authenticated:
         end_expired_session()
+    if current_user.is_authenticated:
+        end_ended_session()
     if not current_user.is_authenticated:
         if not session.get("_flashes"):
             flash("Log in om verder te gaan.", "error")
         return redirect(url_for("organiser.login", next=request.path))
     session["organiser_seen"] = utcnow().timestamp()
+    if session.get(MUST_SET_UP) and request.endpoint not in SETUP_ENDPOINTS:
+        return redirect(url_for("organiser.two_factor_setup"))
     return None
 
 
-def start_session(organiser: Organiser) -> None:
-    """Log the organiser in on a fresh session that remembers when it began."""
+def start_session(organiser: Organiser, must_set_up: bool = False) -> None:
+    """Log the organiser in on a fresh session that remembers when it began, kept as a row on the server.
+
+    With `must_set_up`, every page leads to setting up two-factor authentication until it is done.
+    """
     session.clear()
     login_user(organiser)
     session["organiser_since"] = session["organiser_seen"] = utcnow().timestamp()
+    session[SESSION_KEY] = open_session(organiser, request.user_agent.string, request.remote_addr or "")
+    if must_set_up:
+        session[MUST_SET_UP] = True
+
+
+def stop_session() -> None:
+    """Log out this browser: its server-side session ends (the caller commits)."""
+    end_session(session.get(SESSION_KEY))
+    logout_user()
+    session.clear()
+
+
+def current_session():
+    """This browser's session row, or None."""
+    return find_session(current_user, session.get(SESSION_KEY)) if current_user.is_authenticated else None
+
+
+def end_ended_session() -> None:
+    """Log out a browser whose session was ended elsewhere ("log out elsewhere"); note when it was last seen."""
+    row = current_session()
+    if row is None:
+        logout_user()
+        flash("U bent op dit apparaat uitgelogd. Log opnieuw in.", "error")
+        return
+    now = utcnow()
+    if not needs_touch(row, now):
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if request.method == "POST":
+        if not getattr(view, "writes_late", False):  # such a view must not write before its own lock
+            touch(row.id, now)
+        return
+    # A page view reads only: write "last seen" in a short write transaction of its own.
+    db.session.rollback()
+    begin_write()
+    touch(row.id, now)
+    db.session.commit()
 
 
 def end_expired_session() -> None:

@@ -35,6 +35,14 @@ class Organiser(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the base32 secret of the authenticator app (RFC 6238); None: no two-factor authentication
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: when two-factor authentication was switched on (None: off)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the time step of the last code accepted: a code is never accepted twice
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    #: wrong codes in a row; the account is locked (locked_until) after too many
+    failed_codes: Mapped[int] = mapped_column(Integer, default=0)
 
     def get_id(self) -> str:
         """The session's user id carries the session version."""
@@ -116,3 +124,53 @@ class Broadcast(db.Model):
     recipients: Mapped[int] = mapped_column(Integer, default=0)
 
     created_by: Mapped[Organiser | None] = relationship()
+
+
+class PasswordReset(db.Model):
+    """A single-use link to choose a new password, sent by e-mail."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organiser.id", ondelete="CASCADE"), index=True)
+    #: hex SHA-256 of the token in the link (set when the e-mail is sent)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: the administrator who sent it (None: the organiser asked for it)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organiser: Mapped[Organiser] = relationship(foreign_keys=[organiser_id])
+    requested_by: Mapped[Organiser | None] = relationship(foreign_keys=[requested_by_id])
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for the authenticator app once."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organiser.id", ondelete="CASCADE"), index=True)
+    #: hex SHA-256 of the code (80 random bits)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OrganiserSession(db.Model):
+    """A logged-in browser: the Flask session carries its key, so it can be listed and ended."""
+
+    __tablename__ = "organiser_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organiser.id", ondelete="CASCADE"), index=True)
+    #: hex SHA-256 of the key in the session cookie
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the browser's User-Agent, shortened
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    #: the client's IP address at login
+    address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: when it was logged out or ended from elsewhere
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

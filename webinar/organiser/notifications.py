@@ -13,7 +13,10 @@ from ..registration.models import RegistrationStatus, TokenPurpose
 from ..registration.notifications import event_reply_to
 from ..registration.tokens import issue_batch_token
 from .broadcast_services import broadcast_mail, placeholder_values, sample_mail, uses_placeholder
-from .services import mint_invitation_token
+from ..audit import AuditEntry
+from ..extensions import db
+from .models import PasswordReset
+from .services import mint_link_token
 
 
 def invitation_still_useful(row: OutgoingMail, now: datetime) -> None:
@@ -26,13 +29,39 @@ def invitation_still_useful(row: OutgoingMail, now: datetime) -> None:
 def render_invitation(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
     """An invitation to become an organiser, with a fresh single-use link."""
     invitation = row.invitation
-    url = external_url("organiser.accept_invitation", token=mint_invitation_token(invitation))
+    url = external_url("organiser.accept_invitation", token=mint_link_token(invitation))
     by = invitation.invited_by
     return compose(
         "Uitnodiging: organisator van bijeenkomsten", invitation.email, "invitation",
         reply_to=named(by.email, by.name) if by else "",  # questions go to the colleague who invited
         url=url, inviter=by.label if by else "Een organisator", expires_at=invitation.expires_at,
     )
+
+
+def _referred(row: OutgoingMail, model):
+    """The row a kind's dedupe key names ("password_reset:42"), or None when it is gone."""
+    return db.session.get(model, int(row.dedupe_key.rsplit(":", 1)[1]))
+
+
+def reset_still_useful(row: OutgoingMail, now: datetime) -> None:
+    """Obsolete once the link is used or expired, or the account is gone."""
+    reset = _referred(row, PasswordReset)
+    if reset is None or reset.used_at or reset.expires_at <= now:
+        raise Obsolete("de herstellink is gebruikt of verlopen")
+
+
+def render_password_reset(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
+    """A link to choose a new password, minted now."""
+    reset = _referred(row, PasswordReset)
+    url = external_url("organiser.reset_password", token=mint_link_token(reset))
+    return compose("Een nieuw wachtwoord kiezen", reset.organiser.email, "password_reset", url=url,
+                   expires_at=reset.expires_at, requested_by=reset.requested_by)
+
+
+def render_account_notice(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
+    """What changed in the organiser's sign-in (two-factor off, a recovery code used), from the audit log."""
+    entry = _referred(row, AuditEntry)
+    return compose("Wijziging in uw inloggegevens", row.recipient, "account_notice", entry=entry)
 
 
 def broadcast_still_useful(row: OutgoingMail, now: datetime) -> None:
@@ -72,3 +101,7 @@ register_kind("invitation", label="Uitnodiging voor een organisator", recipient=
               render=render_invitation, still_useful=invitation_still_useful, personal_links=True)
 register_kind("broadcast", label="Bericht van de organisatie", recipient="aangemelde", render=render_broadcast,
               still_useful=broadcast_still_useful, personal_links=True, bulk=True)
+register_kind("password_reset", label="Link voor een nieuw wachtwoord", recipient="organisator",
+              render=render_password_reset, still_useful=reset_still_useful, personal_links=True)
+register_kind("account_notice", label="Melding over het inloggen", recipient="organisator",
+              render=render_account_notice)

@@ -11,9 +11,10 @@ from ..database import utcnow
 from ..extensions import db
 from ..mailing.services import queue_mail
 from ..tokens import hash_token, new_token
-from .models import Invitation, LoginAttempt, Organiser
+from .models import Invitation, LoginAttempt, Organiser, PasswordReset
 from .passwords import check_password
 from .roles import DEFAULT_ROLE, ROLES
+from .sessions import end_all_sessions
 
 #: failed logins in a row before an account is locked, and for how long
 MAX_FAILED_LOGINS = 5
@@ -94,8 +95,9 @@ def authenticate(email: str, password: str, address: str, now: datetime | None =
 
 
 def end_sessions(organiser: Organiser) -> None:
-    """Every session of this organiser stops working (logout, password change)."""
+    """Every session of this organiser stops working (logout, password change or reset)."""
     organiser.session_version += 1
+    end_all_sessions(organiser)
     db.session.flush()
 
 
@@ -126,19 +128,27 @@ def invite(inviter: Organiser, email: str, now: datetime | None = None) -> Invit
     return invitation
 
 
-def mint_invitation_token(invitation: Invitation) -> str:
-    """A new token for the invitation's link; earlier links stop working."""
+def mint_link_token(row: Invitation | PasswordReset) -> str:
+    """A new token for a single-use link (an invitation, a password reset); earlier links of it stop working."""
     token = new_token()
-    invitation.token_hash = hash_token(token)
+    row.token_hash = hash_token(token)
     return token
+
+
+mint_invitation_token = mint_link_token
+
+
+def find_by_token(model: type[Invitation] | type[PasswordReset], token: str):
+    """The row of a single-use link's token, or None (also for a token that cannot be one)."""
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(select(model).where(model.token_hash == hash_token(token)))
 
 
 def open_invitation(token: str, now: datetime | None = None) -> Invitation | None:
     """The invitation for a link, if it is unused and not expired."""
     now = now or utcnow()
-    if not token or len(token) > 100:
-        return None
-    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    invitation = find_by_token(Invitation, token)
     if invitation is None or invitation.accepted_at or invitation.expires_at <= now:
         return None
     return invitation

@@ -16,7 +16,7 @@ from ..events.slugs import rename, unique_slug
 from ..extensions import db
 from ..forms import EmptyForm
 from . import bp
-from .access import safe_next, start_session
+from .access import safe_next, stop_session
 from .forms import AcceptInvitationForm, EventForm, InviteForm, LoginForm, PasswordForm
 from .passwords import WeakPassword
 from .roles import ACCOUNTS_MANAGE, AUDIT_VIEW, requires
@@ -30,6 +30,7 @@ from .services import (
     invite,
     open_invitation,
 )
+from .signin import after_first_factor
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -47,9 +48,8 @@ def login():
             )
         else:
             db.session.commit()
-            start_session(organiser)
-            return redirect(safe_next(request.args.get("next")))
-    return render_template("organiser/login.html", form=form)
+            return after_first_factor(organiser, safe_next(request.args.get("next")))
+    return render_template("organiser/login.html", form=form, oidc=bool(current_app.config["OIDC_ISSUER"]))
 
 
 @bp.post("/logout")
@@ -57,9 +57,8 @@ def logout():
     """Log out everywhere: every session of this organiser ends."""
     if EmptyForm().validate():
         end_sessions(current_user)
-        db.session.commit()
-    logout_user()
-    session.clear()
+    stop_session()
+    db.session.commit()
     flash("U bent uitgelogd.", "success")
     return redirect(url_for(".login"))
 
