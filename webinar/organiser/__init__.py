@@ -10,6 +10,7 @@ bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 # notifications registers the invitation and broadcast mail kinds with mailing.
 from . import (  # noqa: E402, F401
     access,
+    accounts,
     attendance,
     attendance_import,
     broadcast_views,

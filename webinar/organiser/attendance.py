@@ -23,6 +23,7 @@ from . import bp
 from .forms import ReportForm
 from .queries import Filters, event_registration_or_404, registrations_query
 from .registrations_services import attendance_of
+from .roles import ATTENDANCE_EDIT, EVENTS_VIEW, requires
 
 
 def attendance_rows(event: Event, words: str = "") -> list[tuple[Registration, Attendance | None]]:
@@ -62,12 +63,14 @@ def attendance_page(event: Event, form: ReportForm):
 
 
 @bp.get("/events/<slug>/aanwezigheid")
+@requires(EVENTS_VIEW)
 def attendance(slug: str):
     """Who joined, how we know, the walk-ins, and the forms to change it (?q= searches)."""
     return attendance_page(event_or_404(slug), ReportForm())
 
 
 @bp.get("/events/<slug>/aanwezigheid/<int:registration_id>/niet-aanwezig")
+@requires(EVENTS_VIEW, ATTENDANCE_EDIT)
 def confirm_absent(slug: str, registration_id: int):
     """Ask before forgetting what a report or the join link told us about someone."""
     event = event_or_404(slug)
@@ -80,6 +83,7 @@ def confirm_absent(slug: str, registration_id: int):
 
 
 @bp.post("/events/<slug>/aanwezigheid/<int:registration_id>")
+@requires(EVENTS_VIEW, ATTENDANCE_EDIT)
 def set_attendance(slug: str, registration_id: int):
     """Mark one registrant present or absent by hand (form field aanwezig=ja|nee).
 

@@ -33,6 +33,7 @@ from .attendance import attendance_page
 from .forms import ReportAgainForm, ReportForm
 from .imports import write_in_groups
 from .queries import event_registration_or_404
+from .roles import ATTENDANCE_EDIT, EVENTS_VIEW, requires
 
 #: when the file carried by the date warning's button does not come back whole
 FILE_LOST = "Het rapport kwam niet goed mee. Kies het bestand opnieuw."
@@ -54,6 +55,7 @@ def _report_data(form: ReportForm) -> tuple[bytes | None, bool]:
 
 
 @bp.post("/events/<slug>/aanwezigheid/rapport")
+@requires(EVENTS_VIEW, ATTENDANCE_EDIT)
 @writes_late
 @large_upload
 def import_attendance_report(slug: str):
@@ -102,6 +104,7 @@ def _record(event: Event, result: ImportResult) -> None:
 
 
 @bp.post("/events/<slug>/aanwezigheid/niet-aangemeld/<int:walk_in_id>")
+@requires(EVENTS_VIEW, ATTENDANCE_EDIT)
 def link_walk_in_view(slug: str, walk_in_id: int):
     """Link a report line that matched nobody to a registrant (form field aanmelding=<id>), keeping its minutes."""
     event = event_or_404(slug)

@@ -25,6 +25,7 @@ from ..registration.capacity import counts_by_status, free_places, status_label
 from ..registration.models import RegistrationStatus
 from . import bp
 from .forms import DuplicateForm
+from .roles import EVENTS_EDIT, EVENTS_VIEW, front_door, requires
 
 
 @bp.context_processor
@@ -66,6 +67,8 @@ def event_rows(now: datetime) -> list[EventRow]:
 
 
 @bp.get("/")
+@front_door
+@requires(EVENTS_VIEW)
 def events():
     """All events with registered, waiting, places left and status; the next meeting first."""
     return render_template("organiser/events.html", rows=event_rows(utcnow()))
@@ -76,6 +79,7 @@ def _copy_title(title: str) -> str:
 
 
 @bp.route("/events/<slug>/dupliceren", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def copy_event(slug: str):
     """Copy an event as a draft: asks for the new date, time and meeting link first."""
     event = event_or_404(slug)
@@ -115,6 +119,7 @@ def _state_change(slug: str, change, action: str, summary: str, done: str, not_n
 
 
 @bp.post("/events/<slug>/publiceren")
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def publish(slug: str):
     """Make a draft public: listed on the home page, open for registration as its dates say."""
     return _state_change(slug, publish_event, "event.publish", "gepubliceerd",
@@ -123,6 +128,7 @@ def publish(slug: str):
 
 
 @bp.post("/events/<slug>/sluiten")
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def close(slug: str):
     """Close registration now, before the closing date."""
     return _state_change(slug, close_registration, "event.close", "registratie gesloten",
@@ -131,6 +137,7 @@ def close(slug: str):
 
 
 @bp.post("/events/<slug>/heropenen")
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def reopen(slug: str):
     """Open registration again (until the start), after closing by hand or by its date."""
     return _state_change(slug, reopen_registration, "event.reopen", "registratie heropend",

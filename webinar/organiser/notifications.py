@@ -12,6 +12,7 @@ from ..mailing.models import OutgoingMail
 from ..registration.models import RegistrationStatus, TokenPurpose
 from ..registration.tokens import issue_batch_token
 from .broadcast_services import broadcast_mail, placeholder_values, sample_mail, uses_placeholder
+from .roles import ROLE_DESCRIPTIONS, role_label
 from .services import mint_invitation_token
 
 
@@ -27,9 +28,12 @@ def render_invitation(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
     invitation = row.invitation
     url = external_url("organiser.accept_invitation", token=mint_invitation_token(invitation))
     inviter = invitation.invited_by.label if invitation.invited_by else "Een organisator"
+    role = role_label(invitation.role).lower()
+    description = ROLE_DESCRIPTIONS.get(invitation.role, "")
     return compose(
-        "Uitnodiging: organisator van bijeenkomsten", invitation.email, "invitation",
-        url=url, inviter=inviter, expires_at=invitation.expires_at,
+        f"Uitnodiging: account als {role} voor de bijeenkomsten", invitation.email, "invitation",
+        url=url, inviter=inviter, expires_at=invitation.expires_at, role=role,
+        can_do=description[:1].lower() + description[1:],
     )
 
 

@@ -44,6 +44,7 @@ from .registrations_services import (
     promote,
     roles_in_use,
 )
+from .roles import EVENTS_VIEW, REGISTRATIONS_EDIT, requires
 
 PER_PAGE = 50
 _TAKEN = "Dit e-mailadres is al aangemeld voor deze bijeenkomst."
@@ -58,6 +59,7 @@ def _page_number() -> int:
 
 
 @bp.get("/events/<slug>/aanmeldingen")
+@requires(EVENTS_VIEW)
 def registrations(slug: str):
     """The registrations, searched, filtered, by last name and fifty to a page."""
     event = event_or_404(slug)
@@ -77,6 +79,7 @@ def registrations(slug: str):
 
 
 @bp.get("/events/<slug>/aanmeldingen/<int:registration_id>")
+@requires(EVENTS_VIEW)
 def registration_detail(slug: str, registration_id: int):
     """One registration: details, status, attendance and the e-mails sent."""
     event, registration = _registration_or_404(slug, registration_id)
@@ -93,6 +96,7 @@ def registration_detail(slug: str, registration_id: int):
 
 
 @bp.route("/events/<slug>/aanmeldingen/<int:registration_id>/bewerken", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, REGISTRATIONS_EDIT)
 def registration_edit(slug: str, registration_id: int):
     """Change a registrant's details; no e-mail goes out."""
     event, registration = _registration_or_404(slug, registration_id)
@@ -130,6 +134,7 @@ def _change_request(slug: str, registration_id: int):
 
 
 @bp.post("/events/<slug>/aanmeldingen/<int:registration_id>/annuleren")
+@requires(EVENTS_VIEW, REGISTRATIONS_EDIT)
 def registration_cancel(slug: str, registration_id: int):
     """Cancel for the registrant; waiting people move up into the free place."""
     event, registration, back = _change_request(slug, registration_id)
@@ -152,6 +157,7 @@ def registration_cancel(slug: str, registration_id: int):
 
 
 @bp.post("/events/<slug>/aanmeldingen/<int:registration_id>/plaats-geven")
+@requires(EVENTS_VIEW, REGISTRATIONS_EDIT)
 def registration_promote(slug: str, registration_id: int):
     """Give a waiting person a place now, even past the limit: the organiser's call."""
     event, registration, back = _change_request(slug, registration_id)
@@ -175,6 +181,7 @@ def registration_promote(slug: str, registration_id: int):
 
 
 @bp.route("/events/<slug>/aanmeldingen/nieuw", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, REGISTRATIONS_EDIT)
 def registration_add(slug: str):
     """Add a person by hand; they get the usual confirmation or waiting-list e-mail."""
     event = event_or_404(slug)
@@ -204,6 +211,7 @@ def _added_message(registration: Registration) -> str:
 
 
 @bp.route("/events/<slug>/aanmeldingen/importeren", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, REGISTRATIONS_EDIT)
 @writes_late
 @large_upload
 def registrations_import(slug: str):

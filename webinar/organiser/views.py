@@ -19,7 +19,7 @@ from . import bp
 from .access import safe_next, start_session
 from .forms import AcceptInvitationForm, EventForm, InviteForm, LoginForm, PasswordForm
 from .passwords import WeakPassword
-from .roles import ACCOUNTS_MANAGE, AUDIT_VIEW, requires
+from .roles import ACCOUNTS_MANAGE, AUDIT_VIEW, EVENTS_EDIT, EVENTS_VIEW, requires, role_label
 from .services import (
     LoginRefused,
     WrongPassword,
@@ -76,7 +76,7 @@ def password():
         except WeakPassword as error:
             form.new.errors.append(str(error))
         else:
-            audit(current_user, "account.password", "wachtwoord gewijzigd")
+            audit(current_user, "account.password", "Eigen wachtwoord gewijzigd")
             db.session.commit()
             logout_user()
             session.clear()
@@ -92,14 +92,15 @@ def invite_organiser():
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            invitation = invite(current_user, form.email.data)
+            invitation = invite(current_user, form.email.data, role=form.role.data)
         except ValueError as error:
             form.email.errors.append(str(error))
         else:
-            audit(current_user, "account.invite", f"uitnodiging aan {invitation.email}")
+            role = role_label(invitation.role).lower()
+            audit(current_user, "account.invite", f"Uitnodiging aan {invitation.email} als {role}")
             db.session.commit()
-            flash(f"Uitnodiging verstuurd naar {invitation.email}.", "success")
-            return redirect(url_for(".events"))
+            flash(f"Uitnodiging verstuurd naar {invitation.email}, als {role}.", "success")
+            return redirect(url_for(".accounts"))
     return render_template("organiser/invite.html", form=form)
 
 
@@ -116,7 +117,8 @@ def accept(token: str):
         except ValueError as error:
             form.password.errors.append(str(error))
         else:
-            audit(organiser, "account.accept", f"uitnodiging aanvaard door {organiser.email}")
+            audit(organiser, "account.accept",
+                  f"Uitnodiging aanvaard door {organiser.label} ({organiser.email}), als {role_label(organiser.role).lower()}")
             db.session.commit()
             flash("Uw account is klaar. Log in.", "success")
             return redirect(url_for(".login"))
@@ -167,6 +169,7 @@ def _fill_defaults(form: EventForm) -> None:
 
 
 @bp.route("/events/nieuw", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def new_event():
     """Create an event: a draft (concept) until an organiser publishes it."""
     form = EventForm()
@@ -188,6 +191,7 @@ def new_event():
 
 
 @bp.route("/events/<slug>/bewerken", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def edit_event(slug: str):
     """Change an event; a new time moves planned mail and tells registrants."""
     event = event_or_404(slug)
@@ -218,6 +222,7 @@ def edit_event(slug: str):
 
 
 @bp.route("/events/<slug>/annuleren", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def cancel(slug: str):
     """Cancel an event after confirming; everyone registered is told."""
     event = event_or_404(slug)
