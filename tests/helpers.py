@@ -34,6 +34,7 @@ import pytest
 import vobject
 import zxingcpp
 from aiosmtpd.controller import Controller
+from flask import g
 from flask.testing import FlaskCliRunner, FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import func, select
@@ -252,6 +253,9 @@ class Client(FlaskClient):
 
     def open(self, *args, **kwargs):
         db.session.rollback()
+        # Requests share the test's app context, and so `g`: forget the user the
+        # last request loaded (Flask-Login keeps it there), as a new request would.
+        g.pop("_login_user", None)
         return super().open(*args, **kwargs)
 
 
