@@ -13,6 +13,7 @@ from . import (  # noqa: E402, F401
     accounts,
     attendance,
     attendance_import,
+    audit_log,
     broadcast_views,
     dashboard,
     event_setup,

@@ -22,7 +22,7 @@ from ..registration.models import Registration, RegistrationStatus
 from . import bp
 from .forms import ReportForm
 from .queries import Filters, event_registration_or_404, registrations_query
-from .registrations_services import attendance_of
+from .registrations_services import attendance_of, who
 from .roles import ATTENDANCE_EDIT, EVENTS_VIEW, requires
 
 
@@ -102,7 +102,7 @@ def set_attendance(slug: str, registration_id: int):
         return redirect(url_for(".confirm_absent", slug=slug, registration_id=registration.id))
     state = "aanwezig" if present else "niet aanwezig"
     if set_attendance_by_hand(registration, present):
-        audit(current_user, "attendance.manual", f"aanmelding {registration.id}: {state}", event)
+        audit(current_user, "attendance.manual", f"{who(registration)} met de hand op {state} gezet", event)
         db.session.commit()
     flash(f"{registration.full_name} staat op {state}.", "success")
     return redirect(url_for(".attendance", slug=slug, _anchor=f"aanmelding-{registration.id}"))

@@ -33,6 +33,7 @@ from .attendance import attendance_page
 from .forms import ReportAgainForm, ReportForm
 from .imports import write_in_groups
 from .queries import event_registration_or_404
+from .registrations_services import who
 from .roles import ATTENDANCE_EDIT, EVENTS_VIEW, requires
 
 #: when the file carried by the date warning's button does not come back whole
@@ -79,7 +80,7 @@ def import_attendance_report(slug: str):
     restart_as_write()
     walk_ins = record_walk_ins(event, result.unknown, result.matched)
     audit(current_user, "attendance.import",
-          f"{len(result.matched)} gekoppeld, {result.unmatched_count} niet gekoppeld"
+          f"Rapport ingelezen: {len(result.matched)} gekoppeld, {result.unmatched_count} niet gekoppeld"
           + (f", {len(walk_ins)} niet aangemeld" if walk_ins else "")
           + (f", {len(result.failed)} niet vastgelegd door een storing" if result.failed else "")
           + (", datum wijkt af" if day else ""), event)
@@ -123,8 +124,9 @@ def link_walk_in_view(slug: str, walk_in_id: int):
               "alleen bevestigde aanmeldingen kunt u koppelen.", "error")
         return redirect(url_for(".attendance", slug=slug, _anchor="niet-aangemeld"))
     link_walk_in(walk_in, registration)
-    audit(current_user, "attendance.link", f"rapportregel {walk_in.id} gekoppeld aan aanmelding {registration.id}",
-          event)
+    # The line's own name and address stay out of the log: a purge knows only the registrant's.
+    audit(current_user, "attendance.link", f"Regel {walk_in.id} uit het rapport gekoppeld aan {who(registration)}"
+          + (f", met {walk_in.minutes_present} minuten" if walk_in.minutes_present is not None else ""), event)
     db.session.commit()
     minutes = walk_in.minutes_present
     flash(f"{registration.full_name} staat op aanwezig"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..audit import audit
 from ..database import utcnow
-from ..dutch import AMSTERDAM
+from ..dutch import AMSTERDAM, date as datum
 from ..events.editing import duplicate_event
 from ..events.lookup import event_or_404
 from ..events.models import Event
@@ -92,7 +92,8 @@ def copy_event(slug: str):
             starts_at=form.starts_at.data.replace(tzinfo=AMSTERDAM), ends_at=form.ends_at.data.replace(tzinfo=AMSTERDAM),
             meeting_url=form.meeting_url.data or None,
         )
-        audit(current_user, "event.duplicate", f"kopie {copy.slug} (concept) van {event.slug}", copy)
+        audit(current_user, "event.duplicate",
+              f"Kopie van {event.title} ({datum(event.starts_at)}) gemaakt als concept op {datum(copy.starts_at)}", copy)
         db.session.commit()
         flash("Kopie gemaakt als concept. Controleer de gegevens en publiceer de bijeenkomst als alles klopt.",
               "success")
@@ -122,7 +123,7 @@ def _state_change(slug: str, change, action: str, summary: str, done: str, not_n
 @requires(EVENTS_VIEW, EVENTS_EDIT)
 def publish(slug: str):
     """Make a draft public: listed on the home page, open for registration as its dates say."""
-    return _state_change(slug, publish_event, "event.publish", "gepubliceerd",
+    return _state_change(slug, publish_event, "event.publish", "Gepubliceerd",
                          "De bijeenkomst is gepubliceerd en staat nu op de publieke lijst.",
                          "De bijeenkomst was al gepubliceerd.")
 
@@ -131,7 +132,7 @@ def publish(slug: str):
 @requires(EVENTS_VIEW, EVENTS_EDIT)
 def close(slug: str):
     """Close registration now, before the closing date."""
-    return _state_change(slug, close_registration, "event.close", "registratie gesloten",
+    return _state_change(slug, close_registration, "event.close", "Registratie gesloten",
                          "De registratie is gesloten: nieuwe aanmeldingen zijn niet meer mogelijk.",
                          "De registratie was al gesloten.")
 
@@ -140,6 +141,6 @@ def close(slug: str):
 @requires(EVENTS_VIEW, EVENTS_EDIT)
 def reopen(slug: str):
     """Open registration again (until the start), after closing by hand or by its date."""
-    return _state_change(slug, reopen_registration, "event.reopen", "registratie heropend",
+    return _state_change(slug, reopen_registration, "event.reopen", "Registratie heropend",
                          "De registratie is weer open, tot de start van de bijeenkomst.",
                          "De registratie was niet gesloten.")

@@ -350,8 +350,8 @@ def _send(slug: str, build: Callable[[Event, Filters, bool], Export], extension:
     else:
         body, mimetype = as_xlsx(export), XLSX_MIMETYPE
     count = len(export.rows)
-    audit(current_user, f"export.{extension}",
-          f"{export.kind} ({count} {'rij' if count == 1 else 'rijen'}), filters: {describe(filters)}", event)
+    audit(current_user, f"export.{extension}", f"{export.kind.capitalize()} geëxporteerd ({extension.upper()}, "
+          f"{count} {'rij' if count == 1 else 'rijen'}), filters: {describe(filters)}", event)
     db.session.commit()
     day = local(utcnow()).date().isoformat()
     return attachment(body, mimetype, f"{event.slug}-{export.kind}-{day}.{extension}")

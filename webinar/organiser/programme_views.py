@@ -131,7 +131,7 @@ def _send(extension: str):
         body, mimetype, count = write_xlsx(workbook), XLSX_MIMETYPE, sum(len(sheet.rows) for sheet in workbook)
     period = figures.period
     audit(current_user, f"export.{extension}",
-          f"programma-overzicht {period.text()} ({count} {'rij' if count == 1 else 'rijen'})")
+          f"Programma-overzicht {period.text()} geëxporteerd ({extension.upper()}, {count} {'rij' if count == 1 else 'rijen'})")
     db.session.commit()
     return attachment(body, mimetype, f"programma-{period.start.isoformat()}-{period.end.isoformat()}.{extension}")
 

@@ -43,6 +43,7 @@ from .registrations_services import (
     places_over,
     promote,
     roles_in_use,
+    who,
 )
 from .roles import EVENTS_VIEW, REGISTRATIONS_EDIT, requires
 
@@ -111,7 +112,7 @@ def registration_edit(slug: str, registration_id: int):
         else:
             changed = [HEADERS[name] for name, value in old.items() if getattr(registration, name) != value]
             audit(current_user, "registration.edit",
-                  f"aanmelding {registration.id} gewijzigd: " + (", ".join(changed) or "niets"), event)
+                  f"Gegevens van {who(registration)} gewijzigd: " + (", ".join(changed) or "niets"), event)
             db.session.commit()
             flash(f"De gegevens van {registration.full_name} zijn opgeslagen.", "success")
             return redirect(url_for(".registration_detail", slug=slug, registration_id=registration.id))
@@ -145,8 +146,8 @@ def registration_cancel(slug: str, registration_id: int):
         flash(f"{registration.full_name} was al afgemeld.", "error")
         return back
     promoted = cancel_registration(registration)
-    audit(current_user, "registration.cancel",
-          f"aanmelding {registration.id} ({registration.email}) afgemeld; {len(promoted)} van de wachtlijst", event)
+    audit(current_user, "registration.cancel", f"Aanmelding van {who(registration)} geannuleerd"
+          + "".join(f"; {who(person)} kreeg de plaats van de wachtlijst" for person in promoted), event)
     db.session.commit()
     message = f"{registration.full_name} is afgemeld en krijgt daarvan een e-mail."
     if promoted:
@@ -169,8 +170,7 @@ def registration_promote(slug: str, registration_id: int):
         return back
     over = places_over(event)
     audit(current_user, "registration.promote",
-          f"aanmelding {registration.id} ({registration.email}) van de wachtlijst gehaald"
-          + (f"; {over} boven het maximum" if over else ""), event)
+          f"{who(registration)} van de wachtlijst gehaald" + (f"; {over} boven het maximum" if over else ""), event)
     db.session.commit()
     message = f"{registration.full_name} heeft een plaats gekregen en krijgt daarvan een e-mail."
     if over:
@@ -195,7 +195,7 @@ def registration_add(slug: str):
             form.form_errors.append(_FINISHED)
         else:
             audit(current_user, "registration.add",
-                  f"aanmelding {registration.id} ({registration.email}) toegevoegd: {registration.status_label}", event)
+                  f"{who(registration)} aangemeld door de organisatie: {registration.status_label.lower()}", event)
             db.session.commit()
             flash(_added_message(registration), "success")
             return redirect(url_for(".registration_detail", slug=slug, registration_id=registration.id))
@@ -257,5 +257,5 @@ def _import(event: Event, rows: list) -> ImportReport:
 
 
 def _import_summary(filename: str | None, report: ImportReport) -> str:
-    summary = f"{filename or 'bestand'}: {len(report.taken)} overgenomen, {len(report.refused)} geweigerd"
+    summary = f"Lijst {filename or 'zonder naam'} ingelezen: {len(report.taken)} overgenomen, {len(report.refused)} geweigerd"
     return summary + (" (opslaan deels mislukt)" if report.interrupted else "")

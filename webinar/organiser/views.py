@@ -1,12 +1,11 @@
-"""Organiser area: logging in, accounts, events and the audit log."""
+"""Organiser area: logging in, one's own account, invitations and events."""
 
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
-from sqlalchemy import select
 
-from ..audit import AuditEntry, audit
+from ..audit import audit
 from ..dutch import AMSTERDAM, local
 from ..events.editing import update_event
 from ..events.lookup import event_or_404
@@ -19,7 +18,7 @@ from . import bp
 from .access import safe_next, start_session
 from .forms import AcceptInvitationForm, EventForm, InviteForm, LoginForm, PasswordForm
 from .passwords import WeakPassword
-from .roles import ACCOUNTS_MANAGE, AUDIT_VIEW, EVENTS_EDIT, EVENTS_VIEW, requires, role_label
+from .roles import ACCOUNTS_MANAGE, EVENTS_EDIT, EVENTS_VIEW, requires, role_label
 from .services import (
     LoginRefused,
     WrongPassword,
@@ -182,7 +181,7 @@ def new_event():
         except ValueError as error:
             form.slug.errors.append(str(error))
         else:
-            audit(current_user, "event.create", f"bijeenkomst {event.slug} aangemaakt (concept)", event)
+            audit(current_user, "event.create", f"{event.title} aangemaakt als concept", event)
             db.session.commit()
             flash("De bijeenkomst is aangemaakt als concept: nog niet zichtbaar voor bezoekers. "
                   "Publiceer haar als alles klopt.", "success")
@@ -229,17 +228,8 @@ def cancel(slug: str):
     form = EmptyForm()
     if request.method == "POST" and form.validate():
         told = cancel_event(event)
-        audit(current_user, "event.cancel", f"geannuleerd; {told} aangemelden krijgen bericht", event)
+        audit(current_user, "event.cancel", f"Geannuleerd; {told} aangemelden krijgen bericht", event)
         db.session.commit()
         flash(f"De bijeenkomst is geannuleerd; {told} aangemelden krijgen bericht.", "success")
         return redirect(url_for(".dashboard", slug=slug))
     return render_template("organiser/cancel_event.html", event=event, form=form)
-
-
-@bp.get("/audit")
-@requires(AUDIT_VIEW)
-def audit_log():
-    """What organisers did, newest first."""
-    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)).all()
-    names = {e.id: e.slug for e in db.session.scalars(select(Event))}
-    return render_template("organiser/audit.html", entries=entries, event_slugs=names)

@@ -156,7 +156,8 @@ def _export(extension: str):
         sheets = [Sheet("Aanvragen", EXPORT_COLUMNS, rows, EXPORT_WIDTHS), export_summary(found, described)]
         data, mimetype = write_xlsx(sheets), XLSX_MIMETYPE
     audit(current_user, f"export.{extension}",
-          f"ondersteuningsaanvragen ({len(found)} aanvragen, {len(rows)} rijen), filters: {described}")
+          f"Ondersteuningsaanvragen geëxporteerd ({extension.upper()}, {len(found)} aanvragen, {len(rows)} rijen), "
+          f"filters: {described}")
     db.session.commit()
     day = local(utcnow()).date().isoformat()
     response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True,
