@@ -164,10 +164,13 @@ def organiser_pages(pages: Pages, slug: str) -> None:
         ("organiser-organisation", f"/organiser/organisaties/corrigeren?groep={quote(first_organisation)}"),
         ("organiser-programme", "/organiser/programma"),
         ("organiser-duplicate", f"{event}/dupliceren"),
+        ("organiser-accounts", "/organiser/accounts"), ("organiser-invite", "/organiser/uitnodigen"),
+        ("organiser-audit-filtered", f"/organiser/audit?soort=event.create&wie={ORGANISER_EMAIL}"),
     ]:
         pages.get(name, url)
     pages.get("organiser-programme-errors", "/organiser/programma?van=2027-08-01&tot=2027-01-01", status=422)
     pages.post("organiser-duplicate-errors", f"{event}/dupliceren", {"title": ""}, status=422)
+    pages.post("organiser-invite-errors", "/organiser/uitnodigen", {"email": "geen adres"})
     draft_pages(pages)
     message = {"roles": ["Schoolleider", "Schoolbestuurder"], "statuses": "confirmed", "subject": "Uitleg",
                "body": "Beste {voornaam},"}
