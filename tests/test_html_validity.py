@@ -34,6 +34,7 @@ from helpers import (
     request_data,
     require_external,
 )
+from webinar.attendance.models import WalkIn
 from webinar.attendance.services import set_attendance_by_hand
 from webinar.certificates.pdf import verify_url
 from webinar.certificates.services import certificate_statement
@@ -209,6 +210,8 @@ def attendance_pages(pages: Pages, slug: str) -> None:
     assert "Koppelen aan José de Wit" in pages.keep("organiser-attendance-report", upload(teams))
     pages.get("organiser-attendance-walk-ins", attendance)
     pages.get("organiser-attendance-search", f"{attendance}?q=wit")
+    walk_in = db.session.scalars(select(WalkIn.id).order_by(WalkIn.id)).first()
+    pages.get("organiser-walk-in-pick", f"{attendance}/niet-aangemeld/{walk_in}/koppelen?zoek=wit")
     anna = db.session.scalars(select(Registration.id).order_by(Registration.id)).first()
     pages.get("organiser-attendance-absent", f"{attendance}/{anna}/niet-aanwezig")
     other_day = teams.decode("utf-16").replace("25-5-2027", "9-3-2027").encode("utf-16")

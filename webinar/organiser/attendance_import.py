@@ -32,7 +32,7 @@ from . import bp
 from .attendance import attendance_page
 from .forms import ReportAgainForm, ReportForm
 from .imports import write_in_groups
-from .queries import event_registration_or_404
+from .queries import Filters, event_registration_or_404, registrations_query
 from .registrations_services import who
 from .roles import ATTENDANCE_EDIT, EVENTS_VIEW, requires
 
@@ -104,13 +104,37 @@ def _record(event: Event, result: ImportResult) -> None:
     result.matched = [line for line in result.matched if id(line) not in failed]
 
 
+#: registrants the walk-in picker shows for one search
+PICKER_RESULTS = 20
+
+
+@bp.get("/events/<slug>/aanwezigheid/niet-aangemeld/<int:walk_in_id>/koppelen")
+@requires(EVENTS_VIEW, ATTENDANCE_EDIT)
+def pick_registrant(slug: str, walk_in_id: int):
+    """Find any confirmed registrant by name, address or organisation (?zoek=) to link a report line to."""
+    event = event_or_404(slug)
+    walk_in = _walk_in_or_404(event, walk_in_id)
+    words = request.args.get("zoek", "").strip()[:200]
+    found, more = [], False
+    if words:
+        query = registrations_query(event, Filters(q=words, status="aangemeld")).limit(PICKER_RESULTS + 1)
+        found = list(db.session.scalars(query))
+        found, more = found[:PICKER_RESULTS], len(found) > PICKER_RESULTS
+    return render_template("organiser/walk_in_pick.html", event=event, walk_in=walk_in, words=words, found=found,
+                           more=more, limit=PICKER_RESULTS, button=EmptyForm())
+
+
+def _walk_in_or_404(event: Event, walk_in_id: int) -> WalkIn:
+    return db.first_or_404(select(WalkIn).where(WalkIn.id == walk_in_id, WalkIn.event_id == event.id))
+
+
 @bp.post("/events/<slug>/aanwezigheid/niet-aangemeld/<int:walk_in_id>")
 @requires(EVENTS_VIEW, ATTENDANCE_EDIT)
 def link_walk_in_view(slug: str, walk_in_id: int):
     """Link a report line that matched nobody to a registrant (form field aanmelding=<id>), keeping its minutes."""
     event = event_or_404(slug)
     button_or_400()
-    walk_in = db.first_or_404(select(WalkIn).where(WalkIn.id == walk_in_id, WalkIn.event_id == event.id))
+    walk_in = _walk_in_or_404(event, walk_in_id)
     registration_id = request.form.get("aanmelding", "")
     if not registration_id.isdigit():
         abort(400)

@@ -12,6 +12,7 @@ from ..events.models import Event
 from ..extensions import db
 from . import bp
 from .models import Organiser
+from .queries import page_number
 from .roles import AUDIT_VIEW, requires
 
 PER_PAGE = 50
@@ -46,11 +47,6 @@ class AuditFilters:
         return query
 
 
-def _page_number() -> int:
-    value = request.args.get("pagina", "1")
-    return max(int(value), 1) if value.isdigit() else 1
-
-
 def _people() -> list[tuple[str, str]]:
     """(address, how the log names them) of everyone in the log, by name; gone accounts by their address."""
     names = dict(db.session.execute(select(Organiser.email, Organiser.name)).all())
@@ -65,7 +61,7 @@ def audit_log():
     """What organisers did, newest first, with filters and pages."""
     filters = AuditFilters.from_args(request.args)
     query = filters.query()
-    page = db.paginate(query, page=_page_number(), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     if page.pages and page.page > page.pages:
         page = db.paginate(query, page=page.pages, per_page=PER_PAGE, error_out=False)
     events = db.session.scalars(select(Event).order_by(Event.starts_at.desc())).all()

@@ -25,7 +25,7 @@ from ..uploads import large_upload
 from . import bp
 from .forms import ImportForm
 from .imports import write_in_groups
-from .queries import Filters, event_registration_or_404, registrations_query
+from .queries import Filters, event_registration_or_404, page_number, registrations_query
 from .registrations_import import (
     HEADERS,
     NOT_STORED,
@@ -52,13 +52,6 @@ _TAKEN = "Dit e-mailadres is al aangemeld voor deze bijeenkomst."
 _FINISHED = "Deze bijeenkomst is voorbij of geannuleerd; aanmeldingen veranderen kan niet meer."
 
 
-def _page_number() -> int:
-    try:
-        return max(int(request.args.get("pagina", "1")), 1)
-    except ValueError:
-        return 1
-
-
 @bp.get("/events/<slug>/aanmeldingen")
 @requires(EVENTS_VIEW)
 def registrations(slug: str):
@@ -66,7 +59,7 @@ def registrations(slug: str):
     event = event_or_404(slug)
     filters = Filters.from_args(request.args)
     query = registrations_query(event, filters)
-    page = db.paginate(query, page=_page_number(), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     if page.pages and page.page > page.pages:  # a bookmarked page beyond the end shows the last one
         page = db.paginate(query, page=page.pages, per_page=PER_PAGE, error_out=False)
     return render_template(
