@@ -92,7 +92,7 @@ def test_get_on_every_url_changes_nothing(organiser_client, app, event, links):
     args = {
         "slug": event.slug, "registration_id": registration.id, "broadcast_id": broadcast,
         "filename": "style.css", "token": secrets.token_urlsafe(32), "request_id": make_request().id,
-        "kind": "reminder", "code": "verzonnen.code", "walk_in_id": 1,
+        "kind": "reminder", "code": "verzonnen.code", "walk_in_id": 1, "organiser_id": 1,
     }
     paths = {"registration.manage": manage, "registration.cancel": f"{manage}/afmelden",
              "registration.download": f"{manage}/gegevens.json", "privacy.erase": f"{manage}/verwijderen",

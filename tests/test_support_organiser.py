@@ -167,8 +167,8 @@ def test_exports_have_one_row_per_school_and_no_formulas(organiser_client):
                              "Afgerond", "Afgewezen"])
     assert summary[sectors + 1:sectors + 3] == [["po", 2, 2, 0, 0, 0, 0, 0], ["vo", 1, 1, 0, 0, 0, 0, 0]]
 
-    assert audits == ["ondersteuningsaanvragen (1 aanvragen, 2 rijen), filters: sector=po",
-                      "ondersteuningsaanvragen (2 aanvragen, 3 rijen), filters: geen"]
+    assert audits == ["Ondersteuningsaanvragen geëxporteerd (CSV, 1 aanvragen, 2 rijen), filters: sector=po",
+                      "Ondersteuningsaanvragen geëxporteerd (XLSX, 2 aanvragen, 3 rijen), filters: geen"]
 
 
 # -- the mails' sender, headings and note; Dutch statuses -------------------------------------
