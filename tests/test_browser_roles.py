@@ -69,4 +69,5 @@ def test_a_contact_person_exports_but_cannot_edit(page, live_server, event, tmp_
     assert response.status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text("Geen toegang")
     expect(page.get_by_text("Met uw rol kunt u dit niet doen.")).to_be_visible()
+    expect(page.get_by_role("link", name="Naar uw startpagina")).to_have_attribute("href", "/organiser/")
     assert page.goto(f"{site}/organiser/events/{event.slug}/bewerken").status == 403
