@@ -162,9 +162,11 @@ def test_organiser_login(page, site, path, heading):  # noqa: F811
      "/organiser/organisaties/corrigeren?groep=naam%3Aobs%20de%20linde", "/organiser/programma",
      "/organiser/programma?van=2027-08-01&tot=2027-01-01", "/organiser/events/{slug}/dupliceren",
      "/organiser/events/nieuw", "/organiser/events/{slug}/aanwezigheid",
-     "/organiser/events/{slug}/berichten/nieuw", "/organiser/account", "/organiser/account/tweestaps"],
+     "/organiser/events/{slug}/berichten/nieuw", "/organiser/account", "/organiser/account/tweestaps",
+     "/organiser/accounts", "/organiser/uitnodigen", "/organiser/audit"],
     ids=["events", "dashboard", "registrations", "organisations", "organisation", "programme", "programme-errors",
-         "duplicate", "new-event", "attendance", "message-form", "account", "two-factor-setup"],
+         "duplicate", "new-event", "attendance", "message-form", "account", "two-factor-setup",
+         "accounts", "invite", "audit"],
 )
 def test_organiser_pages(logged_in, site, event, path):
     logged_in.goto(site + path.format(slug=event.slug))
@@ -237,6 +239,11 @@ def test_attendance_pages(logged_in, site, event, tmp_path):
     assert_accessible(logged_in)
     logged_in.goto(f"{attendance}?q=wit")
     expect(logged_in.locator("#walk-ins")).to_contain_text("J. de Wit")
+    assert_accessible(logged_in)
+    logged_in.get_by_role("link", name="Andere aangemelde zoeken voor J. de Wit").click()
+    logged_in.get_by_label("Naam, e-mailadres of organisatie").fill("deelnemer")
+    logged_in.get_by_role("button", name="Zoeken").click()
+    expect(logged_in.locator("#kandidaten")).to_be_visible()
     assert_accessible(logged_in)
     db.session.rollback()
     first = db.session.scalar(select(Registration.id).where(Registration.email_normalized == "deelnemer0@example.org"))

@@ -51,7 +51,8 @@ def test_marking_present_and_absent_by_hand(organiser_client, event):
     assert attendance_of(anna) is None
     db.session.rollback()
     actions = db.session.scalars(select(AuditEntry.summary).where(AuditEntry.action == "attendance.manual")).all()
-    assert actions == [f"aanmelding {anna.id}: aanwezig", f"aanmelding {anna.id}: niet aanwezig"]
+    who = f"{anna.full_name} ({anna.organisation})"
+    assert actions == [f"{who} met de hand op aanwezig gezet", f"{who} met de hand op niet aanwezig gezet"]
 
 
 def test_by_hand_refuses_what_does_not_fit(organiser_client, event):

@@ -75,7 +75,7 @@ def test_importing_a_zoom_report_records_registrants_and_lists_the_rest(organise
     assert (row.first_joined_at, row.last_joined_at) == (at(15, 58, 12), at(16, 35, 2))
     assert attendance_of(bram).minutes_present == 73
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "attendance.import"))
-    assert (entry.summary, entry.event_id) == ("2 gekoppeld, 2 niet gekoppeld, 2 niet aangemeld", event.id)
+    assert (entry.summary, entry.event_id) == ("Rapport ingelezen: 2 gekoppeld, 2 niet gekoppeld, 2 niet aangemeld", event.id)
 
     page = organiser_client.get(f"/organiser/events/{event.slug}/aanwezigheid").get_data(as_text=True)
     anna_row = page.split(f'id="aanmelding-{anna.id}"')[1].split("</tr>")[0]

@@ -107,7 +107,8 @@ def test_linking_a_suggested_name_keeps_the_report_minutes(organiser_client, eve
     assert "<td>47</td>" in table_row(page, f"aanmelding-{jose.id}")
     assert "J. de Wit" not in page.split('id="niet-aangemeld"')[1]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "attendance.link"))
-    assert entry.summary == f"rapportregel {walk_in_id('j.dewit@example.org')} gekoppeld aan aanmelding {jose.id}"
+    assert entry.summary == (f"Regel {walk_in_id('j.dewit@example.org')} uit het rapport gekoppeld aan "
+                             f"José de Wit ({jose.organisation}), met 47 minuten")
 
     # The link is remembered: reading the report again records José from the same line.
     again = upload(organiser_client, event, report_file("teams-nl-utf16-tab.csv")).get_data(as_text=True)

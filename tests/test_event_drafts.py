@@ -209,7 +209,8 @@ def test_a_duplicate_is_a_draft_with_the_originals_settings(app, organiser_clien
     assert public.get("/events/samen-onderwijs-versnellen-2").status_code == 404
     assert "2027-09" not in page_text(public.get("/")) and page_text(public.get("/")).count("<h2>") == 1
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "event.duplicate"))
-    assert entry.summary == "kopie samen-onderwijs-versnellen-2 (concept) van samen-onderwijs-versnellen"
+    assert entry.summary == ("Kopie van Samen onderwijs versnellen (dinsdag 25 mei 2027) gemaakt als concept "
+                             "op dinsdag 14 september 2027")
 
 
 def test_a_duplicate_must_end_after_it_starts(organiser_client, event):

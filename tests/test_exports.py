@@ -431,9 +431,9 @@ def test_every_export_is_audited(organiser_client, event, organiser):
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action.like("export.%"))
                                  .order_by(AuditEntry.id)).all()
     assert [(e.action, e.summary, e.event_id, e.organiser_email) for e in entries] == [
-        ("export.csv", "aanmeldingen (1 rij), filters: rol=Schoolleider, status=aangemeld",
+        ("export.csv", "Aanmeldingen geëxporteerd (CSV, 1 rij), filters: rol=Schoolleider, status=aangemeld",
          event.id, organiser.email),
-        ("export.xlsx", "aanwezigheid (2 rijen), filters: geen", event.id, organiser.email),
+        ("export.xlsx", "Aanwezigheid geëxporteerd (XLSX, 2 rijen), filters: geen", event.id, organiser.email),
     ]
 
 
@@ -460,7 +460,7 @@ def test_a_large_csv_is_streamed_after_its_audit_entry_is_committed(organiser_cl
     # Before a byte of the file is read, the entry is in the database for any other connection.
     with db.engine.connect() as other:
         summaries = other.execute(select(AuditEntry.summary).where(AuditEntry.action == "export.csv")).scalars()
-        assert list(summaries) == ["aanmeldingen (1201 rijen), filters: geen"]
+        assert list(summaries) == ["Aanmeldingen geëxporteerd (CSV, 1201 rijen), filters: geen"]
     rows = csv_rows(response)
     assert rows[0] == REGISTRATION_COLUMNS
     assert [row[4] for row in rows[1:]] == sorted([f"Naam{number:04}" for number in range(1200)] + ["Naam0700x"])

@@ -36,6 +36,7 @@ from helpers import (
     request_data,
     require_external,
 )
+from webinar.attendance.models import WalkIn
 from webinar.attendance.services import set_attendance_by_hand
 from webinar.certificates.pdf import verify_url
 from webinar.certificates.services import certificate_statement
@@ -172,11 +173,14 @@ def organiser_pages(pages: Pages, slug: str) -> None:
         ("organiser-organisation", f"/organiser/organisaties/corrigeren?groep={quote(first_organisation)}"),
         ("organiser-programme", "/organiser/programma"),
         ("organiser-duplicate", f"{event}/dupliceren"),
+        ("organiser-accounts", "/organiser/accounts"), ("organiser-invite", "/organiser/uitnodigen"),
+        ("organiser-audit-filtered", f"/organiser/audit?soort=event.create&wie={ORGANISER_EMAIL}"),
     ]:
         pages.get(name, url)
     assert 'id="mail-stuck"' in (pages.folder / "organiser-dashboard.html").read_text()  # mail due, no worker
     pages.get("organiser-programme-errors", "/organiser/programma?van=2027-08-01&tot=2027-01-01", status=422)
     pages.post("organiser-duplicate-errors", f"{event}/dupliceren", {"title": ""}, status=422)
+    pages.post("organiser-invite-errors", "/organiser/uitnodigen", {"email": "geen adres"})
     draft_pages(pages)
     message = {"roles": ["Schoolleider", "Schoolbestuurder"], "statuses": "confirmed", "subject": "Uitleg",
                "body": "Beste {voornaam},"}
@@ -215,6 +219,8 @@ def attendance_pages(pages: Pages, slug: str) -> None:
     assert "Koppelen aan José de Wit" in pages.keep("organiser-attendance-report", upload(teams))
     pages.get("organiser-attendance-walk-ins", attendance)
     pages.get("organiser-attendance-search", f"{attendance}?q=wit")
+    walk_in = db.session.scalars(select(WalkIn.id).order_by(WalkIn.id)).first()
+    pages.get("organiser-walk-in-pick", f"{attendance}/niet-aangemeld/{walk_in}/koppelen?zoek=wit")
     anna = db.session.scalars(select(Registration.id).order_by(Registration.id)).first()
     pages.get("organiser-attendance-absent", f"{attendance}/{anna}/niet-aanwezig")
     other_day = teams.decode("utf-16").replace("25-5-2027", "9-3-2027").encode("utf-16")

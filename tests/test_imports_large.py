@@ -59,7 +59,7 @@ def test_a_list_of_10000_is_stored_once_with_one_confirmation_each(organiser_cli
     assert set(stored.values()) == {RegistrationStatus.confirmed}
     confirmations = mails_per_registration("confirmation")
     assert len(confirmations) == 9999 and set(confirmations.values()) == {1}
-    assert audit_summaries("registration.import") == ["bestand.csv: 9999 overgenomen, 1 geweigerd"]
+    assert audit_summaries("registration.import") == ["Lijst bestand.csv ingelezen: 9999 overgenomen, 1 geweigerd"]
 
 
 def test_capacity_holds_across_groups_and_the_rest_waits(organiser_client, event, client):
@@ -94,7 +94,7 @@ def test_a_report_of_10000_records_each_registrant_once(organiser_client, event,
     assert len(recorded) == 10000
     assert [recorded[addresses[n]] for n in (0, 1, 4999, 9999)] == [5, 6, 4999 % 60 + 5, 9999 % 60 + 5]
     assert db.session.scalar(select(func.count(Attendance.id))) == 10000
-    assert audit_summaries("attendance.import") == ["10000 gekoppeld, 0 niet gekoppeld"]
+    assert audit_summaries("attendance.import") == ["Rapport ingelezen: 10000 gekoppeld, 0 niet gekoppeld"]
 
 
 @pytest.mark.slow
@@ -143,4 +143,4 @@ def test_a_report_line_that_cannot_be_stored_is_listed_and_the_rest_recorded(org
     recorded = set(db.session.scalars(select(Registration.email).join(Attendance.registration)))
     assert recorded == set(addresses) - {addresses[250]}
     assert audit_summaries("attendance.import") == [
-        f"{3 * imports.GROUP_ROWS - 1} gekoppeld, 0 niet gekoppeld, 1 niet vastgelegd door een storing"]
+        f"Rapport ingelezen: {3 * imports.GROUP_ROWS - 1} gekoppeld, 0 niet gekoppeld, 1 niet vastgelegd door een storing"]

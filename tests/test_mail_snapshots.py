@@ -112,7 +112,7 @@ def registrant_mail(kind: str, client, event, frozen) -> None:
 def other_mail(kind: str, client, event, organiser) -> None:
     """Invitations, organisers' messages and support requests, through their services."""
     if kind == "invitation":
-        invite(organiser, "nieuwe.collega@example.org", NOW)
+        invite(organiser, "nieuwe.collega@example.org", NOW, role="contactpersoon")
     elif kind == "broadcast":
         anna(client, event)
         message = save_draft(event, organiser, selection=Selection(),

@@ -59,7 +59,7 @@ def test_edit_changes_details_without_mail(organiser_client, people):
     assert (anna.first_name, anna.organisation) == ("Anne", "IKC De Linde")
     assert kinds_for(anna) == before
     summary = db.session.scalar(select(AuditEntry.summary))
-    assert summary == f"aanmelding {anna.id} gewijzigd: voornaam, organisatie, soort organisatie"
+    assert summary == "Gegevens van Anne van den Berg (IKC De Linde) gewijzigd: voornaam, organisatie, soort organisatie"
 
 
 def test_edit_refuses_an_address_someone_else_uses(organiser_client, people):

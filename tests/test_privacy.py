@@ -108,7 +108,8 @@ def test_purge_leaves_no_trace_of_the_people_anywhere_in_the_database(lived_in, 
         lines = [line for line in after.splitlines() if organisation.lower() in line.lower()]
         assert lines and all("event_statistic" in line for line in lines), lines
     summaries = db.session.scalars(select(AuditEntry.summary).order_by(AuditEntry.id)).all()
-    assert any("([verwijderd]) afgemeld" in line for line in summaries)  # the entries stay, without names
+    # the entries stay, without names or organisations
+    assert "Aanmelding van [verwijderd] ([verwijderd]) geannuleerd" in summaries
     assert any("q=[verwijderd]" in line for line in summaries)
     assert found(after, ["ria.oudeweg@example.org", "Oudeweg", "Wilgenkamp"]) == [
         "ria.oudeweg@example.org", "Oudeweg", "Wilgenkamp"]  # the later event keeps its data

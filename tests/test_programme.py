@@ -394,7 +394,7 @@ def test_every_export_is_audited(organiser_client, meetings, extension):
     db.session.rollback()
     entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert entry.action == f"export.{extension}"
-    assert entry.summary.startswith("programma-overzicht 01-08-2026 t/m 31-07-2027 (")
+    assert entry.summary.startswith("Programma-overzicht 01-08-2026 t/m 31-07-2027 geëxporteerd (")
     assert entry.event_id is None
 
 

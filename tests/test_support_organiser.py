@@ -80,9 +80,9 @@ def test_status_changes_are_audited_and_the_requester_told_only_when_ticked(orga
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "support.update")
                                  .order_by(AuditEntry.id)).all()
     assert [entry.organiser_email for entry in entries] == [ORGANISER_EMAIL] * 3
-    assert entries[0].summary == f"aanvraag {request.id} (School 1): status Nieuw → In behandeling; notities gewijzigd"
-    assert entries[1].summary == f"aanvraag {request.id} (School 1): notities gewijzigd"
-    assert entries[2].summary == (f"aanvraag {request.id} (School 1): status In behandeling → Adviseur toegewezen; "
+    assert entries[0].summary == f"Aanvraag {request.id} van School 1: status Nieuw → In behandeling; notities gewijzigd"
+    assert entries[1].summary == f"Aanvraag {request.id} van School 1: notities gewijzigd"
+    assert entries[2].summary == (f"Aanvraag {request.id} van School 1: status In behandeling → Adviseur toegewezen; "
                                   "adviseur: Karin de Wit; aanvrager krijgt bericht")
     detail = organiser_client.get(f"/organiser/ondersteuning/{request.id}").get_data(as_text=True)
     assert "Statuswijziging aan aanvrager" in detail and "Karin de Wit" in detail
@@ -167,8 +167,8 @@ def test_exports_have_one_row_per_school_and_no_formulas(organiser_client):
                              "Afgerond", "Afgewezen"])
     assert summary[sectors + 1:sectors + 3] == [["po", 2, 2, 0, 0, 0, 0, 0], ["vo", 1, 1, 0, 0, 0, 0, 0]]
 
-    assert audits == ["ondersteuningsaanvragen (1 aanvragen, 2 rijen), filters: sector=po",
-                      "ondersteuningsaanvragen (2 aanvragen, 3 rijen), filters: geen"]
+    assert audits == ["Ondersteuningsaanvragen geëxporteerd (CSV, 1 aanvragen, 2 rijen), filters: sector=po",
+                      "Ondersteuningsaanvragen geëxporteerd (XLSX, 2 aanvragen, 3 rijen), filters: geen"]
 
 
 # -- the mails' sender, headings and note; Dutch statuses -------------------------------------
@@ -219,7 +219,7 @@ def test_a_note_goes_to_the_requester_with_the_status_mail(organiser_client, smt
             "Neem de &lt;schoolscan&gt; erbij &amp; uw planning.</p>") in html_body(message)
     db.session.rollback()
     entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
-    assert entry.summary == (f"aanvraag {request.id} (School 1): status Nieuw → In behandeling; "
+    assert entry.summary == (f"Aanvraag {request.id} van School 1: status Nieuw → In behandeling; "
                              "aanvrager krijgt bericht met een toelichting")
     assert "bellen" not in entry.summary  # the note's text is purged with the request, not kept in the log
     page = organiser_client.get(f"/organiser/ondersteuning/{request.id}").get_data(as_text=True)

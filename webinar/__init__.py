@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -128,7 +129,9 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(403)
     def forbidden(error):
-        return _page("Geen toegang", "Met uw rol kunt u dit niet doen. Vraag een beheerder als u dit nodig hebt.", 403)
+        home = url_for(roles.start_endpoint(current_user)) if current_user.is_authenticated else None
+        return render_template("errors/generic.html", title="Geen toegang", home=home,
+                               message="Met uw rol kunt u dit niet doen. Vraag een beheerder als u dit nodig hebt."), 403
 
     @app.errorhandler(405)
     def not_allowed(error):

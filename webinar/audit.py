@@ -23,12 +23,61 @@ class AuditEntry(db.Model):
     )
     #: kept when the account is gone
     organiser_email: Mapped[str] = mapped_column(String(254))
-    #: e.g. "event.edit", "export.xlsx", "message.send"
+    #: e.g. "event.edit", "export.xlsx", "message.send": a key of ACTION_LABELS
     action: Mapped[str] = mapped_column(String(60))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"), index=True)
     #: what changed, in words
     summary: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+#: every action code, as the log shows it; the codes are stored, the labels only shown
+#: (tests/test_audit_log.py checks that every audit() call's code is here)
+ACTION_LABELS: dict[str, str] = {
+    "account.invite": "Collega uitgenodigd",
+    "account.accept": "Uitnodiging aanvaard",
+    "account.password": "Wachtwoord gewijzigd",
+    "account.role": "Rol gewijzigd",
+    "account.deactivate": "Account uitgezet",
+    "account.reactivate": "Account weer aangezet",
+    "account.password_reset": "Nieuw wachtwoord via een herstellink",
+    "account.reset_link": "Herstellink gestuurd",
+    "account.sessions": "Elders uitgelogd",
+    "account.2fa_on": "Tweestapsverificatie aangezet",
+    "account.2fa_off": "Tweestapsverificatie uitgezet",
+    "account.2fa_codes": "Nieuwe herstelcodes gemaakt",
+    "account.2fa_recovery": "Ingelogd met een herstelcode",
+    "account.login_oidc": "Ingelogd met het account van de organisatie",
+    "event.create": "Bijeenkomst aangemaakt",
+    "event.edit": "Bijeenkomst gewijzigd",
+    "event.slug": "Link gewijzigd",
+    "event.duplicate": "Bijeenkomst gekopieerd",
+    "event.publish": "Bijeenkomst gepubliceerd",
+    "event.close": "Registratie gesloten",
+    "event.reopen": "Registratie heropend",
+    "event.cancel": "Bijeenkomst geannuleerd",
+    "registration.add": "Persoon aangemeld",
+    "registration.edit": "Aanmelding gewijzigd",
+    "registration.cancel": "Aanmelding geannuleerd",
+    "registration.promote": "Plaats gegeven van de wachtlijst",
+    "registration.import": "Aanmeldingen ingelezen",
+    "attendance.manual": "Aanwezigheid met de hand",
+    "attendance.import": "Rapport ingelezen",
+    "attendance.link": "Rapportregel gekoppeld",
+    "message.test": "Testbericht verstuurd",
+    "message.send": "Bericht verstuurd",
+    "mail.retry": "Mislukte e-mails opnieuw verstuurd",
+    "export.csv": "Export (CSV)",
+    "export.xlsx": "Export (Excel)",
+    "support.update": "Ondersteuningsaanvraag bijgewerkt",
+    "organisation.edit": "Organisatie gecorrigeerd",
+    "organisation.merge": "Organisaties samengevoegd",
+}
+
+
+def action_label(action: str) -> str:
+    """The Dutch label of an action code; a code without one (from an older version) as 'Overige actie'."""
+    return ACTION_LABELS.get(action, "Overige actie")
 
 
 class Actor(Protocol):

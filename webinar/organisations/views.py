@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..forms import EmptyForm
+from ..organiser.roles import EVENTS_VIEW, ORGANISATIONS_EDIT, requires
 from ..registration.models import SECTORS
 from . import bp
 from .forms import OrganisationForm
@@ -20,6 +21,7 @@ CHANGED_MEANWHILE = "Een collega wijzigde deze organisaties net. Bekijk de lijst
 
 
 @bp.get("/organisaties")
+@requires(EVENTS_VIEW)
 def organisations():
     """Every organisation as registrations and support requests are grouped, with their counts."""
     return render_template("organisations/list.html", groups=organisation_groups(), form=EmptyForm(),
@@ -34,6 +36,7 @@ def _group_or_404(ref: str) -> OrganisationGroup:
 
 
 @bp.route("/organisaties/corrigeren", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, ORGANISATIONS_EDIT)
 def correct():
     """Correct one organisation's name, type, BRIN and board; kept for every report from then on."""
     group = _group_or_404(request.args.get("groep", ""))
@@ -63,6 +66,7 @@ def correct():
 
 
 @bp.post("/organisaties/samenvoegen")
+@requires(EVENTS_VIEW, ORGANISATIONS_EDIT)
 def merge():
     """Merge the chosen organisations into one (see merge_groups), then offer to correct the result."""
     if not EmptyForm().validate():

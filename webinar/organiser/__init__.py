@@ -11,8 +11,10 @@ bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 from . import (  # noqa: E402, F401
     access,
     account_views,
+    accounts,
     attendance,
     attendance_import,
+    audit_log,
     broadcast_views,
     dashboard,
     event_setup,

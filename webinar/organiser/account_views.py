@@ -91,9 +91,7 @@ def send_reset_link(organiser_id: int):
             audit(current_user, "account.reset_link", f"herstellink gestuurd aan {organiser.email}")
             db.session.commit()
             flash(f"Een link om een nieuw wachtwoord te kiezen is gestuurd aan {organiser.email}.", "success")
-    # Back to the accounts page, once it exists beside this one.
-    accounts = "organiser.accounts" if "organiser.accounts" in current_app.view_functions else "organiser.account"
-    return redirect(url_for(accounts))
+    return redirect(url_for("organiser.accounts"))
 
 
 @bp.get("/account")

@@ -21,19 +21,29 @@ from ..forms import EmptyForm, button_or_400
 from ..registration.models import Registration, RegistrationStatus
 from . import bp
 from .forms import ReportForm
-from .queries import Filters, event_registration_or_404, registrations_query
-from .registrations_services import attendance_of
+from .queries import Filters, event_registration_or_404, page_number, registrations_query
+from .registrations_services import attendance_of, who
+from .roles import ATTENDANCE_EDIT, EVENTS_VIEW, requires
 
 
-def attendance_rows(event: Event, words: str = "") -> list[tuple[Registration, Attendance | None]]:
-    """Confirmed registrants (and anyone else recorded as present), by last name; `words` searches
-    name, address and organisation as on the registrations page."""
-    return db.session.execute(
-        registrations_query(event, Filters(q=words.strip()[:200]))
-        .add_columns(Attendance)
-        .outerjoin(Attendance, Attendance.registration_id == Registration.id)
-        .where(or_(Registration.status == RegistrationStatus.confirmed, Attendance.id.is_not(None)))
-    ).all()
+#: registrants on one page of the attendance table, as on the registrations page
+PER_PAGE = 50
+
+
+def attendance_page_rows(event: Event, words: str = "", number: int = 1):
+    """One page of the confirmed registrants (and anyone else recorded as present), by last name, each with
+    their attendance: (the page, [(registration, attendance or None)]). `words` searches name, address and
+    organisation as on the registrations page; a page beyond the end shows the last one."""
+    query = (registrations_query(event, Filters(q=words.strip()[:200]))
+             .outerjoin(Attendance, Attendance.registration_id == Registration.id)
+             .where(or_(Registration.status == RegistrationStatus.confirmed, Attendance.id.is_not(None))))
+    page = db.paginate(query, page=number, per_page=PER_PAGE, error_out=False)
+    if page.pages and page.page > page.pages:
+        page = db.paginate(query, page=page.pages, per_page=PER_PAGE, error_out=False)
+    ids = [registration.id for registration in page.items]
+    found = {row.registration_id: row for row in db.session.scalars(
+        select(Attendance).where(Attendance.registration_id.in_(ids)))} if ids else {}
+    return page, [(registration, found.get(registration.id)) for registration in page.items]
 
 
 def _counts(event: Event) -> tuple[int, int]:
@@ -49,11 +59,11 @@ def _counts(event: Event) -> tuple[int, int]:
 def attendance_page(event: Event, form: ReportForm):
     """The attendance page, with the report form as given (and its errors)."""
     words = request.args.get("q", "").strip()[:200]
-    rows = attendance_rows(event, words)
+    page, rows = attendance_page_rows(event, words, page_number())
     confirmed, present = _counts(event)
     walk_ins = walk_ins_of(event, words)
     return render_template(
-        "organiser/attendance.html", event=event, rows=rows, form=form, button=EmptyForm(), q=words,
+        "organiser/attendance.html", event=event, rows=rows, page=page, form=form, button=EmptyForm(), q=words,
         confirmed=confirmed, present=present,
         walk_ins=walk_ins, walk_in_count=count_walk_ins(event), suggested=suggestions(event, walk_ins),
         has_report_data=has_report_data,
@@ -62,12 +72,14 @@ def attendance_page(event: Event, form: ReportForm):
 
 
 @bp.get("/events/<slug>/aanwezigheid")
+@requires(EVENTS_VIEW)
 def attendance(slug: str):
     """Who joined, how we know, the walk-ins, and the forms to change it (?q= searches)."""
     return attendance_page(event_or_404(slug), ReportForm())
 
 
 @bp.get("/events/<slug>/aanwezigheid/<int:registration_id>/niet-aanwezig")
+@requires(EVENTS_VIEW, ATTENDANCE_EDIT)
 def confirm_absent(slug: str, registration_id: int):
     """Ask before forgetting what a report or the join link told us about someone."""
     event = event_or_404(slug)
@@ -80,6 +92,7 @@ def confirm_absent(slug: str, registration_id: int):
 
 
 @bp.post("/events/<slug>/aanwezigheid/<int:registration_id>")
+@requires(EVENTS_VIEW, ATTENDANCE_EDIT)
 def set_attendance(slug: str, registration_id: int):
     """Mark one registrant present or absent by hand (form field aanwezig=ja|nee).
 
@@ -98,7 +111,9 @@ def set_attendance(slug: str, registration_id: int):
         return redirect(url_for(".confirm_absent", slug=slug, registration_id=registration.id))
     state = "aanwezig" if present else "niet aanwezig"
     if set_attendance_by_hand(registration, present):
-        audit(current_user, "attendance.manual", f"aanmelding {registration.id}: {state}", event)
+        audit(current_user, "attendance.manual", f"{who(registration)} met de hand op {state} gezet", event)
         db.session.commit()
     flash(f"{registration.full_name} staat op {state}.", "success")
-    return redirect(url_for(".attendance", slug=slug, _anchor=f"aanmelding-{registration.id}"))
+    # Back to the page of the table the button was on (its page and search come along in the form's address).
+    return redirect(url_for(".attendance", slug=slug, pagina=request.args.get("pagina", type=int),
+                            q=request.args.get("q") or None, _anchor=f"aanmelding-{registration.id}"))

@@ -32,7 +32,9 @@ from . import bp
 from .attendance import attendance_page
 from .forms import ReportAgainForm, ReportForm
 from .imports import write_in_groups
-from .queries import event_registration_or_404
+from .queries import Filters, event_registration_or_404, registrations_query
+from .registrations_services import who
+from .roles import ATTENDANCE_EDIT, EVENTS_VIEW, requires
 
 #: when the file carried by the date warning's button does not come back whole
 FILE_LOST = "Het rapport kwam niet goed mee. Kies het bestand opnieuw."
@@ -54,6 +56,7 @@ def _report_data(form: ReportForm) -> tuple[bytes | None, bool]:
 
 
 @bp.post("/events/<slug>/aanwezigheid/rapport")
+@requires(EVENTS_VIEW, ATTENDANCE_EDIT)
 @writes_late
 @large_upload
 def import_attendance_report(slug: str):
@@ -77,7 +80,7 @@ def import_attendance_report(slug: str):
     restart_as_write()
     walk_ins = record_walk_ins(event, result.unknown, result.matched)
     audit(current_user, "attendance.import",
-          f"{len(result.matched)} gekoppeld, {result.unmatched_count} niet gekoppeld"
+          f"Rapport ingelezen: {len(result.matched)} gekoppeld, {result.unmatched_count} niet gekoppeld"
           + (f", {len(walk_ins)} niet aangemeld" if walk_ins else "")
           + (f", {len(result.failed)} niet vastgelegd door een storing" if result.failed else "")
           + (", datum wijkt af" if day else ""), event)
@@ -101,12 +104,37 @@ def _record(event: Event, result: ImportResult) -> None:
     result.matched = [line for line in result.matched if id(line) not in failed]
 
 
+#: registrants the walk-in picker shows for one search
+PICKER_RESULTS = 20
+
+
+@bp.get("/events/<slug>/aanwezigheid/niet-aangemeld/<int:walk_in_id>/koppelen")
+@requires(EVENTS_VIEW, ATTENDANCE_EDIT)
+def pick_registrant(slug: str, walk_in_id: int):
+    """Find any confirmed registrant by name, address or organisation (?zoek=) to link a report line to."""
+    event = event_or_404(slug)
+    walk_in = _walk_in_or_404(event, walk_in_id)
+    words = request.args.get("zoek", "").strip()[:200]
+    found, more = [], False
+    if words:
+        query = registrations_query(event, Filters(q=words, status="aangemeld")).limit(PICKER_RESULTS + 1)
+        found = list(db.session.scalars(query))
+        found, more = found[:PICKER_RESULTS], len(found) > PICKER_RESULTS
+    return render_template("organiser/walk_in_pick.html", event=event, walk_in=walk_in, words=words, found=found,
+                           more=more, limit=PICKER_RESULTS, button=EmptyForm())
+
+
+def _walk_in_or_404(event: Event, walk_in_id: int) -> WalkIn:
+    return db.first_or_404(select(WalkIn).where(WalkIn.id == walk_in_id, WalkIn.event_id == event.id))
+
+
 @bp.post("/events/<slug>/aanwezigheid/niet-aangemeld/<int:walk_in_id>")
+@requires(EVENTS_VIEW, ATTENDANCE_EDIT)
 def link_walk_in_view(slug: str, walk_in_id: int):
     """Link a report line that matched nobody to a registrant (form field aanmelding=<id>), keeping its minutes."""
     event = event_or_404(slug)
     button_or_400()
-    walk_in = db.first_or_404(select(WalkIn).where(WalkIn.id == walk_in_id, WalkIn.event_id == event.id))
+    walk_in = _walk_in_or_404(event, walk_in_id)
     registration_id = request.form.get("aanmelding", "")
     if not registration_id.isdigit():
         abort(400)
@@ -120,8 +148,9 @@ def link_walk_in_view(slug: str, walk_in_id: int):
               "alleen bevestigde aanmeldingen kunt u koppelen.", "error")
         return redirect(url_for(".attendance", slug=slug, _anchor="niet-aangemeld"))
     link_walk_in(walk_in, registration)
-    audit(current_user, "attendance.link", f"rapportregel {walk_in.id} gekoppeld aan aanmelding {registration.id}",
-          event)
+    # The line's own name and address stay out of the log: a purge knows only the registrant's.
+    audit(current_user, "attendance.link", f"Regel {walk_in.id} uit het rapport gekoppeld aan {who(registration)}"
+          + (f", met {walk_in.minutes_present} minuten" if walk_in.minutes_present is not None else ""), event)
     db.session.commit()
     minutes = walk_in.minutes_present
     flash(f"{registration.full_name} staat op aanwezig"

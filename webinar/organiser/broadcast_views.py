@@ -34,6 +34,7 @@ from .broadcast_services import (
 from .forms import MessageForm, MessageTestForm, SendForm
 from .models import Broadcast
 from .previews import framed_mail
+from .roles import EVENTS_VIEW, MESSAGES_SEND, requires
 
 
 def _broadcast_or_404(event: Event, broadcast_id: int, *, lock: bool = False) -> Broadcast:
@@ -42,6 +43,7 @@ def _broadcast_or_404(event: Event, broadcast_id: int, *, lock: bool = False) ->
 
 
 @bp.get("/events/<slug>/berichten")
+@requires(EVENTS_VIEW)
 def messages(slug: str):
     """The event's messages: sent, planned and drafts, with counts by status."""
     event = event_or_404(slug)
@@ -72,12 +74,14 @@ def _compose(event: Event, broadcast: Broadcast | None):
 
 
 @bp.route("/events/<slug>/berichten/nieuw", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, MESSAGES_SEND)
 def new_message(slug: str):
     """Write a message; it is kept as a draft until it is sent."""
     return _compose(event_or_404(slug), None)
 
 
 @bp.route("/events/<slug>/berichten/<int:broadcast_id>/bewerken", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, MESSAGES_SEND)
 def edit_message(slug: str, broadcast_id: int):
     """Change a draft."""
     event = event_or_404(slug)
@@ -103,6 +107,7 @@ def _preview(event: Event, broadcast: Broadcast, send_form: SendForm, test_form:
 
 
 @bp.get("/events/<slug>/berichten/<int:broadcast_id>/voorbeeld.html")
+@requires(EVENTS_VIEW, MESSAGES_SEND)
 def preview_message_html(slug: str, broadcast_id: int):
     """The HTML version of the e-mail alone, for the preview's frame: its styles, no script."""
     event = event_or_404(slug)
@@ -111,6 +116,7 @@ def preview_message_html(slug: str, broadcast_id: int):
 
 
 @bp.get("/events/<slug>/berichten/<int:broadcast_id>/voorbeeld")
+@requires(EVENTS_VIEW, MESSAGES_SEND)
 def preview_message(slug: str, broadcast_id: int):
     """The e-mail as a fictional registrant gets it, how many it goes to, and the ways to send it."""
     event = event_or_404(slug)
@@ -121,6 +127,7 @@ def preview_message(slug: str, broadcast_id: int):
 
 
 @bp.post("/events/<slug>/berichten/<int:broadcast_id>/test")
+@requires(EVENTS_VIEW, MESSAGES_SEND)
 def test_message(slug: str, broadcast_id: int):
     """Send the message, as the fictional registrant gets it, to an address the organiser types."""
     event = event_or_404(slug)
@@ -137,6 +144,7 @@ def test_message(slug: str, broadcast_id: int):
 
 
 @bp.post("/events/<slug>/berichten/<int:broadcast_id>/versturen")
+@requires(EVENTS_VIEW, MESSAGES_SEND)
 def send_message(slug: str, broadcast_id: int):
     """Queue one e-mail per recipient, now or at the chosen moment."""
     event = event_or_404(slug)
@@ -162,6 +170,7 @@ def send_message(slug: str, broadcast_id: int):
 
 
 @bp.get("/events/<slug>/berichten/<int:broadcast_id>")
+@requires(EVENTS_VIEW)
 def message(slug: str, broadcast_id: int):
     """A sent or planned message, with the status of each recipient's e-mail."""
     event = event_or_404(slug)

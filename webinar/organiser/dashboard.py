@@ -20,9 +20,11 @@ from . import bp
 from .broadcast_services import STATUS_LABELS
 from .charts import bars, cumulative_line
 from .figures import event_stats, failed_mail
+from .roles import EVENTS_EDIT, EVENTS_VIEW, requires
 
 
 @bp.get("/events/<slug>")
+@requires(EVENTS_VIEW)
 def dashboard(slug: str):
     """Counts by status, role and organisation type; sign-ups over time; mail."""
     event = event_or_404(slug)
@@ -47,6 +49,7 @@ def dashboard(slug: str):
 
 
 @bp.post("/events/<slug>/mail/opnieuw")
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def retry_failed_mail(slug: str):
     """Put the event's failed e-mails back in the queue."""
     event = event_or_404(slug)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..audit import audit
 from ..database import utcnow
-from ..dutch import AMSTERDAM
+from ..dutch import AMSTERDAM, date as datum
 from ..events.editing import duplicate_event
 from ..events.lookup import event_or_404
 from ..events.models import Event
@@ -26,6 +26,7 @@ from ..registration.capacity import counts_by_status, free_places, status_label
 from ..registration.models import RegistrationStatus
 from . import bp
 from .forms import DuplicateForm
+from .roles import EVENTS_EDIT, EVENTS_VIEW, front_door, requires
 
 
 @bp.context_processor
@@ -67,6 +68,8 @@ def event_rows(now: datetime) -> list[EventRow]:
 
 
 @bp.get("/")
+@front_door
+@requires(EVENTS_VIEW)
 def events():
     """All events with registered, waiting, places left and status; the next meeting first."""
     now = utcnow()
@@ -78,6 +81,7 @@ def _copy_title(title: str) -> str:
 
 
 @bp.route("/events/<slug>/dupliceren", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def copy_event(slug: str):
     """Copy an event as a draft: asks for the new date, time and meeting link first."""
     event = event_or_404(slug)
@@ -90,7 +94,8 @@ def copy_event(slug: str):
             starts_at=form.starts_at.data.replace(tzinfo=AMSTERDAM), ends_at=form.ends_at.data.replace(tzinfo=AMSTERDAM),
             meeting_url=form.meeting_url.data or None,
         )
-        audit(current_user, "event.duplicate", f"kopie {copy.slug} (concept) van {event.slug}", copy)
+        audit(current_user, "event.duplicate",
+              f"Kopie van {event.title} ({datum(event.starts_at)}) gemaakt als concept op {datum(copy.starts_at)}", copy)
         db.session.commit()
         flash("Kopie gemaakt als concept. Controleer de gegevens en publiceer de bijeenkomst als alles klopt.",
               "success")
@@ -117,24 +122,27 @@ def _state_change(slug: str, change, action: str, summary: str, done: str, not_n
 
 
 @bp.post("/events/<slug>/publiceren")
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def publish(slug: str):
     """Make a draft public: listed on the home page, open for registration as its dates say."""
-    return _state_change(slug, publish_event, "event.publish", "gepubliceerd",
+    return _state_change(slug, publish_event, "event.publish", "Gepubliceerd",
                          "De bijeenkomst is gepubliceerd en staat nu op de publieke lijst.",
                          "De bijeenkomst was al gepubliceerd.")
 
 
 @bp.post("/events/<slug>/sluiten")
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def close(slug: str):
     """Close registration now, before the closing date."""
-    return _state_change(slug, close_registration, "event.close", "registratie gesloten",
+    return _state_change(slug, close_registration, "event.close", "Registratie gesloten",
                          "De registratie is gesloten: nieuwe aanmeldingen zijn niet meer mogelijk.",
                          "De registratie was al gesloten.")
 
 
 @bp.post("/events/<slug>/heropenen")
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def reopen(slug: str):
     """Open registration again (until the start), after closing by hand or by its date."""
-    return _state_change(slug, reopen_registration, "event.reopen", "registratie heropend",
+    return _state_change(slug, reopen_registration, "event.reopen", "Registratie heropend",
                          "De registratie is weer open, tot de start van de bijeenkomst.",
                          "De registratie was niet gesloten.")

@@ -38,6 +38,7 @@ from . import bp
 from .figures import kept_counts, walk_in_total
 from .queries import Filters, registrations_query
 from .spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, csv_chunks, write_xlsx
+from .roles import EVENTS_VIEW, EXPORT, requires
 
 #: the meeting's columns, first in every row of both exports
 EVENT_COLUMNS = ["Bijeenkomst", "Datum bijeenkomst"]
@@ -349,8 +350,8 @@ def _send(slug: str, build: Callable[[Event, Filters, bool], Export], extension:
     else:
         body, mimetype = as_xlsx(export), XLSX_MIMETYPE
     count = len(export.rows)
-    audit(current_user, f"export.{extension}",
-          f"{export.kind} ({count} {'rij' if count == 1 else 'rijen'}), filters: {describe(filters)}", event)
+    audit(current_user, f"export.{extension}", f"{export.kind.capitalize()} geëxporteerd ({extension.upper()}, "
+          f"{count} {'rij' if count == 1 else 'rijen'}), filters: {describe(filters)}", event)
     db.session.commit()
     day = local(utcnow()).date().isoformat()
     return attachment(body, mimetype, f"{event.slug}-{export.kind}-{day}.{extension}")
@@ -366,24 +367,28 @@ def attachment(body, mimetype: str, filename: str) -> Response:
 
 
 @bp.get("/events/<slug>/registrations.csv")
+@requires(EVENTS_VIEW, EXPORT)
 def export_registrations_csv(slug: str):
     """The registrations as CSV (;-separated unless ?scheidingsteken=komma)."""
     return _send(slug, registrations_export, "csv")
 
 
 @bp.get("/events/<slug>/registrations.xlsx")
+@requires(EVENTS_VIEW, EXPORT)
 def export_registrations_xlsx(slug: str):
     """The registrations as XLSX, with a summary sheet."""
     return _send(slug, registrations_export, "xlsx")
 
 
 @bp.get("/events/<slug>/attendance.csv")
+@requires(EVENTS_VIEW, EXPORT)
 def export_attendance_csv(slug: str):
     """Attendance per registrant as CSV."""
     return _send(slug, attendance_export, "csv")
 
 
 @bp.get("/events/<slug>/attendance.xlsx")
+@requires(EVENTS_VIEW, EXPORT)
 def export_attendance_xlsx(slug: str):
     """Attendance per registrant as XLSX, with a summary sheet."""
     return _send(slug, attendance_export, "xlsx")

@@ -13,6 +13,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     RadioField,
+    SelectField,
     StringField,
     TextAreaField,
 )
@@ -37,6 +38,7 @@ from ..registration.models import ORGANISATION_TYPES, RegistrationStatus
 from .broadcast_services import JOINED, PLACEHOLDERS, STATUSES, Selection, unknown_placeholders, uses_placeholder
 from .models import Broadcast
 from .passwords import PASSWORD_HINT
+from .roles import ROLE_DESCRIPTIONS, ROLES
 
 _EMAIL = [DataRequired("Vul een e-mailadres in."), Email("Dat is geen geldig e-mailadres."), single_line]
 #: length and strength are checked by the one password rule (passwords.check_new_password)
@@ -56,8 +58,21 @@ class PasswordForm(FlaskForm):
                         render_kw={"autocomplete": "new-password"})
 
 
+def _role_choices() -> list[tuple[str, str]]:
+    return [SelectChoice(role, f"{label}: {ROLE_DESCRIPTIONS[role][:1].lower()}{ROLE_DESCRIPTIONS[role][1:]}")
+            for role, label in ROLES.items()]
+
+
 class InviteForm(FlaskForm):
-    email = StringField("E-mailadres van de nieuwe organisator", _EMAIL)
+    email = StringField("E-mailadres van de nieuwe collega", _EMAIL)
+    role = RadioField("Rol", choices=_role_choices(), default="organisator",
+                      validators=[InputRequired("Kies een rol.")])
+
+
+class RoleForm(FlaskForm):
+    """One account's role, on the accounts page."""
+
+    role = SelectField("Rol", choices=[SelectChoice(role, label) for role, label in ROLES.items()], validators=[InputRequired("Kies een rol.")])
 
 
 class AcceptInvitationForm(FlaskForm):

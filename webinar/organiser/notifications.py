@@ -17,6 +17,7 @@ from ..audit import AuditEntry
 from ..extensions import db
 from .models import PasswordReset
 from .services import mint_link_token
+from .roles import ROLE_DESCRIPTIONS, role_label
 
 
 def invitation_still_useful(row: OutgoingMail, now: datetime) -> None:
@@ -31,10 +32,13 @@ def render_invitation(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
     invitation = row.invitation
     url = external_url("organiser.accept_invitation", token=mint_link_token(invitation))
     by = invitation.invited_by
+    role = role_label(invitation.role).lower()
+    description = ROLE_DESCRIPTIONS.get(invitation.role, "")
     return compose(
-        "Uitnodiging: organisator van bijeenkomsten", invitation.email, "invitation",
+        f"Uitnodiging: account als {role} voor de bijeenkomsten", invitation.email, "invitation",
         reply_to=named(by.email, by.name) if by else "",  # questions go to the colleague who invited
-        url=url, inviter=by.label if by else "Een organisator", expires_at=invitation.expires_at,
+        url=url, inviter=by.label if by else "Een organisator", expires_at=invitation.expires_at, role=role,
+        can_do=description[:1].lower() + description[1:],
     )
 
 

@@ -21,6 +21,7 @@ from ..registration.models import Registration, RegistrationStatus
 from ..registration.notifications import registrant_message
 from ..security import MAIL_PREVIEW_POLICY
 from . import bp
+from .roles import EVENTS_VIEW, requires
 
 @dataclass(frozen=True)
 class Preview:
@@ -110,6 +111,7 @@ def _preview_or_404(slug: str, kind: str) -> tuple[Event, Preview, Email]:
 
 
 @bp.get("/events/<slug>/e-mails")
+@requires(EVENTS_VIEW)
 def email_previews(slug: str):
     """Which e-mails registrants get, and when."""
     event = event_or_404(slug)
@@ -117,6 +119,7 @@ def email_previews(slug: str):
 
 
 @bp.get("/events/<slug>/e-mails/<kind>")
+@requires(EVENTS_VIEW)
 def email_preview(slug: str, kind: str):
     """One e-mail as a registrant gets it: subject, text, formatted version and attachment."""
     event, preview, message = _preview_or_404(slug, kind)
@@ -125,6 +128,7 @@ def email_preview(slug: str, kind: str):
 
 
 @bp.get("/events/<slug>/e-mails/<kind>/opgemaakt")
+@requires(EVENTS_VIEW)
 def email_preview_html(slug: str, kind: str):
     """The formatted version alone, for the frame on the preview page."""
     _, _, message = _preview_or_404(slug, kind)

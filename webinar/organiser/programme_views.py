@@ -24,6 +24,7 @@ from .charts import bars
 from .exports import DELIMITERS, attachment
 from .programme import MEASURES, PeriodError, Programme, period_from_args, programme
 from .spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, csv_chunks, write_xlsx
+from .roles import EXPORT, PROGRAMME_VIEW, requires
 
 MEASURE_HEADINGS = [heading for _, heading in MEASURES]
 CSV_COLUMNS = ["Van", "Tot", "Overzicht", "Waarde", "Telling", "Aantal"]
@@ -41,6 +42,7 @@ def _figures():
 
 
 @bp.get("/programma")
+@requires(PROGRAMME_VIEW)
 def programme_overview():
     """Figures across the meetings of a period: by role, organisation type, sector and organisation."""
     figures, refused = _figures()
@@ -129,18 +131,20 @@ def _send(extension: str):
         body, mimetype, count = write_xlsx(workbook), XLSX_MIMETYPE, sum(len(sheet.rows) for sheet in workbook)
     period = figures.period
     audit(current_user, f"export.{extension}",
-          f"programma-overzicht {period.text()} ({count} {'rij' if count == 1 else 'rijen'})")
+          f"Programma-overzicht {period.text()} geëxporteerd ({extension.upper()}, {count} {'rij' if count == 1 else 'rijen'})")
     db.session.commit()
     return attachment(body, mimetype, f"programma-{period.start.isoformat()}-{period.end.isoformat()}.{extension}")
 
 
 @bp.get("/programma.xlsx")
+@requires(PROGRAMME_VIEW, EXPORT)
 def programme_xlsx():
     """The overview as XLSX, a sheet per view."""
     return _send("xlsx")
 
 
 @bp.get("/programma.csv")
+@requires(PROGRAMME_VIEW, EXPORT)
 def programme_csv():
     """The overview as one CSV of figures."""
     return _send("csv")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from flask import request
 from sqlalchemy import Select, case, exists, func, or_, select
 
 from ..attendance.models import Attendance
@@ -122,3 +123,9 @@ def event_registration_or_404(event: Event, registration_id: int) -> Registratio
     return db.first_or_404(
         select(Registration).where(Registration.id == registration_id, Registration.event_id == event.id)
     )
+
+
+def page_number(args=None) -> int:
+    """The list page asked for (?pagina=), 1 for anything that is not a positive number."""
+    value = (request.args if args is None else args).get("pagina", "1")
+    return max(int(value), 1) if value.isdigit() else 1

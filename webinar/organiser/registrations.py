@@ -25,7 +25,7 @@ from ..uploads import large_upload
 from . import bp
 from .forms import ImportForm
 from .imports import write_in_groups
-from .queries import Filters, event_registration_or_404, registrations_query
+from .queries import Filters, event_registration_or_404, page_number, registrations_query
 from .registrations_import import (
     HEADERS,
     NOT_STORED,
@@ -43,27 +43,23 @@ from .registrations_services import (
     places_over,
     promote,
     roles_in_use,
+    who,
 )
+from .roles import EVENTS_VIEW, REGISTRATIONS_EDIT, requires
 
 PER_PAGE = 50
 _TAKEN = "Dit e-mailadres is al aangemeld voor deze bijeenkomst."
 _FINISHED = "Deze bijeenkomst is voorbij of geannuleerd; aanmeldingen veranderen kan niet meer."
 
 
-def _page_number() -> int:
-    try:
-        return max(int(request.args.get("pagina", "1")), 1)
-    except ValueError:
-        return 1
-
-
 @bp.get("/events/<slug>/aanmeldingen")
+@requires(EVENTS_VIEW)
 def registrations(slug: str):
     """The registrations, searched, filtered, by last name and fifty to a page."""
     event = event_or_404(slug)
     filters = Filters.from_args(request.args)
     query = registrations_query(event, filters)
-    page = db.paginate(query, page=_page_number(), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     if page.pages and page.page > page.pages:  # a bookmarked page beyond the end shows the last one
         page = db.paginate(query, page=page.pages, per_page=PER_PAGE, error_out=False)
     return render_template(
@@ -77,6 +73,7 @@ def registrations(slug: str):
 
 
 @bp.get("/events/<slug>/aanmeldingen/<int:registration_id>")
+@requires(EVENTS_VIEW)
 def registration_detail(slug: str, registration_id: int):
     """One registration: details, status, attendance and the e-mails sent."""
     event, registration = _registration_or_404(slug, registration_id)
@@ -93,6 +90,7 @@ def registration_detail(slug: str, registration_id: int):
 
 
 @bp.route("/events/<slug>/aanmeldingen/<int:registration_id>/bewerken", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, REGISTRATIONS_EDIT)
 def registration_edit(slug: str, registration_id: int):
     """Change a registrant's details; no e-mail goes out."""
     event, registration = _registration_or_404(slug, registration_id)
@@ -107,7 +105,7 @@ def registration_edit(slug: str, registration_id: int):
         else:
             changed = [HEADERS[name] for name, value in old.items() if getattr(registration, name) != value]
             audit(current_user, "registration.edit",
-                  f"aanmelding {registration.id} gewijzigd: " + (", ".join(changed) or "niets"), event)
+                  f"Gegevens van {who(registration)} gewijzigd: " + (", ".join(changed) or "niets"), event)
             db.session.commit()
             flash(f"De gegevens van {registration.full_name} zijn opgeslagen.", "success")
             return redirect(url_for(".registration_detail", slug=slug, registration_id=registration.id))
@@ -130,6 +128,7 @@ def _change_request(slug: str, registration_id: int):
 
 
 @bp.post("/events/<slug>/aanmeldingen/<int:registration_id>/annuleren")
+@requires(EVENTS_VIEW, REGISTRATIONS_EDIT)
 def registration_cancel(slug: str, registration_id: int):
     """Cancel for the registrant; waiting people move up into the free place."""
     event, registration, back = _change_request(slug, registration_id)
@@ -140,8 +139,8 @@ def registration_cancel(slug: str, registration_id: int):
         flash(f"{registration.full_name} was al afgemeld.", "error")
         return back
     promoted = cancel_registration(registration)
-    audit(current_user, "registration.cancel",
-          f"aanmelding {registration.id} ({registration.email}) afgemeld; {len(promoted)} van de wachtlijst", event)
+    audit(current_user, "registration.cancel", f"Aanmelding van {who(registration)} geannuleerd"
+          + "".join(f"; {who(person)} kreeg de plaats van de wachtlijst" for person in promoted), event)
     db.session.commit()
     message = f"{registration.full_name} is afgemeld en krijgt daarvan een e-mail."
     if promoted:
@@ -152,6 +151,7 @@ def registration_cancel(slug: str, registration_id: int):
 
 
 @bp.post("/events/<slug>/aanmeldingen/<int:registration_id>/plaats-geven")
+@requires(EVENTS_VIEW, REGISTRATIONS_EDIT)
 def registration_promote(slug: str, registration_id: int):
     """Give a waiting person a place now, even past the limit: the organiser's call."""
     event, registration, back = _change_request(slug, registration_id)
@@ -163,8 +163,7 @@ def registration_promote(slug: str, registration_id: int):
         return back
     over = places_over(event)
     audit(current_user, "registration.promote",
-          f"aanmelding {registration.id} ({registration.email}) van de wachtlijst gehaald"
-          + (f"; {over} boven het maximum" if over else ""), event)
+          f"{who(registration)} van de wachtlijst gehaald" + (f"; {over} boven het maximum" if over else ""), event)
     db.session.commit()
     message = f"{registration.full_name} heeft een plaats gekregen en krijgt daarvan een e-mail."
     if over:
@@ -175,6 +174,7 @@ def registration_promote(slug: str, registration_id: int):
 
 
 @bp.route("/events/<slug>/aanmeldingen/nieuw", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, REGISTRATIONS_EDIT)
 def registration_add(slug: str):
     """Add a person by hand; they get the usual confirmation or waiting-list e-mail."""
     event = event_or_404(slug)
@@ -188,7 +188,7 @@ def registration_add(slug: str):
             form.form_errors.append(_FINISHED)
         else:
             audit(current_user, "registration.add",
-                  f"aanmelding {registration.id} ({registration.email}) toegevoegd: {registration.status_label}", event)
+                  f"{who(registration)} aangemeld door de organisatie: {registration.status_label.lower()}", event)
             db.session.commit()
             flash(_added_message(registration), "success")
             return redirect(url_for(".registration_detail", slug=slug, registration_id=registration.id))
@@ -204,6 +204,7 @@ def _added_message(registration: Registration) -> str:
 
 
 @bp.route("/events/<slug>/aanmeldingen/importeren", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, REGISTRATIONS_EDIT)
 @writes_late
 @large_upload
 def registrations_import(slug: str):
@@ -249,5 +250,5 @@ def _import(event: Event, rows: list) -> ImportReport:
 
 
 def _import_summary(filename: str | None, report: ImportReport) -> str:
-    summary = f"{filename or 'bestand'}: {len(report.taken)} overgenomen, {len(report.refused)} geweigerd"
+    summary = f"Lijst {filename or 'zonder naam'} ingelezen: {len(report.taken)} overgenomen, {len(report.refused)} geweigerd"
     return summary + (" (opslaan deels mislukt)" if report.interrupted else "")

@@ -30,6 +30,15 @@ from ..registration.services import (
 _FINISHED_PHASES = (Phase.ended, Phase.cancelled)
 
 
+def who(registration: Registration) -> str:
+    """The registrant as the audit log names them: 'Jan de Vries (Stichting Primair)'.
+
+    Name and organisation leave the log with the registration (privacy.services.scrub_audit).
+    """
+    organisation = (registration.organisation or "").strip()
+    return f"{registration.full_name} ({organisation})" if organisation else registration.full_name
+
+
 def changes_allowed(event: Event, now: datetime | None = None) -> bool:
     """Whether organisers may still add, cancel or promote: not after the end or a cancellation."""
     return registration_phase(event, now or utcnow()) not in _FINISHED_PHASES

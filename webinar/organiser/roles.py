@@ -7,7 +7,10 @@ action it cannot take. The table is the one place where a role's reach is set.
 - beheerder: everything, including accounts and the audit log;
 - organisator: sets up meetings, registrations, messages and attendance;
 - contactpersoon: reads meetings, registrations and attendance, and exports them;
-- adviseur: handles the support requests (Leren verbeteren).
+- adviseur: handles the support requests (Leren verbeteren), and exports them.
+
+Every logged-in role may look after its own account (password, two-factor, sessions) and log out
+(EVERY_ROLE).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Protocol
 
-from flask import abort
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
 #: role → label shown to people
@@ -31,7 +34,7 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     "beheerder": "Alles, ook accounts beheren en het logboek lezen.",
     "organisator": "Bijeenkomsten opzetten, aanmeldingen, berichten en aanwezigheid.",
     "contactpersoon": "Bijeenkomsten, aanmeldingen en aanwezigheid inzien en exporteren.",
-    "adviseur": "Ondersteuningsaanvragen behandelen.",
+    "adviseur": "Ondersteuningsaanvragen behandelen en exporteren.",
 }
 
 #: the role of an account made before roles existed, and of `flask organisers create`
@@ -60,10 +63,24 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         PROGRAMME_VIEW, ORGANISATIONS_EDIT,
     }),
     "contactpersoon": frozenset({EVENTS_VIEW, EXPORT, PROGRAMME_VIEW}),
-    "adviseur": frozenset({SUPPORT_VIEW, SUPPORT_EDIT, PROGRAMME_VIEW}),
+    # EXPORT reaches only what a role may see: for an adviseur the support requests and the programme.
+    "adviseur": frozenset({SUPPORT_VIEW, SUPPORT_EDIT, EXPORT, PROGRAMME_VIEW}),
 }
 
 ALL_PERMISSIONS: frozenset[str] = PERMISSIONS["beheerder"]
+
+#: the organiser pages of one's own account, open to every logged-in role (the rest names a permission)
+EVERY_ROLE: frozenset[str] = frozenset({
+    "organiser.logout", "organiser.password", "organiser.account", "organiser.log_out_elsewhere",
+    "organiser.two_factor_setup", "organiser.two_factor_disable", "organiser.new_recovery_codes_page",
+})
+
+#: where a role lands after logging in: the first of these pages it may see
+START_PAGES: tuple[tuple[str, str], ...] = (
+    (EVENTS_VIEW, "organiser.events"),
+    (SUPPORT_VIEW, "support_organiser.support_requests"),
+    (PROGRAMME_VIEW, "organiser.programme_overview"),
+)
 
 
 class HasRole(Protocol):
@@ -104,6 +121,24 @@ def requires(*permissions: str):
         return guarded
 
     return decorate
+
+
+def start_endpoint(organiser: HasRole | None) -> str:
+    """The endpoint of the first page in START_PAGES this organiser may see (else the password page)."""
+    return next((endpoint for permission, endpoint in START_PAGES if may(organiser, permission)), "organiser.password")
+
+
+def front_door(view):
+    """For the area's first page: a role that may not see it is sent on to its own start page, not refused."""
+
+    @wraps(view)
+    def door(*args, **kwargs):
+        endpoint = start_endpoint(current_user)
+        if endpoint != request.endpoint:
+            return redirect(url_for(endpoint))
+        return view(*args, **kwargs)
+
+    return door
 
 
 def role_label(role: str) -> str:

@@ -112,14 +112,16 @@ def change_password(organiser: Organiser, current: str, new: str) -> None:
     end_sessions(organiser)
 
 
-def invite(inviter: Organiser, email: str, now: datetime | None = None) -> Invitation:
-    """Invite a new organiser by e-mail; the link works once and for three days."""
+def invite(inviter: Organiser, email: str, now: datetime | None = None, role: str = DEFAULT_ROLE) -> Invitation:
+    """Invite a new organiser by e-mail, in a role; the link works once and for three days."""
     now = now or utcnow()
     address = normalize_address(email)
     if find_organiser(address):
-        raise ValueError(f"{address} is al organisator.")
+        raise ValueError(f"{address} heeft al een account.")
+    if role not in ROLES:
+        raise ValueError(f"Onbekende rol: {role}.")
     invitation = Invitation(
-        email=address, invited_by_id=inviter.id, created_at=now, expires_at=now + INVITATION_VALID
+        email=address, invited_by_id=inviter.id, role=role, created_at=now, expires_at=now + INVITATION_VALID
     )
     db.session.add(invitation)
     db.session.flush()
@@ -155,8 +157,8 @@ def open_invitation(token: str, now: datetime | None = None) -> Invitation | Non
 
 
 def accept_invitation(invitation: Invitation, name: str, password: str, now: datetime | None = None) -> Organiser:
-    """Create the invited organiser; the link is used up."""
-    organiser = create_organiser(invitation.email, password, name=name)
+    """Create the invited organiser, in the invitation's role; the link is used up."""
+    organiser = create_organiser(invitation.email, password, name=name, role=invitation.role)
     invitation.accepted_at = now or utcnow()
     db.session.flush()
     return organiser

@@ -1,12 +1,11 @@
-"""Organiser area: logging in, accounts, events and the audit log."""
+"""Organiser area: logging in, one's own account, invitations and events."""
 
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
-from sqlalchemy import select
 
-from ..audit import AuditEntry, audit
+from ..audit import audit
 from ..dutch import AMSTERDAM, local
 from ..events.editing import update_event
 from ..events.lookup import event_or_404
@@ -19,7 +18,7 @@ from . import bp
 from .access import safe_next, stop_session
 from .forms import AcceptInvitationForm, EventForm, InviteForm, LoginForm, PasswordForm
 from .passwords import WeakPassword
-from .roles import ACCOUNTS_MANAGE, AUDIT_VIEW, requires
+from .roles import ACCOUNTS_MANAGE, EVENTS_EDIT, EVENTS_VIEW, requires, role_label
 from .services import (
     LoginRefused,
     WrongPassword,
@@ -75,7 +74,7 @@ def password():
         except WeakPassword as error:
             form.new.errors.append(str(error))
         else:
-            audit(current_user, "account.password", "wachtwoord gewijzigd")
+            audit(current_user, "account.password", "Eigen wachtwoord gewijzigd")
             db.session.commit()
             logout_user()
             session.clear()
@@ -91,14 +90,15 @@ def invite_organiser():
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            invitation = invite(current_user, form.email.data)
+            invitation = invite(current_user, form.email.data, role=form.role.data)
         except ValueError as error:
             form.email.errors.append(str(error))
         else:
-            audit(current_user, "account.invite", f"uitnodiging aan {invitation.email}")
+            role = role_label(invitation.role).lower()
+            audit(current_user, "account.invite", f"Uitnodiging aan {invitation.email} als {role}")
             db.session.commit()
-            flash(f"Uitnodiging verstuurd naar {invitation.email}.", "success")
-            return redirect(url_for(".events"))
+            flash(f"Uitnodiging verstuurd naar {invitation.email}, als {role}.", "success")
+            return redirect(url_for(".accounts"))
     return render_template("organiser/invite.html", form=form)
 
 
@@ -115,7 +115,8 @@ def accept(token: str):
         except ValueError as error:
             form.password.errors.append(str(error))
         else:
-            audit(organiser, "account.accept", f"uitnodiging aanvaard door {organiser.email}")
+            audit(organiser, "account.accept",
+                  f"Uitnodiging aanvaard door {organiser.label} ({organiser.email}), als {role_label(organiser.role).lower()}")
             db.session.commit()
             flash("Uw account is klaar. Log in.", "success")
             return redirect(url_for(".login"))
@@ -166,6 +167,7 @@ def _fill_defaults(form: EventForm) -> None:
 
 
 @bp.route("/events/nieuw", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def new_event():
     """Create an event: a draft (concept) until an organiser publishes it."""
     form = EventForm()
@@ -178,7 +180,7 @@ def new_event():
         except ValueError as error:
             form.slug.errors.append(str(error))
         else:
-            audit(current_user, "event.create", f"bijeenkomst {event.slug} aangemaakt (concept)", event)
+            audit(current_user, "event.create", f"{event.title} aangemaakt als concept", event)
             db.session.commit()
             flash("De bijeenkomst is aangemaakt als concept: nog niet zichtbaar voor bezoekers. "
                   "Publiceer haar als alles klopt.", "success")
@@ -187,6 +189,7 @@ def new_event():
 
 
 @bp.route("/events/<slug>/bewerken", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def edit_event(slug: str):
     """Change an event; a new time moves planned mail and tells registrants."""
     event = event_or_404(slug)
@@ -217,23 +220,15 @@ def edit_event(slug: str):
 
 
 @bp.route("/events/<slug>/annuleren", methods=["GET", "POST"])
+@requires(EVENTS_VIEW, EVENTS_EDIT)
 def cancel(slug: str):
     """Cancel an event after confirming; everyone registered is told."""
     event = event_or_404(slug)
     form = EmptyForm()
     if request.method == "POST" and form.validate():
         told = cancel_event(event)
-        audit(current_user, "event.cancel", f"geannuleerd; {told} aangemelden krijgen bericht", event)
+        audit(current_user, "event.cancel", f"Geannuleerd; {told} aangemelden krijgen bericht", event)
         db.session.commit()
         flash(f"De bijeenkomst is geannuleerd; {told} aangemelden krijgen bericht.", "success")
         return redirect(url_for(".dashboard", slug=slug))
     return render_template("organiser/cancel_event.html", event=event, form=form)
-
-
-@bp.get("/audit")
-@requires(AUDIT_VIEW)
-def audit_log():
-    """What organisers did, newest first."""
-    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)).all()
-    names = {e.id: e.slug for e in db.session.scalars(select(Event))}
-    return render_template("organiser/audit.html", entries=entries, event_slugs=names)

@@ -151,7 +151,7 @@ def erase_registrations(event: Event, condition, *, whole_event: bool = False) -
     """Delete the event's registrations matching `condition` and every row about them."""
     people = db.session.execute(
         select(Registration.email, Registration.email_normalized, Registration.first_name,
-               Registration.tussenvoegsel, Registration.last_name)
+               Registration.tussenvoegsel, Registration.last_name, Registration.organisation)
         .where(Registration.event_id == event.id, condition)
     ).all()
     if not people:
@@ -181,12 +181,15 @@ def _delete(model, condition) -> int:
 
 
 def _identifying(people, *, first_names: bool = False) -> re.Pattern | None:
-    """A pattern for every address and name of these people, longest first, as whole words."""
+    """A pattern for every address, name and organisation of these people, longest first, as whole words.
+
+    The audit log names a registrant with their organisation ('Jan de Vries (Stichting Primair)').
+    """
     words = set()
     for person in people:
         full = " ".join(p for p in (person.first_name, person.tussenvoegsel, person.last_name) if p)
         words |= {person.email, person.email_normalized, full, f"{person.first_name} {person.last_name}",
-                  person.last_name}
+                  person.last_name, person.organisation or ""}
         if first_names:
             words.add(person.first_name)
     words = sorted((w.strip() for w in words if len(w.strip()) >= 2), key=len, reverse=True)

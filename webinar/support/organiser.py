@@ -17,6 +17,7 @@ from ..dutch import local
 from ..extensions import db
 from ..mailing.models import OutgoingMail
 from ..organiser.exports import DELIMITERS, moment_text
+from ..organiser.roles import EXPORT, SUPPORT_EDIT, SUPPORT_VIEW, requires
 from ..organiser.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, Sheet, write_csv, write_xlsx
 from . import organiser_bp as bp
 from .forms import SupportUpdateForm
@@ -39,6 +40,7 @@ def _page_number() -> int:
 
 
 @bp.get("/ondersteuning")
+@requires(SUPPORT_VIEW)
 def support_requests():
     """Support requests, newest first, filtered by status, sector and target-group reason."""
     filters = SupportFilters.from_args(request.args)
@@ -58,21 +60,34 @@ def _update_form(found: SupportRequest) -> SupportUpdateForm:
     return form
 
 
-@bp.route("/ondersteuning/<int:request_id>", methods=["GET", "POST"])
+@bp.get("/ondersteuning/<int:request_id>")
+@requires(SUPPORT_VIEW)
 def support_detail(request_id: int):
-    """One request: everything filled in, the estimate, the e-mails, and the organiser's changes."""
+    """One request: everything filled in, the estimate, the e-mails, and the form to handle it."""
+    found = db.get_or_404(SupportRequest, request_id)
+    return _detail_page(found, _update_form(found))
+
+
+@bp.post("/ondersteuning/<int:request_id>")
+@requires(SUPPORT_VIEW, SUPPORT_EDIT)
+def support_update(request_id: int):
+    """Change a request's status, adviser or notes; the requester is told when the form says so."""
     found = db.get_or_404(SupportRequest, request_id)
     form = _update_form(found)
-    if form.validate_on_submit():
-        if form.status.data not in {status.value for status in SupportStatus}:
-            abort(400)
-        changes = update_request(found, SupportStatus(form.status.data), form.adviser.data or "",
-                                 form.notes.data or "", form.inform.data, utcnow(), form.status_note.data or "")
-        if changes:
-            audit(current_user, "support.update", f"aanvraag {found.id} ({found.organisation}): " + "; ".join(changes))
-        db.session.commit()
-        flash("De wijzigingen zijn opgeslagen." if changes else "Er was niets gewijzigd.", "success")
-        return redirect(url_for(".support_detail", request_id=found.id))
+    if not form.validate_on_submit():
+        return _detail_page(found, form)
+    if form.status.data not in {status.value for status in SupportStatus}:
+        abort(400)
+    changes = update_request(found, SupportStatus(form.status.data), form.adviser.data or "",
+                             form.notes.data or "", form.inform.data, utcnow(), form.status_note.data or "")
+    if changes:
+        audit(current_user, "support.update", f"Aanvraag {found.id} van {found.organisation}: " + "; ".join(changes))
+    db.session.commit()
+    flash("De wijzigingen zijn opgeslagen." if changes else "Er was niets gewijzigd.", "success")
+    return redirect(url_for(".support_detail", request_id=found.id))
+
+
+def _detail_page(found: SupportRequest, form: SupportUpdateForm):
     mails = db.session.scalars(
         select(OutgoingMail).where(OutgoingMail.support_request_id == found.id).order_by(OutgoingMail.id)
     ).all()
@@ -141,7 +156,8 @@ def _export(extension: str):
         sheets = [Sheet("Aanvragen", EXPORT_COLUMNS, rows, EXPORT_WIDTHS), export_summary(found, described)]
         data, mimetype = write_xlsx(sheets), XLSX_MIMETYPE
     audit(current_user, f"export.{extension}",
-          f"ondersteuningsaanvragen ({len(found)} aanvragen, {len(rows)} rijen), filters: {described}")
+          f"Ondersteuningsaanvragen geëxporteerd ({extension.upper()}, {len(found)} aanvragen, {len(rows)} rijen), "
+          f"filters: {described}")
     db.session.commit()
     day = local(utcnow()).date().isoformat()
     response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True,
@@ -151,12 +167,14 @@ def _export(extension: str):
 
 
 @bp.get("/ondersteuning.csv")
+@requires(SUPPORT_VIEW, EXPORT)
 def support_export_csv():
     """The requests matching the filters as CSV, one row per school."""
     return _export("csv")
 
 
 @bp.get("/ondersteuning.xlsx")
+@requires(SUPPORT_VIEW, EXPORT)
 def support_export_xlsx():
     """The requests matching the filters as XLSX, one row per school."""
     return _export("xlsx")
