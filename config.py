@@ -117,6 +117,8 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;60 per hour")
     RATELIMIT_SUPPORT = os.environ.get("RATELIMIT_SUPPORT", "5 per minute;20 per hour")
     RATELIMIT_MESSAGE_TEST = os.environ.get("RATELIMIT_MESSAGE_TEST", "5 per minute;30 per hour")
+    #: per API token
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "120 per minute;3000 per hour")
 
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True

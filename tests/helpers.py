@@ -801,3 +801,12 @@ def audit_actions() -> list[str]:
 def kinds_for(registration: Registration) -> list[str]:
     return list(db.session.scalars(
         select(OutgoingMail.kind).where(OutgoingMail.registration_id == registration.id).order_by(OutgoingMail.id)))
+
+
+def api_token(organiser, scopes=("read", "write"), days: int = 30) -> dict:
+    """A personal API token of `organiser`, as the Authorization header that carries it."""
+    from webinar.api.services import create_token
+
+    made = create_token(organiser, "CRM-koppeling", list(scopes), days)
+    db.session.commit()
+    return {"Authorization": f"Bearer {made.secret}"}

@@ -164,10 +164,12 @@ def organiser_pages(pages: Pages, slug: str) -> None:
         ("organiser-organisation", f"/organiser/organisaties/corrigeren?groep={quote(first_organisation)}"),
         ("organiser-programme", "/organiser/programma"),
         ("organiser-duplicate", f"{event}/dupliceren"),
+        ("organiser-api-tokens", "/organiser/api-tokens"), ("api-reference", "/api/v1/docs"),
     ]:
         pages.get(name, url)
     pages.get("organiser-programme-errors", "/organiser/programma?van=2027-08-01&tot=2027-01-01", status=422)
     pages.post("organiser-duplicate-errors", f"{event}/dupliceren", {"title": ""}, status=422)
+    pages.post("organiser-api-token-made", "/organiser/api-tokens", {"name": "CRM", "scopes": ["read"], "days": "30"})
     draft_pages(pages)
     message = {"roles": ["Schoolleider", "Schoolbestuurder"], "statuses": "confirmed", "subject": "Uitleg",
                "body": "Beste {voornaam},"}
