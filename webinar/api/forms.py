@@ -21,7 +21,10 @@ def _text(value) -> str | None:
         return "y" if value else None
     if isinstance(value, datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return local(aware).strftime(_LOCAL)
+        try:
+            return local(aware).strftime(_LOCAL)
+        except (OverflowError, ValueError):  # year 1 or 9999 in another time zone: the form refuses it
+            return "buiten bereik"
     if isinstance(value, list):
         return "\n".join(str(item) for item in value)
     return str(value)

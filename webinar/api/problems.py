@@ -34,6 +34,7 @@ _MESSAGES = {
     "Not a valid boolean.": "Geef hier true of false.",
     "Not a valid datetime.": "Geef een datum en tijd volgens RFC 3339, bijvoorbeeld 2027-05-25T16:00:00+02:00.",
     "Not a valid list.": "Geef hier een lijst.",
+    "Not a valid datetime value.": "Vul een datum en tijd in, bijvoorbeeld 2027-11-02T16:00:00+01:00.",
     "Invalid input type.": "Dit is niet het goede soort gegevens.",
     "Invalid value.": "Ongeldige waarde.",
     "Invalid cursor.": "Deze cursor is ongeldig of verlopen; begin opnieuw zonder cursor.",
