@@ -163,9 +163,10 @@ def test_organiser_login(page, site):  # noqa: F811
      "/organiser/organisaties/corrigeren?groep=naam%3Aobs%20de%20linde", "/organiser/programma",
      "/organiser/programma?van=2027-08-01&tot=2027-01-01", "/organiser/events/{slug}/dupliceren",
      "/organiser/events/nieuw", "/organiser/events/{slug}/aanwezigheid",
-     "/organiser/events/{slug}/berichten/nieuw", "/organiser/api-tokens", "/api/v1/docs"],
+     "/organiser/events/{slug}/berichten/nieuw", "/organiser/api-tokens", "/api/v1/docs",
+     "/organiser/webhooks"],
     ids=["events", "dashboard", "registrations", "organisations", "organisation", "programme", "programme-errors",
-         "duplicate", "new-event", "attendance", "message-form", "api-tokens", "api-reference"],
+         "duplicate", "new-event", "attendance", "message-form", "api-tokens", "api-reference", "webhooks"],
 )
 def test_organiser_pages(logged_in, site, event, path):
     logged_in.goto(site + path.format(slug=event.slug))

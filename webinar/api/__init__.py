@@ -25,6 +25,7 @@ PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX, description="De API voor organisatoren")
 #: the organiser's pages for tokens (under /organiser, guarded there like every organiser page)
 tokens_bp = FlaskBlueprint("api_tokens", __name__, url_prefix="/organiser/api-tokens")
+webhooks_bp = FlaskBlueprint("api_webhooks", __name__, url_prefix="/organiser/webhooks")
 bp.before_request(authenticate)
 
 
@@ -65,7 +66,8 @@ SPEC = {
 
 def register_api(app: Flask) -> None:
     """Wire the API: its routes, the spec at /api/v1/openapi.json, the reference page, problem details."""
-    from . import attendance, events, reference, registrations, support, token_views  # noqa: F401
+    # delivery registers the webhook pass with the mail worker; webhooks listens to the domains' signals
+    from . import attendance, delivery, events, reference, registrations, support, token_views, webhook_views  # noqa: F401
 
     app.config.setdefault("API_V1_OPENAPI_URL_PREFIX", PREFIX)
     app.config.setdefault("API_V1_OPENAPI_JSON_PATH", "openapi.json")
@@ -74,6 +76,7 @@ def register_api(app: Flask) -> None:
     csrf.exempt(bp)
     app.register_blueprint(reference.bp)
     app.register_blueprint(tokens_bp)
+    app.register_blueprint(webhooks_bp)
     _problems_on_api_paths(app)
     app.extensions["webinar-api"] = api
 

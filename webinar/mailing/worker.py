@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, joinedload
 from ..database import begin_reads, begin_write, is_sqlite, restart_as_write, utcnow
 from ..extensions import db
 from .addresses import Undeliverable, envelope_address
-from .kinds import Batch, render, run_sweeps
+from .kinds import Batch, render, run_passes, run_sweeps
 from .message import Obsolete
 from .mime import has_line_break, to_bytes
 from .models import MailStatus, OutgoingMail
@@ -213,6 +213,7 @@ def send_due(now: datetime | None = None, limit: int | None = None) -> PassResul
             if ready:
                 sender.send(ready, moment)
     result.add(sender.result)
+    run_passes(now or utcnow())
     return result
 
 
