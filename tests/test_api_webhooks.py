@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -13,11 +14,14 @@ from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from helpers import (
+    ANNA,
     ORGANISER_EMAIL,
     ORGANISER_PASSWORD,
     WebhookReceiver,
+    api_token,
     make_request,
     person,
+    teams_participants,
     wait_for,
 )
 from webinar.api.delivery import deliver_due
@@ -224,3 +228,16 @@ def test_nothing_is_lost_when_the_worker_is_killed_mid_delivery(live, workers):
     ids = [headers["webhook-id"] for headers, _ in receiver.received]
     assert ids == [done.message_id] * 2  # at least once: the receiver can drop the repeat by its id
     Webhook(subscription.secret).verify(receiver.received[1][1], receiver.received[1][0])
+
+
+def test_changes_through_the_api_queue_their_webhooks_too(loopback, client, organiser, event, people):
+    headers = api_token(organiser)
+    subscribed(organiser, "http://127.0.0.1:9/hook", ["attendance.recorded", "event.changed"])
+    report = base64.b64encode(teams_participants([ANNA])).decode()
+    assert client.post(f"/api/v1/events/{event.slug}/attendance/report", headers=headers,
+                       json={"report": report}).status_code == 200
+    assert client.patch(f"/api/v1/events/{event.slug}", headers=headers, json={"capacity": 50}).status_code == 200
+    assert [(row.kind, json.loads(row.payload)["data"]) for row in deliveries()] == [
+        ("attendance.recorded", {"event": event.slug, "registration_id": people["berg"].id}),
+        ("event.changed", {"event": event.slug, "changed": ["capacity"]}),
+    ]

@@ -153,43 +153,49 @@ def send_again(organiser: Organiser, delivery: WebhookDelivery, now: datetime | 
 
 # --- queueing, from the domains' signals ---------------------------------------
 
-def queue(kind: str, data: dict, now: datetime | None = None) -> int:
-    """One delivery per active subscription for `kind`, in the caller's transaction; how many."""
-    subscriptions = [found for found in db.session.scalars(
+def _subscribers(kind: str) -> list[WebhookSubscription]:
+    return [found for found in db.session.scalars(
         select(WebhookSubscription).where(WebhookSubscription.active.is_(True))) if kind in found.kinds]
+
+
+def queue(kind: str, items: list[dict], now: datetime | None = None) -> int:
+    """One delivery per item and active subscription for `kind`, in the caller's transaction; how many.
+
+    One query when nobody subscribes, which is what a sign-up pays then.
+    """
+    subscriptions = _subscribers(kind)
     now = now or utcnow()
     for subscription in subscriptions:
-        message_id = f"msg_{uuid.uuid4().hex}"
-        body = {"type": kind, "timestamp": now.isoformat(), "data": data}
-        db.session.add(WebhookDelivery(subscription_id=subscription.id, message_id=message_id, kind=kind,
-                                       payload=json.dumps(body, separators=(",", ":")), due_at=now, created_at=now))
+        for data in items:
+            body = {"type": kind, "timestamp": now.isoformat(), "data": data}
+            db.session.add(WebhookDelivery(subscription_id=subscription.id, message_id=f"msg_{uuid.uuid4().hex}",
+                                           kind=kind, payload=json.dumps(body, separators=(",", ":")),
+                                           due_at=now, created_at=now))
     if subscriptions:
         db.session.flush()
-    return len(subscriptions)
+    return len(subscriptions) * len(items)
 
 
-def _slug(event_id: int) -> str:
-    return db.session.scalar(select(Event.slug).where(Event.id == event_id)) or ""
+def _per_registration(kind: str, event_id: int, ids: list[int]) -> None:
+    if _subscribers(kind):  # the event's name only when someone listens
+        slug = db.session.scalar(select(Event.slug).where(Event.id == event_id)) or ""
+        queue(kind, [{"event": slug, "registration_id": registration_id} for registration_id in ids])
 
 
 def _on_registrations(kind: str, *, event_id: int, ids: list[int]) -> None:
-    slug = _slug(event_id)
-    for registration_id in ids:
-        queue(f"registration.{kind}", {"event": slug, "registration_id": registration_id})
+    _per_registration(f"registration.{kind}", event_id, ids)
 
 
 def _on_attendance(_, *, event_id: int, ids: list[int]) -> None:
-    slug = _slug(event_id)
-    for registration_id in ids:
-        queue("attendance.recorded", {"event": slug, "registration_id": registration_id})
+    _per_registration("attendance.recorded", event_id, ids)
 
 
 def _on_event(event: Event, *, what: list[str]) -> None:
-    queue("event.changed", {"event": event.slug, "changed": what})
+    queue("event.changed", [{"event": event.slug, "changed": what}])
 
 
 def _on_support(kind: str, *, request) -> None:
-    queue(f"support_request.{kind}", {"support_request_id": request.id, "status": request.status.value})
+    queue(f"support_request.{kind}", [{"support_request_id": request.id, "status": request.status.value}])
 
 
 registrations_changed.connect(_on_registrations, weak=False)
