@@ -150,6 +150,16 @@ class Config:
     RATELIMIT_SUPPORT = os.environ.get("RATELIMIT_SUPPORT", "5 per minute;20 per hour")
     RATELIMIT_MESSAGE_TEST = os.environ.get("RATELIMIT_MESSAGE_TEST", "5 per minute;30 per hour")
     RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "3 per minute;10 per hour")
+    #: per API token
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "120 per minute;3000 per hour")
+
+    #: webhooks: send to private, loopback and link-local addresses too (an integration inside one's own network)
+    WEBHOOK_ALLOW_PRIVATE = _bool("WEBHOOK_ALLOW_PRIVATE", False)
+    #: seconds a receiver has to answer before the attempt counts as failed (and is retried)
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+    #: a worker's claim on a delivery; a killed worker's deliveries are sent again after it
+    WEBHOOK_CLAIM_SECONDS = int(os.environ.get("WEBHOOK_CLAIM_SECONDS", "120"))
+    WEBHOOK_BATCH_SIZE = int(os.environ.get("WEBHOOK_BATCH_SIZE", "20"))
 
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True

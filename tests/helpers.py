@@ -984,3 +984,62 @@ def openid_provider(client_id: str, client_secret: str, redirect_uri: str):
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+def api_token(organiser, scopes=("read", "write"), days: int = 30) -> dict:
+    """A personal API token of `organiser`, as the Authorization header that carries it."""
+    from webinar.api.services import create_token
+
+    made = create_token(organiser, "CRM-koppeling", list(scopes), days)
+    db.session.commit()
+    return {"Authorization": f"Bearer {made.secret}"}
+
+
+# --- a webhook receiver on loopback ------------------------------------------------
+
+
+class WebhookReceiver:
+    """A real HTTP server on loopback that records each POST and answers as told (`answers`, then 204).
+
+    An answer is a status code, or "hang": keep the request open until the receiver closes.
+    """
+
+    def __init__(self, answers=()):
+        import http.server
+
+        self.answers = list(answers)
+        self.received: list[tuple[dict, bytes]] = []
+        self.released = threading.Event()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                answer = receiver.answers.pop(0) if receiver.answers else 204
+                if answer == "hang":
+                    receiver.released.wait(30)
+                    return
+                self.send_response(answer)
+                if answer in (301, 302, 307, 308):
+                    self.send_header("Location", "http://127.0.0.1:1/elders")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()

@@ -163,10 +163,11 @@ def test_organiser_login(page, site, path, heading):  # noqa: F811
      "/organiser/programma?van=2027-08-01&tot=2027-01-01", "/organiser/events/{slug}/dupliceren",
      "/organiser/events/nieuw", "/organiser/events/{slug}/aanwezigheid",
      "/organiser/events/{slug}/berichten/nieuw", "/organiser/account", "/organiser/account/tweestaps",
-     "/organiser/accounts", "/organiser/uitnodigen", "/organiser/audit"],
+     "/organiser/accounts", "/organiser/uitnodigen", "/organiser/audit", "/organiser/api-tokens", "/api/v1/docs",
+     "/organiser/webhooks"],
     ids=["events", "dashboard", "registrations", "organisations", "organisation", "programme", "programme-errors",
          "duplicate", "new-event", "attendance", "message-form", "account", "two-factor-setup",
-         "accounts", "invite", "audit"],
+         "accounts", "invite", "audit", "api-tokens", "api-reference", "webhooks"],
 )
 def test_organiser_pages(logged_in, site, event, path):
     logged_in.goto(site + path.format(slug=event.slug))

@@ -175,12 +175,20 @@ def organiser_pages(pages: Pages, slug: str) -> None:
         ("organiser-duplicate", f"{event}/dupliceren"),
         ("organiser-accounts", "/organiser/accounts"), ("organiser-invite", "/organiser/uitnodigen"),
         ("organiser-audit-filtered", f"/organiser/audit?soort=event.create&wie={ORGANISER_EMAIL}"),
+        ("organiser-api-tokens", "/organiser/api-tokens"), ("api-reference", "/api/v1/docs"),
+        ("organiser-webhooks", "/organiser/webhooks"),
     ]:
         pages.get(name, url)
     assert 'id="mail-stuck"' in (pages.folder / "organiser-dashboard.html").read_text()  # mail due, no worker
     pages.get("organiser-programme-errors", "/organiser/programma?van=2027-08-01&tot=2027-01-01", status=422)
     pages.post("organiser-duplicate-errors", f"{event}/dupliceren", {"title": ""}, status=422)
     pages.post("organiser-invite-errors", "/organiser/uitnodigen", {"email": "geen adres"})
+    pages.post("organiser-api-token-made", "/organiser/api-tokens", {"name": "CRM", "scopes": ["read"], "days": "30"})
+    pages.post("organiser-webhook-refused", "/organiser/webhooks", {"url": "https://10.0.0.1/x"}, status=422)
+    pages.client.application.config["WEBHOOK_ALLOW_PRIVATE"] = True
+    pages.post("organiser-webhook-made", "/organiser/webhooks",
+               {"url": "http://127.0.0.1:9/hook", "kinds": ["registration.created"]})
+    pages.client.application.config["WEBHOOK_ALLOW_PRIVATE"] = False
     draft_pages(pages)
     message = {"roles": ["Schoolleider", "Schoolbestuurder"], "statuses": "confirmed", "subject": "Uitleg",
                "body": "Beste {voornaam},"}

@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from config import CONFIGS, INSTANCE_DIR
 
 from . import dutch
+from .api import register_api
 from .attendance.views import bp as attendance_bp
 from .certificates import bp as certificates_bp
 from .cli import register_commands
@@ -59,6 +60,7 @@ def create_app(config: str | Mapping | None = None) -> Flask:
     register_blueprints(app)
     register_templates(app)
     register_errors(app)
+    register_api(app)  # after the app's error pages: under /api/ they answer as problem details
     register_health(app)
     register_commands(app)
     return app

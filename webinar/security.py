@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app, request
@@ -40,12 +42,22 @@ class RateLimitRule:
     methods: tuple[str, ...] | None = None
     #: only a POST whose submit button (form field "actie") has this value counts
     action: str | None = None
+    #: whose budget a request counts against (None: the client's address)
+    key: Callable[[], str] | None = None
 
     def applies(self) -> bool:
         """Whether the current request counts against this budget."""
         rule = request.url_rule.rule if request.url_rule else ""
         matches = request.endpoint in self.endpoints or bool(self.prefixes and rule.startswith(self.prefixes))
         return matches and (self.action is None or request.form.get("actie") == self.action)
+
+
+def bearer_key() -> str:
+    """An API request's budget: one per bearer token (its hash), else one per address."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        return "token:" + hashlib.sha256(secret.strip().encode("utf-8")).hexdigest()[:32]
+    return get_remote_address()
 
 
 RATE_LIMITS: dict[str, RateLimitRule] = {
@@ -62,6 +74,8 @@ RATE_LIMITS: dict[str, RateLimitRule] = {
                              action="versturen"),
     # A test message goes to any address an organiser types: not a way to send mail in bulk.
     "message_test": RateLimitRule("RATELIMIT_MESSAGE_TEST", frozenset({"organiser.test_message"}), methods=("POST",)),
+    # The API: a budget per token, so that one busy integration does not slow another.
+    "api": RateLimitRule("RATELIMIT_API", prefixes=("/api/v1/",), key=bearer_key),
 }
 
 
@@ -105,6 +119,7 @@ def _limit_for(name: str, rule: RateLimitRule) -> ApplicationLimit:
     # endpoints one shared budget per address.
     return ApplicationLimit(
         lambda: current_app.config[rule.setting],
+        key_function=rule.key,
         scope=name,
         methods=rule.methods,
         exempt_when=lambda: not rule.applies(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from blinker import Namespace
 from sqlalchemy import case, delete, or_, select
 from sqlalchemy.orm import lazyload
 
@@ -16,6 +17,15 @@ from ..registration.models import Registration, RegistrationStatus
 from .models import Attendance, AttendanceSource
 from .report_files import Report, ReportRow
 from .walk_ins import linked_registrations, unlink_walk_ins, walk_in_key
+
+
+#: sent after attendance was recorded (a join, a report, by hand), with `event_id` and `ids` (registration ids)
+attendance_recorded = Namespace().signal("attendance-recorded")
+
+
+def _recorded(event_id: int, ids: list[int]) -> None:
+    if ids and attendance_recorded.receivers:
+        attendance_recorded.send(None, event_id=event_id, ids=ids)
 
 
 def record_join(registration: Registration, now: datetime) -> None:
@@ -35,6 +45,7 @@ def record_join(registration: Registration, now: datetime) -> None:
         },
     )
     db.session.execute(statement)
+    _recorded(registration.event_id, [registration.id])
 
 
 # Reports and entries by hand. Rules, so no source overwrites what another knows:
@@ -61,6 +72,7 @@ def record_report_rows(event: Event, lines: list[tuple[Registration, ReportRow]]
         })
     for (has_minutes, has_times), values in groups.items():
         db.session.execute(_report_upsert(has_minutes, has_times), values)
+    _recorded(event.id, [registration.id for registration, _ in lines])
 
 
 def _report_upsert(has_minutes: bool, has_times: bool):
@@ -102,7 +114,10 @@ def set_attendance_by_hand(registration: Registration, present: bool) -> bool:
     )
     statement = statement.on_conflict_do_nothing(index_elements=[Attendance.registration_id])
     # RETURNING, not rowcount: an ORM insert on PostgreSQL reports rowcount -1.
-    return db.session.execute(statement.returning(Attendance.id)).first() is not None
+    changed = db.session.execute(statement.returning(Attendance.id)).first() is not None
+    if changed:
+        _recorded(registration.event_id, [registration.id])
+    return changed
 
 
 @dataclass

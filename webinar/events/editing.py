@@ -6,7 +6,7 @@ from datetime import datetime
 
 from ..extensions import db
 from .models import Event
-from .services import SCHEDULE_FIELDS, capacity_changed, create_event, move_event, set_schedule
+from .services import SCHEDULE_FIELDS, capacity_changed, create_event, event_changed, move_event, set_schedule
 from .slugs import unique_slug
 
 
@@ -38,6 +38,8 @@ def update_event(event: Event, values: dict) -> list[str]:
         move_event(event, starts, ends)
         changed.append("starts_at/ends_at")
     db.session.flush()
+    if changed:
+        event_changed.send(event, what=changed)
     return changed
 
 

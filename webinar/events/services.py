@@ -21,6 +21,8 @@ _signals = Namespace()
 event_moved = _signals.signal("event-moved")
 #: sent after an event was cancelled, with `now`; each receiver returns how many people it told
 event_cancelled = _signals.signal("event-cancelled")
+#: sent after an organiser changed, published or cancelled an event, with `what` (a list of field names)
+event_changed = _signals.signal("event-changed")
 #: sent after an organiser changed an event's number of places
 capacity_changed = _signals.signal("capacity-changed")
 #: sent with `events` (a list) and `now` when they are listed; a receiver returns {event id: status word}
@@ -141,7 +143,9 @@ def cancel_event(event: Event, *, now: datetime | None = None) -> int:
     event.version += 1
     db.session.flush()
     skip_unsent_scheduled(event.id, "niet verstuurd: de bijeenkomst gaat niet door")
-    return sum(count for _, count in event_cancelled.send(event, now=now))
+    told = sum(count for _, count in event_cancelled.send(event, now=now))
+    event_changed.send(event, what=["cancelled_at"])
+    return told
 
 
 def publish_event(event: Event, *, now: datetime | None = None) -> bool:
@@ -155,6 +159,7 @@ def publish_event(event: Event, *, now: datetime | None = None) -> bool:
         raise ValueError("Een geannuleerde bijeenkomst kan niet worden gepubliceerd.")
     event.published_at = now or utcnow()
     db.session.flush()
+    event_changed.send(event, what=["published_at"])
     return True
 
 

@@ -130,6 +130,22 @@ def register_sweep(sweep: Callable[[datetime], int]) -> None:
         _SWEEPS.append(sweep)
 
 
+#: other outboxes the worker empties after the mail in each pass (webhooks); each takes `now`
+_PASSES: list[Callable[[datetime], object]] = []
+
+
+def register_pass(extra: Callable[[datetime], object]) -> None:
+    """Have the worker run `extra(now)` after the mail of each pass, outside any transaction."""
+    if extra not in _PASSES:
+        _PASSES.append(extra)
+
+
+def run_passes(now: datetime) -> None:
+    """Run the other outboxes' passes (see register_pass)."""
+    for extra in _PASSES:
+        extra(now)
+
+
 def run_sweeps(now: datetime) -> int:
     """Run every registered sweep; how many messages they queued."""
     return sum(sweep(now) for sweep in _SWEEPS)

@@ -37,7 +37,7 @@ from ..database import begin_reads, begin_write, is_sqlite, restart_as_write, ut
 from ..extensions import db
 from .addresses import Undeliverable, envelope_address
 from .bounces import bounce_sender
-from .kinds import Batch, render, run_sweeps
+from .kinds import Batch, render, run_passes, run_sweeps
 from .message import Obsolete
 from .mime import has_line_break, to_bytes
 from .models import MailStatus, OutgoingMail
@@ -215,6 +215,7 @@ def send_due(now: datetime | None = None, limit: int | None = None) -> PassResul
             if ready:
                 sender.send(ready, moment)
     result.add(sender.result)
+    run_passes(now or utcnow())
     return result
 
 

@@ -75,15 +75,7 @@ def import_attendance_report(slug: str):
     if day and not day_confirmed:
         return render_template("organiser/attendance_date.html", event=event, report=report, day=day,
                                again=ReportAgainForm(inhoud=b64encode(data).decode("ascii")))
-    result = match_report(event, report)
-    _record(event, result)
-    restart_as_write()
-    walk_ins = record_walk_ins(event, result.unknown, result.matched)
-    audit(current_user, "attendance.import",
-          f"Rapport ingelezen: {len(result.matched)} gekoppeld, {result.unmatched_count} niet gekoppeld"
-          + (f", {len(walk_ins)} niet aangemeld" if walk_ins else "")
-          + (f", {len(result.failed)} niet vastgelegd door een storing" if result.failed else "")
-          + (", datum wijkt af" if day else ""), event)
+    result, walk_ins = store_report(event, report, current_user, day)
     for walk_in in walk_ins:  # detached with what they hold: the page shows them after the commit
         db.session.expunge(walk_in)
     db.session.commit()
@@ -91,6 +83,23 @@ def import_attendance_report(slug: str):
     # Sending the same report again changes nothing (see record_report_rows, record_walk_ins).
     return render_template("organiser/attendance_import.html", event=event, report=report, result=result,
                            day=day, walk_ins=walk_ins, suggested=suggestions(event, walk_ins), button=EmptyForm())
+
+
+def store_report(event: Event, report, organiser, day) -> tuple[ImportResult, list[WalkIn]]:
+    """Record a parsed report (the matched lines, then the walk-ins) and audit it; the caller commits.
+
+    Shared by the page and the API; the read part runs before the write transaction (restart_as_write).
+    """
+    result = match_report(event, report)
+    _record(event, result)
+    restart_as_write()
+    walk_ins = record_walk_ins(event, result.unknown, result.matched)
+    audit(organiser, "attendance.import",
+          f"Rapport ingelezen: {len(result.matched)} gekoppeld, {result.unmatched_count} niet gekoppeld"
+          + (f", {len(walk_ins)} niet aangemeld" if walk_ins else "")
+          + (f", {len(result.failed)} niet vastgelegd door een storing" if result.failed else "")
+          + (", datum wijkt af" if day else ""), event)
+    return result, walk_ins
 
 
 def _record(event: Event, result: ImportResult) -> None:

@@ -24,6 +24,7 @@ from ..registration.services import (
     RegistrationClosed,
     find_registration,
     register_many,
+    registrations_changed,
 )
 
 #: phases in which nothing about registrations should change any more
@@ -71,6 +72,7 @@ def promote(registration: Registration) -> bool:
     registration.status = RegistrationStatus.confirmed
     db.session.flush()
     notify_promoted(registration)
+    registrations_changed.send("promoted", event_id=registration.event_id, ids=[registration.id])
     return True
 
 

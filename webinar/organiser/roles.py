@@ -9,8 +9,8 @@ action it cannot take. The table is the one place where a role's reach is set.
 - contactpersoon: reads meetings, registrations and attendance, and exports them;
 - adviseur: handles the support requests (Leren verbeteren), and exports them.
 
-Every logged-in role may look after its own account (password, two-factor, sessions) and log out
-(EVERY_ROLE).
+Every logged-in role may look after its own account (password, two-factor, sessions, API tokens and
+webhooks) and log out (EVERY_ROLE).
 """
 
 from __future__ import annotations
@@ -73,6 +73,9 @@ ALL_PERMISSIONS: frozenset[str] = PERMISSIONS["beheerder"]
 EVERY_ROLE: frozenset[str] = frozenset({
     "organiser.logout", "organiser.password", "organiser.account", "organiser.log_out_elsewhere",
     "organiser.two_factor_setup", "organiser.two_factor_disable", "organiser.new_recovery_codes_page",
+    # one's own API tokens and webhooks: what they reach is bounded by the role (api/auth.py, api/webhooks.py)
+    "api_tokens.tokens", "api_tokens.revoke", "api_webhooks.webhooks", "api_webhooks.webhook",
+    "api_webhooks.rotate", "api_webhooks.stop", "api_webhooks.resend",
 })
 
 #: where a role lands after logging in: the first of these pages it may see

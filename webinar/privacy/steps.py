@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from ..api.webhooks import purge_delivered_payloads
 from ..support.services import purge_closed_requests
 
 PurgeStep = Callable[[datetime], "int | None"]
@@ -18,4 +19,5 @@ PurgeStep = Callable[[datetime], "int | None"]
 #: (what the step removes, the step)
 STEPS: list[tuple[str, PurgeStep]] = [
     ("afgesloten ondersteuningsvragen", purge_closed_requests),
+    ("inhoud van afgeleverde webhookberichten", purge_delivered_payloads),
 ]

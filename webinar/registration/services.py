@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import namedtuple
+
+from blinker import Namespace
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +29,15 @@ from .notifications import (
     registered_kind,
 )
 from .pipeline import after_event_lock
+
+#: sent after registrations were stored, cancelled or promoted, in the same transaction: the sender is
+#: "created", "cancelled" or "promoted", with `event_id` and `ids` (webhooks listen; see api/webhooks.py)
+registrations_changed = Namespace().signal("registrations-changed")
+
+
+def _changed(kind: str, event_id: int, ids: list[int]) -> None:
+    if ids and registrations_changed.receivers:
+        registrations_changed.send(kind, event_id=event_id, ids=ids)
 
 
 class RegistrationClosed(Exception):
@@ -112,6 +123,7 @@ def register(
     row = _detail_values(details) | {"event_id": event.id, "created_at": now, "updated_at": now, "signups": 1}
     new = insert_if_new(row, commit=commit)
     if new is not None:
+        _changed("created", event.id, [new[0]])
         return Outcome(new[1], new[0], created=True)
     current, free, earlier = lock_and_count(event, details.email)
     if registration_phase(current, now, free) not in (Phase.open, Phase.full):
@@ -222,6 +234,7 @@ def _store_new(row: dict) -> int:
     """Insert one new registration from `row` and queue its e-mail, without loading it as an object; returns its id."""
     registration_id = db.session.connection().execute(_INSERT_REGISTRATION, row).inserted_primary_key[0]
     notify_registered(registration_id, row)
+    _changed("created", row["event_id"], [registration_id])
     return registration_id
 
 
@@ -337,6 +350,7 @@ def _store_all(
             stored[index] = inserted[row["email_normalized"]]
     db.session.flush()
     notify_registered_many(stored)
+    _changed("created", event.id, [registration.id for registration in stored])
     return stored
 
 
@@ -404,6 +418,7 @@ def cancel_registration(
     registration.cancelled_at = now
     db.session.flush()
     notify_cancelled(registration)
+    _changed("cancelled", registration.event_id, [registration.id])
     return promote_waitlisted(registration.event)
 
 
@@ -448,6 +463,7 @@ def promote_waitlisted(event: Event) -> list[Registration]:
     db.session.flush()
     for registration in promoted:
         notify_promoted(registration)
+    _changed("promoted", event.id, [registration.id for registration in promoted])
     return promoted
 
 

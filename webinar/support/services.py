@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from blinker import Namespace
 from flask import current_app
 from sqlalchemy import delete, exists, select
 
@@ -22,6 +23,10 @@ from .models import (
 )
 from .notifications import notify_project_lead, notify_status_changed, notify_submitted
 
+
+
+#: sent after a request was stored ("created") or got a new status ("status_changed"), with `request`
+support_request_changed = Namespace().signal("support-request-changed")
 
 
 @dataclass
@@ -89,6 +94,7 @@ def submit_request(details: RequestDetails, key: str, now: datetime) -> SupportR
     db.session.flush()
     notify_submitted(request)
     notify_project_lead(request)
+    support_request_changed.send("created", request=request)
     return request
 
 
@@ -115,6 +121,8 @@ def update_request(request: SupportRequest, status: SupportStatus, adviser: str,
     if inform and status_changed:
         request.status_note = status_note  # the mail shows the note of its own status change, or none
     db.session.flush()
+    if status_changed:
+        support_request_changed.send("status_changed", request=request)
     if inform and status_changed and notify_status_changed(request):
         # The note's text stays out of the audit log: it is purged with the request.
         changes.append("aanvrager krijgt bericht" + (" met een toelichting" if status_note else ""))
