@@ -63,6 +63,12 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def search_words(value: str | None, limit: int = 200) -> str:
+    """A search or filter term from a URL as the database can take it: control characters and line
+    breaks become spaces (PostgreSQL refuses NUL in text, and nothing stored contains them), trimmed, capped."""
+    return _LINE_BREAK.sub(" ", _CONTROL.sub(" ", value or "")).strip()[:limit]
+
+
 def single_line(form, field):
     """Refuse line breaks and control characters in one-line fields."""
     if field.data and (_CONTROL.search(field.data) or _LINE_BREAK.search(field.data)):

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..forms import EmptyForm
+from ..forms import EmptyForm, search_words
 from ..organiser.roles import EVENTS_VIEW, ORGANISATIONS_EDIT, requires
 from ..registration.models import SECTORS
 from . import bp
@@ -39,7 +39,7 @@ def _group_or_404(ref: str) -> OrganisationGroup:
 @requires(EVENTS_VIEW, ORGANISATIONS_EDIT)
 def correct():
     """Correct one organisation's name, type, BRIN and board; kept for every report from then on."""
-    group = _group_or_404(request.args.get("groep", ""))
+    group = _group_or_404(search_words(request.args.get("groep"), 500))
     form = OrganisationForm(data=None if request.method == "POST" else {
         "name": group.name, "organisation_type": group.organisation_type, "brin": group.brin,
         "board_name": group.board_name, "sector": group.organisation.sector if group.organisation else ""})

@@ -17,7 +17,7 @@ from ..audit import audit
 from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
-from ..forms import EmptyForm, button_or_400
+from ..forms import EmptyForm, button_or_400, search_words
 from ..registration.models import Registration, RegistrationStatus
 from . import bp
 from .forms import ReportForm
@@ -58,7 +58,7 @@ def _counts(event: Event) -> tuple[int, int]:
 
 def attendance_page(event: Event, form: ReportForm):
     """The attendance page, with the report form as given (and its errors)."""
-    words = request.args.get("q", "").strip()[:200]
+    words = search_words(request.args.get("q"))
     page, rows = attendance_page_rows(event, words, page_number())
     confirmed, present = _counts(event)
     walk_ins = walk_ins_of(event, words)

@@ -25,7 +25,7 @@ from ..dutch import local
 from ..events.lookup import event_or_404
 from ..events.models import Event
 from ..extensions import db
-from ..forms import EmptyForm, button_or_400
+from ..forms import EmptyForm, button_or_400, search_words
 from ..registration.models import RegistrationStatus
 from ..uploads import large_upload
 from . import bp
@@ -123,7 +123,7 @@ def pick_registrant(slug: str, walk_in_id: int):
     """Find any confirmed registrant by name, address or organisation (?zoek=) to link a report line to."""
     event = event_or_404(slug)
     walk_in = _walk_in_or_404(event, walk_in_id)
-    words = request.args.get("zoek", "").strip()[:200]
+    words = search_words(request.args.get("zoek"))
     found, more = [], False
     if words:
         query = registrations_query(event, Filters(q=words, status="aangemeld")).limit(PICKER_RESULTS + 1)

@@ -10,6 +10,7 @@ from sqlalchemy import Select, select
 from ..audit import ACTION_LABELS, AuditEntry, action_label
 from ..events.models import Event
 from ..extensions import db
+from ..forms import search_words
 from . import bp
 from .models import Organiser
 from .queries import page_number
@@ -30,7 +31,7 @@ class AuditFilters:
     def from_args(cls, args) -> AuditFilters:
         event = args.get("bijeenkomst", "")
         kind = args.get("soort", "")
-        return cls(wie=args.get("wie", "").strip().lower()[:254], bijeenkomst=event if event.isdigit() else "",
+        return cls(wie=search_words(args.get("wie"), 254).lower(), bijeenkomst=event if event.isdigit() else "",
                    soort=kind if kind in ACTION_LABELS else "")
 
     def as_args(self) -> dict[str, str]:

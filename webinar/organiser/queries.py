@@ -11,6 +11,7 @@ from sqlalchemy import Select, case, exists, func, or_, select
 from ..attendance.models import Attendance
 from ..events.models import Event
 from ..extensions import db
+from ..forms import search_words
 from ..registration.models import Registration, RegistrationStatus
 
 #: tussenvoegsels people also type into the last-name field, longest first ("van den " before "van ")
@@ -45,8 +46,8 @@ class Filters:
         status = args.get("status", "")
         joined = args.get("deelgenomen", "")
         return cls(
-            q=args.get("q", "").strip()[:200],
-            rol=args.get("rol", "").strip()[:100],
+            q=search_words(args.get("q")),
+            rol=search_words(args.get("rol"), 100),
             status=status if status in STATUS_FILTERS else "",
             deelgenomen=joined if joined in ("ja", "nee") else "",
             adres="onbereikbaar" if args.get("adres", "") == "onbereikbaar" else "",

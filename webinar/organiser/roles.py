@@ -63,8 +63,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         PROGRAMME_VIEW, ORGANISATIONS_EDIT,
     }),
     "contactpersoon": frozenset({EVENTS_VIEW, EXPORT, PROGRAMME_VIEW}),
-    # EXPORT reaches only what a role may see: for an adviseur the support requests and the programme.
-    "adviseur": frozenset({SUPPORT_VIEW, SUPPORT_EDIT, EXPORT, PROGRAMME_VIEW}),
+    # Support requests only. EXPORT reaches only what a role may see: for an adviseur, the support requests.
+    "adviseur": frozenset({SUPPORT_VIEW, SUPPORT_EDIT, EXPORT}),
 }
 
 ALL_PERMISSIONS: frozenset[str] = PERMISSIONS["beheerder"]
