@@ -17,6 +17,7 @@ from helpers import (
     ANNA,
     ORGANISER_EMAIL,
     ORGANISER_PASSWORD,
+    details,
     WebhookReceiver,
     api_token,
     make_request,
@@ -31,6 +32,8 @@ from webinar.database import utcnow
 from webinar.extensions import db
 from webinar.mailing.worker import send_due
 from webinar.organiser.services import create_organiser
+from webinar.registration.models import Registration
+from webinar.registration.services import register
 from webinar.support.models import SupportStatus
 from webinar.support.services import update_request
 
@@ -241,3 +244,27 @@ def test_changes_through_the_api_queue_their_webhooks_too(loopback, client, orga
         ("attendance.recorded", {"event": event.slug, "registration_id": people["berg"].id}),
         ("event.changed", {"event": event.slug, "changed": ["capacity"]}),
     ]
+
+
+def _id(outcome) -> int:
+    return outcome.stored if isinstance(outcome.stored, int) else outcome.stored.id
+
+
+def test_a_sign_up_and_its_delivery_are_committed_together_or_not_at_all(loopback, organiser, event):
+    """The fast path's own commit (register(commit=True) on PostgreSQL) is skipped while someone subscribes:
+    a rollback right after the sign-up then takes the delivery and the registration alike, never only one."""
+    subscribed(organiser, "http://127.0.0.1:9/hook")
+    outcome = register(event, details("joke@example.org"), commit=True)
+    assert outcome.created and len(db.session.scalars(select(WebhookDelivery)).all()) == 1
+    db.session.rollback()  # the process dies before the view commits
+    assert db.session.get(Registration, _id(outcome)) is None
+    assert deliveries() == []
+
+
+def test_without_a_subscriber_the_sign_up_keeps_its_own_commit(app, event):
+    """The negative control: nobody subscribes, so on PostgreSQL the sign-up is committed in its own round
+    trip (it survives the rollback); on SQLite there is no such commit and it goes."""
+    outcome = register(event, details("piet@example.org"), commit=True)
+    db.session.rollback()
+    stored = db.session.get(Registration, _id(outcome)) is not None
+    assert stored == (db.engine.dialect.name == "postgresql")

@@ -35,7 +35,7 @@ from ..events.services import event_changed
 from ..extensions import db
 from ..organiser.models import Organiser
 from ..organiser.roles import EVENTS_VIEW, SUPPORT_VIEW, may
-from ..registration.services import registrations_changed
+from ..registration.services import registrations_changed, same_transaction_checks
 from ..support.services import support_request_changed
 from .webhook_models import KINDS, DeliveryStatus, WebhookDelivery, WebhookSubscription
 
@@ -199,6 +199,8 @@ def _on_support(kind: str, *, request) -> None:
 
 
 registrations_changed.connect(_on_registrations, weak=False)
+# A new sign-up's delivery is committed with the sign-up: with a subscriber, not on the fast path's own commit.
+same_transaction_checks.append(lambda: bool(_subscribers("registration.created")))
 attendance_recorded.connect(_on_attendance, weak=False)
 event_changed.connect(_on_event, weak=False)
 support_request_changed.connect(_on_support, weak=False)

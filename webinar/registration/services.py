@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Callable
 
 from blinker import Namespace
 from dataclasses import dataclass
@@ -33,6 +34,12 @@ from .pipeline import after_event_lock
 #: sent after registrations were stored, cancelled or promoted, in the same transaction: the sender is
 #: "created", "cancelled" or "promoted", with `event_id` and `ids` (webhooks listen; see api/webhooks.py)
 registrations_changed = Namespace().signal("registrations-changed")
+
+
+#: checks a higher room registers: when one answers True, a new sign-up is stored in the caller's
+#: transaction even where `register(commit=True)` would commit it on its own, so that what the listeners
+#: of registrations_changed store (a webhook delivery) is committed with it or not at all
+same_transaction_checks: list[Callable[[], bool]] = []
 
 
 def _changed(kind: str, event_id: int, ids: list[int]) -> None:
@@ -121,6 +128,8 @@ def register(
     """
     now = now or utcnow()
     row = _detail_values(details) | {"event_id": event.id, "created_at": now, "updated_at": now, "signups": 1}
+    if commit and any(check() for check in same_transaction_checks):
+        commit = False
     new = insert_if_new(row, commit=commit)
     if new is not None:
         _changed("created", event.id, [new[0]])
