@@ -158,6 +158,12 @@ def _subscribers(kind: str) -> list[WebhookSubscription]:
         select(WebhookSubscription).where(WebhookSubscription.active.is_(True))) if kind in found.kinds]
 
 
+def _anyone_subscribes(kind: str) -> bool:
+    """Whether an active subscription takes `kind` (one light query, no objects loaded)."""
+    return any(kind in (kinds or []) for kinds in db.session.scalars(
+        select(WebhookSubscription.kinds).where(WebhookSubscription.active.is_(True))))
+
+
 def queue(kind: str, items: list[dict], now: datetime | None = None) -> int:
     """One delivery per item and active subscription for `kind`, in the caller's transaction; how many.
 
@@ -200,7 +206,7 @@ def _on_support(kind: str, *, request) -> None:
 
 registrations_changed.connect(_on_registrations, weak=False)
 # A new sign-up's delivery is committed with the sign-up: with a subscriber, not on the fast path's own commit.
-same_transaction_checks.append(lambda: bool(_subscribers("registration.created")))
+same_transaction_checks.append(lambda: _anyone_subscribes("registration.created"))
 attendance_recorded.connect(_on_attendance, weak=False)
 event_changed.connect(_on_event, weak=False)
 support_request_changed.connect(_on_support, weak=False)

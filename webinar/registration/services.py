@@ -36,9 +36,11 @@ from .pipeline import after_event_lock
 registrations_changed = Namespace().signal("registrations-changed")
 
 
-#: checks a higher room registers: when one answers True, a new sign-up is stored in the caller's
-#: transaction even where `register(commit=True)` would commit it on its own, so that what the listeners
-#: of registrations_changed store (a webhook delivery) is committed with it or not at all
+#: checks a higher room registers, asking whether anyone wants to hear of a new sign-up (a webhook
+#: subscriber). With `register(commit=True)` they are asked first: when one answers True, the sign-up is
+#: stored in the caller's transaction, so what the listeners of registrations_changed store (a webhook
+#: delivery) is committed with it or not at all; when none does, the fast path commits on its own and
+#: "created" is not sent (nobody listens), so the sign-up pays one question, not two
 same_transaction_checks: list[Callable[[], bool]] = []
 
 
@@ -128,11 +130,14 @@ def register(
     """
     now = now or utcnow()
     row = _detail_values(details) | {"event_id": event.id, "created_at": now, "updated_at": now, "signups": 1}
-    if commit and any(check() for check in same_transaction_checks):
-        commit = False
+    listened = None
+    if commit:
+        listened = any(check() for check in same_transaction_checks)
+        commit = not listened
     new = insert_if_new(row, commit=commit)
     if new is not None:
-        _changed("created", event.id, [new[0]])
+        if listened is not False:
+            _changed("created", event.id, [new[0]])
         return Outcome(new[1], new[0], created=True)
     current, free, earlier = lock_and_count(event, details.email)
     if registration_phase(current, now, free) not in (Phase.open, Phase.full):
