@@ -94,6 +94,14 @@ def test_negative_control_without_the_lock_both_leave(app, schema, two_beheerder
         if not others:
             raise AccountRefused("geen beheerder over")
 
-    monkeypatch.setattr(accounts_services, "_keep_a_manager", _slow(count_without_lock))
+    both_checked = threading.Barrier(2)
+
+    def check_then_wait_for_the_other(leaving):
+        # Without the lock nothing keeps the two apart: each waits until the other has checked too,
+        # so the overlap does not depend on how fast the machine starts the second app.
+        count_without_lock(leaving)
+        both_checked.wait(timeout=20)
+
+    monkeypatch.setattr(accounts_services, "_keep_a_manager", check_then_wait_for_the_other)
     assert _race(schema) == ["ok", "ok"]
     assert _active_beheerders() == 0
