@@ -1009,6 +1009,8 @@ class WebhookReceiver:
 
         self.answers = list(answers)
         self.received: list[tuple[dict, bytes]] = []
+        #: the path (and query) of each POST, as it arrived
+        self.paths: list[str] = []
         self.released = threading.Event()
         receiver = self
 
@@ -1016,6 +1018,7 @@ class WebhookReceiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                receiver.paths.append(self.path)
                 answer = receiver.answers.pop(0) if receiver.answers else 204
                 if answer == "hang":
                     receiver.released.wait(30)

@@ -268,3 +268,76 @@ def test_without_a_subscriber_the_sign_up_keeps_its_own_commit(app, event):
     db.session.rollback()
     stored = db.session.get(Registration, _id(outcome)) is not None
     assert stored == (db.engine.dialect.name == "postgresql")
+
+
+def _signed_up(event, email: str) -> None:
+    """A public sign-up: the view's register(commit=True) and its commit."""
+    register(event, details(email), commit=True)
+    db.session.commit()
+
+
+def test_a_subscription_saved_here_receives_the_very_next_sign_up_and_a_stopped_one_none(loopback, organiser, event):
+    _signed_up(event, "voor@example.org")  # read with nobody subscribed
+    assert deliveries() == []
+    subscription = subscribed(organiser, "http://127.0.0.1:9/hook")
+    _signed_up(event, "na@example.org")
+    [queued] = deliveries()
+    assert json.loads(queued.payload)["data"]["registration_id"] == db.session.scalar(
+        select(Registration.id).where(Registration.email_normalized == "na@example.org"))
+    from webinar.api.webhooks import deactivate
+    deactivate(organiser, db.session.get(type(subscription), subscription.id))
+    db.session.commit()
+    _signed_up(event, "gestopt@example.org")
+    assert len(deliveries()) == 1
+
+
+def test_a_subscription_saved_by_another_process_receives_sign_ups_within_the_freshness(
+        loopback, organiser, event, monkeypatch):
+    """Each process reads the subscribed kinds at most KINDS_FRESH_SECONDS ago; a row another process stored
+    (here: written past this process's ORM) is seen once that time is up, with no restart."""
+    from webinar.api import webhooks
+    from webinar.api.webhook_models import WebhookSubscription
+    monkeypatch.setattr(webhooks, "KINDS_FRESH_SECONDS", 0.5)
+    _signed_up(event, "voor@example.org")  # read with nobody subscribed
+    organiser_id = organiser.id
+    db.session.rollback()  # this process holds nothing open while the other one writes
+    with db.engine.begin() as connection:  # as another worker process would store it
+        connection.execute(WebhookSubscription.__table__.insert().values(
+            organiser_id=organiser_id, url="http://127.0.0.1:9/hook", kinds=["registration.created"],
+            secret="whsec_" + "A" * 43 + "=", active=True, created_at=utcnow()))
+    _signed_up(event, "meteen@example.org")
+    assert deliveries() == []  # within the freshness: not yet known here (the documented window)
+    time.sleep(0.6)
+    _signed_up(event, "later@example.org")
+    [queued] = deliveries()
+    assert json.loads(queued.payload)["data"]["registration_id"] == db.session.scalar(
+        select(Registration.id).where(Registration.email_normalized == "later@example.org"))
+
+
+def test_a_path_with_accents_is_sent_percent_encoded(loopback, organiser, event):
+    with WebhookReceiver() as receiver:
+        subscribed(organiser, receiver.url.replace("/hook", "/aanmelding-ontvangen/coöperatie?bron=webinar"))
+        person(event, "Piet", "Bakker")
+        deliver_due()
+        assert receiver.paths == ["/aanmelding-ontvangen/co%C3%B6peratie?bron=webinar"]
+    [done] = deliveries()
+    assert done.status == DeliveryStatus.delivered
+
+
+def test_one_broken_delivery_does_not_hold_up_the_others_in_its_pass(loopback, organiser, event, frozen, caplog):
+    """A subscription whose stored secret cannot sign (a bad row) gets a retry with a note; the deliveries
+    after it in the same batch are sent in the same pass."""
+    with WebhookReceiver() as receiver:
+        broken = subscribed(organiser, receiver.url)
+        sound = subscribed(organiser, receiver.url.replace("/hook", "/tweede"))
+        broken.secret = "whsec_dit-is-geen-base64!"
+        db.session.commit()
+        person(event, "Piet", "Bakker")
+        assert deliver_due() == 2
+        assert receiver.paths == ["/tweede"]
+    by_subscription = {delivery.subscription_id: delivery for delivery in deliveries()}
+    failed, done = by_subscription[broken.id], by_subscription[sound.id]
+    assert done.status == DeliveryStatus.delivered
+    assert failed.status == DeliveryStatus.pending and failed.last_response.startswith("interne fout")
+    assert failed.due_at == utcnow() + timedelta(minutes=1) and failed.claimed_until is None
+    assert "could not be sent" in caplog.text

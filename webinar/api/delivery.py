@@ -16,10 +16,11 @@ import logging
 import socket
 import ssl
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from ..database import begin_write, is_sqlite, utcnow
 from ..extensions import db
@@ -34,6 +35,8 @@ BACKOFF_MINUTES = (1, 5, 30, 120, 360, 720)
 #: how much of an answer the delivery log keeps
 KEPT_ANSWER = 500
 _TABLE = WebhookDelivery.__table__
+#: what stays as it is in a path and query sent: the reserved and unreserved characters and "%" (already encoded)
+_URL_SAFE = "/?&=:;@!$'()*+,~-._%"
 
 
 def _due(now: datetime):
@@ -86,7 +89,7 @@ def post(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int, str
     kind = _Pinned.HTTPS if parts.scheme == "https" else _Pinned.HTTP
     connection = kind(parts.hostname, address, port=parts.port, timeout=timeout)
     try:
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_URL_SAFE)
         connection.request("POST", path, body=body, headers=headers)
         answer = connection.getresponse()
         return answer.status, answer.read(KEPT_ANSWER).decode("utf-8", errors="replace")
@@ -119,6 +122,17 @@ def _retry(attempts: int, now: datetime, status: int | None, answer: str) -> dic
     return {"status": DeliveryStatus.pending, "due_at": now + wait, "last_status": status, "last_response": answer}
 
 
+def _attempt(delivery: WebhookDelivery, now: datetime) -> dict:
+    """Sign and send one claimed delivery, holding no transaction while the receiver answers."""
+    try:
+        body = (delivery.payload or "").encode()
+        sending = (delivery.subscription.url, body,
+                   signed_headers(delivery.subscription, delivery.message_id, body, now), delivery.attempts)
+    finally:
+        db.session.rollback()
+    return _outcome(*sending, now)
+
+
 def deliver_due(now: datetime | None = None) -> int:
     """One pass over the due deliveries, batch by batch; how many were attempted."""
     config = current_app.config
@@ -130,12 +144,15 @@ def deliver_due(now: datetime | None = None) -> int:
             return attempted
         for delivery_id in ids:
             delivery = db.session.get(WebhookDelivery, delivery_id)
-            moment = now or utcnow()
-            body = (delivery.payload or "").encode()
-            sending = (delivery.subscription.url, body,
-                       signed_headers(delivery.subscription, delivery.message_id, body, moment), delivery.attempts)
-            db.session.rollback()  # no transaction is held while the receiver answers
-            values = _outcome(*sending, moment)
+            moment, attempts = now or utcnow(), delivery.attempts
+            try:
+                values = _attempt(delivery, moment)
+            except DBAPIError:
+                raise  # the database's trouble ends the pass, as for mail; the claim runs out
+            except Exception as error:  # one delivery's bug must not hold up the others
+                log.exception("webhook delivery %s could not be sent", delivery_id)
+                db.session.rollback()
+                values = _retry(attempts, moment, None, f"interne fout: {type(error).__name__}"[:KEPT_ANSWER])
             begin_write()
             db.session.execute(update(_TABLE).where(_TABLE.c.id == delivery_id,
                                                     _TABLE.c.status == DeliveryStatus.sending)

@@ -20,12 +20,15 @@ import ipaddress
 import json
 import secrets
 import socket
+import time
 import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, has_app_context
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
+from sqlalchemy.orm import object_session
 
 from ..attendance.services import attendance_recorded
 from ..audit import audit
@@ -153,21 +156,61 @@ def send_again(organiser: Organiser, delivery: WebhookDelivery, now: datetime | 
 
 # --- queueing, from the domains' signals ---------------------------------------
 
+#: how long a process trusts the kinds it last read as subscribed to; so a subscription saved in another
+#: process receives the changes made from at most this long after it was saved (in its own process: at once)
+KINDS_FRESH_SECONDS = 5.0
+
+
+def _subscribed_kinds() -> frozenset[str]:
+    """The kinds some active subscription takes, as this process read them at most KINDS_FRESH_SECONDS ago.
+
+    Read again at once after this process saved a subscription (`_kinds_changed`).
+    Most changes (every public sign-up) find nobody listening: they pay a look
+    in this app's memory, not a query.
+    """
+    read_at, kinds = current_app.extensions.get("webhook_kinds", (None, frozenset()))
+    now = time.monotonic()
+    if read_at is None or now - read_at >= KINDS_FRESH_SECONDS:
+        kinds = frozenset(kind for found in db.session.scalars(
+            select(WebhookSubscription.kinds).where(WebhookSubscription.active.is_(True))) for kind in found or ())
+        current_app.extensions["webhook_kinds"] = (now, kinds)
+    return kinds
+
+
+def _forget_kinds(*_) -> None:
+    if has_app_context():
+        current_app.extensions.pop("webhook_kinds", None)
+
+
+@sa_event.listens_for(WebhookSubscription, "after_insert")
+@sa_event.listens_for(WebhookSubscription, "after_update")
+@sa_event.listens_for(WebhookSubscription, "after_delete")
+def _kinds_changed(_mapper, _connection, subscription: WebhookSubscription) -> None:
+    """A subscription was stored, changed or removed: read the kinds again now, and once more after the commit
+    (a sign-up between the flush and the commit reads them without the change)."""
+    _forget_kinds()
+    session = object_session(subscription)
+    if session is not None:
+        sa_event.listen(session, "after_commit", _forget_kinds, once=True)
+
+
 def _subscribers(kind: str) -> list[WebhookSubscription]:
+    if kind not in _subscribed_kinds():
+        return []
     return [found for found in db.session.scalars(
-        select(WebhookSubscription).where(WebhookSubscription.active.is_(True))) if kind in found.kinds]
+        select(WebhookSubscription).where(WebhookSubscription.active.is_(True)).order_by(WebhookSubscription.id))
+        if kind in found.kinds]
 
 
 def _anyone_subscribes(kind: str) -> bool:
-    """Whether an active subscription takes `kind` (one light query, no objects loaded)."""
-    return any(kind in (kinds or []) for kinds in db.session.scalars(
-        select(WebhookSubscription.kinds).where(WebhookSubscription.active.is_(True))))
+    """Whether an active subscription takes `kind`, as this process knows (`_subscribed_kinds`)."""
+    return kind in _subscribed_kinds()
 
 
 def queue(kind: str, items: list[dict], now: datetime | None = None) -> int:
     """One delivery per item and active subscription for `kind`, in the caller's transaction; how many.
 
-    One query when nobody subscribes, which is what a sign-up pays then.
+    No query when this process knows nobody subscribes (`_subscribed_kinds`), which is what a sign-up pays then.
     """
     subscriptions = _subscribers(kind)
     now = now or utcnow()
