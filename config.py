@@ -107,6 +107,9 @@ class Config:
     #: who must use a second factor (an authenticator app): "everyone", "personal-data" (every role that sees
     #: registrants' data, which is every organiser until roles exist) or "off"
     ORGANISER_2FA_REQUIRED = os.environ.get("ORGANISER_2FA_REQUIRED", "personal-data")
+    #: keys that encrypt the authenticator secrets in the database (Fernet keys, comma-separated: the first
+    #: encrypts, every one decrypts, so a key can be replaced); empty: one key derived from SECRET_KEY
+    TOTP_KEYS = os.environ.get("TOTP_KEYS", "")
     #: minutes a password reset link works
     PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "30"))
     #: sign in with the organisation's account (OpenID Connect); off while OIDC_ISSUER is empty

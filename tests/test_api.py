@@ -8,12 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from helpers import ANNA, api_token, person, teams_participants
+from helpers import ANNA, api_token, teams_participants
 from webinar.api.models import ApiToken
 from webinar.audit import AuditEntry
 from webinar.extensions import db
 from webinar.organiser.services import create_organiser
-from webinar.registration.models import Registration, RegistrationStatus
 
 API = "/api/v1"
 

@@ -22,7 +22,7 @@ def test_models_and_migrations_agree(app):
 def test_schema_is_at_the_latest_revision(app):
     with db.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    assert current == "0017_api"
+    assert current == "0018_totp_sealed"
 
 
 def outbox_columns() -> set[str]:
@@ -129,3 +129,27 @@ def test_messages_keep_whom_they_went_to_when_the_selection_columns_go_down_and_
     assert found == [Selection(roles=("Schoolleider",)), Selection(statuses=("waitlisted",)), Selection(joined="nee"),
                      Selection()]
     assert db.session.scalars(select(OutgoingMail.kind)).all() == ["confirmation"]  # the outbox survived
+
+
+def test_two_factor_secrets_from_before_are_encrypted_by_the_upgrade_and_read_back_by_the_downgrade(app, organiser):
+    import pyotp
+
+    from webinar.organiser.models import Organiser
+    from webinar.organiser.two_factor import check_code
+
+    secret = pyotp.random_base32(32)
+    organiser_id = organiser.id
+    db.session.close()
+    downgrade(revision="0017_api")
+    with db.engine.begin() as connection:  # as the version before stored it: the secret itself
+        connection.execute(text("UPDATE organiser SET totp_secret = :secret, totp_enabled_at = created_at"),
+                           {"secret": secret})
+    upgrade()
+    stored = db.session.get(Organiser, organiser_id)
+    assert stored.totp_secret.startswith("fernet:") and secret not in stored.totp_secret
+    assert check_code(stored, pyotp.TOTP(secret).now()) == "app"
+    db.session.close()
+    downgrade(revision="0017_api")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT totp_secret FROM organiser")).scalar() == secret
+    upgrade()

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from helpers import NOW, ORGANISER_EMAIL, ORGANISER_PASSWORD, audit_actions, deliver, login, median_seconds, outbox
+from helpers import NOW, ORGANISER_EMAIL, audit_actions, deliver, login, median_seconds, outbox
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.organiser import password_reset

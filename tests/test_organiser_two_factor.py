@@ -153,3 +153,43 @@ def test_new_recovery_codes_replace_the_old_ones(app, organiser):
     assert "account.2fa_codes" in audit_actions()
     assert "al gebruikt" in password_then_code(app.test_client(), old[0]).get_data(as_text=True)
     assert password_then_code(app.test_client(), new[0]).headers["Location"] == "/organiser/"
+
+
+def stored_secret() -> str:
+    db.session.rollback()
+    return db.session.scalar(select(Organiser.totp_secret))
+
+
+def test_the_secret_is_stored_encrypted_and_still_checks_codes(app, organiser, frozen):
+    secret, _ = set_up(app.test_client())
+    stored = stored_secret()
+    assert stored.startswith("fernet:") and secret not in stored
+    frozen.move_to(NOW + timedelta(seconds=30))
+    assert password_then_code(app.test_client(), code_at(secret, NOW + timedelta(seconds=30))).headers[
+        "Location"] == "/organiser/"
+
+
+def test_a_new_key_put_first_still_reads_secrets_of_the_old_one(app, organiser, frozen):
+    from cryptography.fernet import Fernet
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    app.config["TOTP_KEYS"] = old
+    secret, _ = set_up(app.test_client())
+    app.config["TOTP_KEYS"] = f"{new},{old}"  # the replacement: new secrets with the new key
+    later = NOW + timedelta(seconds=30)
+    frozen.move_to(later)
+    assert password_then_code(app.test_client(), code_at(secret, later)).headers["Location"] == "/organiser/"
+    app.config["TOTP_KEYS"] = new  # negative control: without the old key the code cannot be checked
+    refused = password_then_code(app.test_client(), code_at(secret, later + timedelta(seconds=30)))
+    assert "kunnen nu niet worden gecontroleerd" in refused.get_data(as_text=True)
+
+
+def test_a_lost_key_refuses_app_codes_without_a_lock_out_and_leaves_the_recovery_codes(app, organiser, frozen):
+    secret, codes = set_up(app.test_client())
+    app.config["SECRET_KEY"] = "een-andere-sleutel"  # TOTP_KEYS empty: the key came from SECRET_KEY
+    client = app.test_client()
+    login(client)
+    for step in range(1, 7):  # more than MAX_FAILED_CODES
+        page = client.post("/organiser/login/code", data={"code": code_at(secret, NOW + timedelta(seconds=30 * step))})
+        assert "kunnen nu niet worden gecontroleerd" in page.get_data(as_text=True)
+    assert db.session.get(Organiser, organiser.id).locked_until is None
+    assert password_then_code(app.test_client(), codes[0]).headers["Location"] == "/organiser/"

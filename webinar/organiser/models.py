@@ -36,7 +36,8 @@ class Organiser(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: the base32 secret of the authenticator app (RFC 6238); None: no two-factor authentication
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: the authenticator secret, encrypted (two_factor.seal): "fernet:" and a Fernet token
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
     #: when two-factor authentication was switched on (None: off)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the time step of the last code accepted: a code is never accepted twice

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import hmac
+import logging
 import secrets
 from datetime import datetime
 
 import pyotp
 import segno
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
 from sqlalchemy import delete, select
 
 from ..audit import audit
@@ -28,6 +34,10 @@ RECOVERY_CODES = 10
 MAX_FAILED_CODES = 5
 #: the settings ORGANISER_2FA_REQUIRED may hold
 REQUIRED_SETTINGS = ("everyone", "personal-data", "off")
+#: how a stored (encrypted) secret starts
+SEALED = "fernet:"
+
+log = logging.getLogger(__name__)
 
 
 class WrongCode(ValueError):
@@ -49,6 +59,30 @@ def two_factor_required(organiser: Organiser, setting: str) -> bool:
 def new_secret() -> str:
     """A fresh base32 secret for the authenticator app (160 bits)."""
     return pyotp.random_base32(32)
+
+
+def _keys(config) -> MultiFernet:
+    """TOTP_KEYS (the first encrypts, each decrypts), or one key derived from SECRET_KEY when it is empty."""
+    keys = [key.strip() for key in config.get("TOTP_KEYS", "").split(",") if key.strip()]
+    if not keys:
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"webinar two-factor secrets")
+        keys = [base64.urlsafe_b64encode(derived.derive(config["SECRET_KEY"].encode()))]
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+def seal(secret: str, config=None) -> str:
+    """The secret as stored: encrypted and authenticated (Fernet) with the first of the keys."""
+    return SEALED + _keys(config or current_app.config).encrypt(secret.encode()).decode("ascii")
+
+
+def unseal(stored: str, config=None) -> str | None:
+    """The secret from its stored form; None when no key reads it (a lost or changed key)."""
+    if not stored.startswith(SEALED):
+        return None
+    try:
+        return _keys(config or current_app.config).decrypt(stored.removeprefix(SEALED).encode()).decode()
+    except InvalidToken:
+        return None
 
 
 def setup_uri(organiser: Organiser, secret: str) -> str:
@@ -89,7 +123,7 @@ def enable(organiser: Organiser, secret: str, code: str, now: datetime | None = 
     step = _matching_step(secret, _digits(code), now)
     if step is None:
         raise WrongCode("Deze code klopt niet. Kijk of de tijd op uw telefoon goed staat en probeer de nieuwe code.")
-    organiser.totp_secret, organiser.totp_enabled_at, organiser.totp_last_step = secret, now, step
+    organiser.totp_secret, organiser.totp_enabled_at, organiser.totp_last_step = seal(secret), now, step
     organiser.failed_codes = 0
     return new_recovery_codes(organiser)
 
@@ -126,7 +160,10 @@ def check_code(organiser: Organiser, code: str, now: datetime | None = None) -> 
     if organiser.locked_until and organiser.locked_until > now:
         raise WrongCode("Te veel onjuiste codes. Wacht een kwartier en probeer het dan opnieuw.")
     entered = _digits(code).lower()
-    step = _matching_step(organiser.totp_secret, entered, now) if entered.isdigit() else None
+    secret = unseal(organiser.totp_secret or "")
+    if secret is None:
+        log.error("the two-factor secret of organiser %s cannot be decrypted: check TOTP_KEYS", organiser.id)
+    step = _matching_step(secret, entered, now) if secret and entered.isdigit() else None
     if step is not None and (organiser.totp_last_step is None or step > organiser.totp_last_step):
         organiser.totp_last_step, organiser.failed_codes = step, 0
         return "app"
@@ -136,6 +173,9 @@ def check_code(organiser: Organiser, code: str, now: datetime | None = None) -> 
     if recovery is not None:
         recovery.used_at, organiser.failed_codes = now, 0
         return "herstelcode"
+    if secret is None and entered.isdigit():  # not the organiser's fault: no lock-out, a way out
+        raise WrongCode("Codes uit uw app kunnen nu niet worden gecontroleerd. Log in met een van uw herstelcodes "
+                        "en koppel daarna uw app opnieuw, of vraag een beheerder om hulp.")
     organiser.failed_codes += 1
     if organiser.failed_codes >= MAX_FAILED_CODES:
         organiser.locked_until, organiser.failed_codes = now + LOCK_TIME, 0
