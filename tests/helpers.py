@@ -379,9 +379,18 @@ class Recorder:
 
 
 @contextmanager
-def smtp_server(handler):
-    """Serve `handler` on a free loopback port; yields the port."""
-    port = free_port()
+def serving_mail_for(app, server: SMTPServer):
+    """Serve `server` on loopback at its port, and `app` sending to it."""
+    with smtp_server(server, port=server.port):
+        app.config["MAIL_PORT"] = server.port
+        app.extensions["mail"].port = server.port
+        yield server
+
+
+@contextmanager
+def smtp_server(handler, port: int | None = None):
+    """Serve `handler` on loopback (at `port`, or a free one); yields the port."""
+    port = port or free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
