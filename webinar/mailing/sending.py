@@ -224,13 +224,14 @@ def send_batch(ready: list[Ready], now: datetime, result: PassResult, connection
             if result.connection_error:  # an earlier batch lost the connection
                 break
             marks.write_if_old()
-            if pipeline and pipeline.takes(item.sender or sender, item):
-                pipeline.send(item.sender or sender, item)
+            envelope_sender = item.sender or sender
+            if pipeline and pipeline.takes(envelope_sender, item):
+                pipeline.send(envelope_sender, item)
                 sent += 1
                 continue
             if pipeline:
                 pipeline.finish()
-            clean = _send_one(host, item.sender or sender, item, now, result, marks)
+            clean = _send_one(host, envelope_sender, item, now, result, marks)
             sent += 1
             if not clean:  # the SMTP transaction may be half-way: start clean for the next row
                 host.rset()
