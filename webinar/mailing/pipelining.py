@@ -55,7 +55,8 @@ class Pipeline:
 
     After a refused MAIL FROM or RCPT TO the server refuses the DATA as well;
     one that answers 354 anyway gets a lone "." (RFC 2920 3.1) and the row
-    stays refused; the transaction is then reset (RSET). A 421 or a
+    stays refused. After any refusal of MAIL FROM, RCPT TO or DATA the
+    transaction is reset (RSET) before the next row. A 421 or a
     connection that breaks raises `SMTPServerDisconnected` (an OSError from
     the socket becomes one in smtplib): the open row and `item` are then not
     settled, and the caller tries them again later.
