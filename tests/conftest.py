@@ -35,6 +35,7 @@ from helpers import (
     person,
     require_dovecot,
     serving,
+    serving_mail_for,
 )
 from webinar.events.services import create_event
 from webinar.extensions import db
@@ -67,13 +68,8 @@ def schema(database_uri):
 @pytest.fixture
 def smtp(app):
     """A real SMTP server on loopback, and `app` sending to it (without it, mail goes to port 1 and fails)."""
-    server = SMTPServer(port=free_port())
-    controller = Controller(server, hostname="127.0.0.1", port=server.port)
-    controller.start()
-    app.config["MAIL_PORT"] = server.port
-    app.extensions["mail"].port = server.port
-    yield server
-    controller.stop()
+    with serving_mail_for(app, SMTPServer(port=free_port())) as server:
+        yield server
 
 
 @pytest.fixture

@@ -348,12 +348,21 @@ class Recorder:
     """An aiosmtpd handler that keeps recipient, Message-ID and subject of each message.
 
     `delay` makes every DATA take that long before it is accepted, so that a
-    batch takes a while and a kill lands in the middle of one.
+    batch takes a while and a kill lands in the middle of one. With
+    `pipelining` the EHLO answer offers PIPELINING (RFC 2920), as Postfix does:
+    aiosmtpd reads commands from a buffered stream, so it takes them in groups.
     """
 
     delay: float = 0.0
+    pipelining: bool = False
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
@@ -379,9 +388,18 @@ class Recorder:
 
 
 @contextmanager
-def smtp_server(handler):
-    """Serve `handler` on a free loopback port; yields the port."""
-    port = free_port()
+def serving_mail_for(app, server: SMTPServer):
+    """Serve `server` on loopback at its port, and `app` sending to it."""
+    with smtp_server(server, port=server.port):
+        app.config["MAIL_PORT"] = server.port
+        app.extensions["mail"].port = server.port
+        yield server
+
+
+@contextmanager
+def smtp_server(handler, port: int | None = None):
+    """Serve `handler` on loopback (at `port`, or a free one); yields the port."""
+    port = port or free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:

@@ -13,6 +13,9 @@ planned message (reminder, join link) gets in the way.
 - Two workers at once over 1,000 messages deliver each exactly once.
 - A server that drops the connection mid-session counts as a connection
   error: what was not received stays pending and goes out on a later pass.
+
+The kill and the dropped connection are tried against a server that answers
+one command at a time and against one that offers PIPELINING (RFC 2920).
 """
 
 from __future__ import annotations
@@ -61,8 +64,9 @@ KILL_MARK_GROUP = 4
 KILL_DELAY = 0.03
 
 
-def test_a_worker_killed_mid_batch_loses_nothing(live, workers):
-    recorder = Recorder(delay=KILL_DELAY)
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-reply-at-a-time", "pipelining"])
+def test_a_worker_killed_mid_batch_loses_nothing(live, workers, pipelining):
+    recorder = Recorder(delay=KILL_DELAY, pipelining=pipelining)
     with smtp_server(recorder) as port:
         addresses = queue_confirmations(KILL_COUNT)
         group = workers(port, MAIL_BATCH_SIZE=KILL_BATCH, MAIL_CLAIM_SECONDS=2, MAIL_MARK_GROUP=KILL_MARK_GROUP)
@@ -169,8 +173,8 @@ class Dropping(Recorder):
     closes the connection when the recipient is given.
     """
 
-    def __init__(self, drop_at: int, how: str):
-        super().__init__()
+    def __init__(self, drop_at: int, how: str, pipelining: bool = False):
+        super().__init__(pipelining=pipelining)
         self.drop_at = drop_at
         self.how = how
         self.seen = 0
@@ -207,9 +211,10 @@ def frozen_app(schema, frozen):
         yield app
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-reply-at-a-time", "pipelining"])
 @pytest.mark.parametrize("how", ["data", "421", "rcpt"])
-def test_a_dropped_connection_keeps_the_rest_for_a_later_pass(frozen_app, frozen, how):
-    server = Dropping(drop_at=3, how=how)
+def test_a_dropped_connection_keeps_the_rest_for_a_later_pass(frozen_app, frozen, how, pipelining):
+    server = Dropping(drop_at=3, how=how, pipelining=pipelining)
     with smtp_server(server) as port:
         frozen_app.config["MAIL_PORT"] = port
         mail.init_app(frozen_app)

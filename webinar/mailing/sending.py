@@ -1,7 +1,8 @@
 """Sending prepared messages over SMTP and recording each outcome on its outbox row.
 
 The worker (worker.py) claims and prepares batches; a `Sender` sends each
-prepared batch on a thread of its own, over one SMTP connection for the pass,
+prepared batch on a thread of its own, over one SMTP connection for the pass
+(one round trip per message where the server offers PIPELINING: pipelining.py),
 and marks the rows: sent in groups (`SentMarks`), refused for good (5xx),
 or to be tried again on the backoff ladder (4xx, connection trouble).
 """
@@ -15,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from flask import current_app
 from sqlalchemy import bindparam, update
@@ -26,6 +27,7 @@ from ..extensions import db, mail
 from .addresses import envelope_address, plain_address
 from .mime import address
 from .models import MailStatus, OutgoingMail
+from .pipelining import Pipeline, offers_pipelining
 
 log = logging.getLogger(__name__)
 
@@ -202,27 +204,45 @@ class Connection:
 
 
 def send_batch(ready: list[Ready], now: datetime, result: PassResult, connection: Connection) -> None:
-    """Send prepared rows over the pass's SMTP connection and record each outcome."""
+    """Send prepared rows over the pass's SMTP connection and record each outcome.
+
+    With a server that offers PIPELINING each message costs one round trip
+    (`Pipeline`); a row the pipeline does not take goes the plain way, after
+    the pipeline has sent what it holds.
+    """
     config = current_app.config
     marks = SentMarks(config["MAIL_MARK_GROUP"], config["MAIL_MARK_SECONDS"])
     sender = envelope_address(address(config["MAIL_DEFAULT_SENDER"])).address
-    sent = 0  # rows of `ready` done with
+    pipeline = None
+    sent = 0  # rows of `ready` handed to the server (the pipeline's open row not yet settled)
     try:
         if ready and not result.connection_error:
             host = connection.host()
+            if offers_pipelining(host):
+                pipeline = Pipeline(host, partial(_settle, now=now, result=result, marks=marks))
         for item in ready:
             if result.connection_error:  # an earlier batch lost the connection
                 break
             marks.write_if_old()
-            clean = _send_one(host, item.sender or sender, item, now, result, marks)
+            envelope_sender = item.sender or sender
+            if pipeline and pipeline.takes(envelope_sender, item):
+                pipeline.send(envelope_sender, item)
+                sent += 1
+                continue
+            if pipeline:
+                pipeline.finish()
+            clean = _send_one(host, envelope_sender, item, now, result, marks)
             sent += 1
             if not clean:  # the SMTP transaction may be half-way: start clean for the next row
                 host.rset()
+        if pipeline:
+            pipeline.finish()
     except (OSError, smtplib.SMTPException) as error:
         result.connection_error = error_text(error)
         log.warning("mail server unreachable: %s", result.connection_error)
         connection.close(quietly=True)
-    for item in ready[sent:]:
+    unsettled = [pipeline.open] if pipeline and pipeline.open else []
+    for item in unsettled + ready[sent:]:
         retry_or_fail(item.row_id, item.attempts, result.connection_error, now, result)
     marks.write()
 
@@ -313,17 +333,27 @@ def _send_one(host, sender: str, item: Ready, now: datetime, result: PassResult,
         if host is not None:
             _transaction(host, sender, item)
     except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
-        _refused(item, error, now, result)
+        _settle(item, error, now, result, marks)
         return True
     except (OSError, smtplib.SMTPException, DBAPIError):
         raise
     except Exception as error:  # one row's bug must not stop the others
-        log.exception("mail %s could not be sent", item.row_id)
-        retry_or_fail(item.row_id, item.attempts, error_text(error), now, result)
+        _settle(item, error, now, result, marks)
         return False
-    marks.add(item.row_id)
-    result.sent += 1
+    _settle(item, None, now, result, marks)
     return True
+
+
+def _settle(item: Ready, error: BaseException | None, now: datetime, result: PassResult, marks: SentMarks) -> None:
+    """Record a row's outcome: accepted (None), refused by the server, or stopped by a bug of its own."""
+    if error is None:
+        marks.add(item.row_id)
+        result.sent += 1
+    elif isinstance(error, (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused)):
+        _refused(item, error, now, result)
+    else:
+        log.error("mail %s could not be sent", item.row_id, exc_info=error)
+        retry_or_fail(item.row_id, item.attempts, error_text(error), now, result)
 
 
 def _transaction(host: smtplib.SMTP, sender: str, item: Ready) -> None:
