@@ -29,9 +29,13 @@ class Phase(enum.Enum):
 
 
 def confirmed_count(event: Event) -> int:
-    """How many registrations for the event are confirmed."""
+    """How many registrations for the event are confirmed.
+
+    count(*), not count(id): the index on (event_id, status, ...) answers it
+    alone on PostgreSQL (an index-only scan), without reading every row.
+    """
     return db.session.scalar(
-        select(func.count(Registration.id)).where(
+        select(func.count()).select_from(Registration).where(
             Registration.event_id == event.id,
             Registration.status == RegistrationStatus.confirmed,
         )

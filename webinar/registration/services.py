@@ -199,7 +199,7 @@ _PHASE_COLUMNS = ("capacity", "cancelled_at", "published_at", "starts_at", "ends
 _EventNow = namedtuple("_EventNow", _PHASE_COLUMNS)
 _PLACES_AND_EARLIER = select(
     *(getattr(Event, name) for name in _PHASE_COLUMNS),
-    select(func.count(Registration.id))
+    select(func.count()).select_from(Registration)  # count(*): see capacity.confirmed_count
     .where(Registration.event_id == Event.id, Registration.status == RegistrationStatus.confirmed)
     .scalar_subquery(),
     select(Registration.id)
