@@ -27,6 +27,7 @@ from helpers import (
     STARTS,
     CliRunner,
     Dovecot,
+    OpenSMTPD,
     SMTPServer,
     Workers,
     app_in_context,
@@ -34,6 +35,7 @@ from helpers import (
     make_app,
     person,
     require_dovecot,
+    require_opensmtpd,
     serving,
     serving_mail_for,
 )
@@ -80,6 +82,22 @@ def dovecot():
     server = Dovecot(Path(tempfile.mkdtemp(prefix="webinar-dovecot-")))
     try:
         server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def opensmtpd(app):
+    """A real mail server on loopback (Debian's OpenSMTPD), and `app` sending to it; skips without it."""
+    require_opensmtpd()
+    # A folder of its own outside pytest's (which only its owner may enter): it delivers as nobody.
+    server = OpenSMTPD(Path(tempfile.mkdtemp(prefix="webinar-opensmtpd-")))
+    try:
+        server.start()
+        app.config["MAIL_PORT"] = server.port
+        app.extensions["mail"].port = server.port
         yield server
     finally:
         server.stop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes.util
+import fcntl
 import grp
 import html
 import imaplib
@@ -51,6 +52,8 @@ from webinar.dutch import AMSTERDAM
 from webinar.events.services import create_event
 from webinar.extensions import db
 from webinar.mailing.models import MailStatus, OutgoingMail
+from webinar.mailing.mime import Email, to_bytes
+from webinar.mailing.sending import Connection, PassResult, Ready, send_batch
 from webinar.mailing.worker import send_due
 from webinar.audit import AuditEntry
 from webinar.registration.models import Registration, RegistrationStatus
@@ -408,6 +411,24 @@ def smtp_server(handler, port: int | None = None):
         controller.stop()
 
 
+#: a text part whose lines start with periods (ASCII: the lines go as they are)
+PERIOD_LINES = "Beste Anna,\n.\n.punt vooraan\n..twee punten\nTot dan.\n"
+
+
+def send_period_lines(sender: str) -> tuple[list[Ready], PassResult]:
+    """Three messages with `PERIOD_LINES`, sent by `send_batch` over a connection of its own as the worker
+    hands them over (the last one without its final line break)."""
+    data = to_bytes(Email("anna@example.org", "Punten", PERIOD_LINES, "<p>.</p>", "<1@example.org>", None),
+                    sender=sender, date=NOW)
+    assert b"\r\n.punt vooraan\r\n" in data
+    ready = [Ready(row_id, 1, "anna@example.org", False, content)
+             for row_id, content in enumerate([data, data, data.rstrip(b"\r\n")], start=1)]
+    result = PassResult()
+    with Connection(result) as connection:
+        send_batch(ready, NOW, result, connection)
+    return ready, result
+
+
 # --- a real IMAP server (Debian's dovecot-imapd) ------------------------------
 
 DOVECOT = shutil.which("dovecot", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
@@ -432,13 +453,35 @@ def bounce_sample(name: str, *, bounce_address: str, recipient: str, message_id:
 
 
 @dataclass
-class Dovecot:
-    """Dovecot on a free loopback port, in a folder of its own: STARTTLS with its own certificate, one
-    passwd-file user with a maildir."""
+class LoopbackDaemon:
+    """A server program of the system's, run in the foreground on a free loopback port, in a folder of its own."""
 
     folder: Path
     port: int = 0
     process: subprocess.Popen | None = None
+
+    def wait_for_port(self, name: str, log: Path) -> None:
+        """Return once the port takes connections; fail with the log when the program ends or 20 s pass."""
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"{name} did not start: {log.read_text(errors='replace') if log.exists() else ''}")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+@dataclass
+class Dovecot(LoopbackDaemon):
+    """Dovecot on a free loopback port, in a folder of its own: STARTTLS with its own certificate, one
+    passwd-file user with a maildir."""
 
     @property
     def ca_file(self) -> Path:
@@ -464,16 +507,7 @@ class Dovecot:
             self.folder.chmod(0o755)
         self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(self.folder / "dovecot.conf")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    log = self.folder / "dovecot.log"
-                    pytest.fail(f"dovecot did not start: {log.read_text() if log.exists() else ''}")
-                time.sleep(0.05)
+        self.wait_for_port("dovecot", self.folder / "dovecot.log")
 
     def _config(self) -> str:
         if os.geteuid() == 0:  # dovecot's own users, as Debian's package creates them
@@ -519,11 +553,6 @@ service imap-login {{
 }}
 """
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
-
     @contextmanager
     def session(self):
         """A logged-in IMAP connection, as a mail program would open it."""
@@ -552,6 +581,103 @@ service imap-login {{
                 header = BytesHeaderParser(policy=policy.default).parsebytes(data[0][1])
                 found.append(str(header["Subject"]))
             return found
+
+
+# --- a real mail server (Debian's opensmtpd) ----------------------------------
+
+SMTPD = shutil.which("smtpd", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+#: the recipient the test server refuses at RCPT TO
+REFUSED = "niemand@example.org"
+
+
+def require_opensmtpd() -> None:
+    """Skip with one line when OpenSMTPD is missing or cannot run (fail with REQUIRE_OPENSMTPD=1)."""
+    missing = None
+    if not SMTPD:
+        missing = "no OpenSMTPD (install Debian's 'opensmtpd')"
+    elif os.geteuid() != 0:
+        missing = "OpenSMTPD starts as root only"
+    require_external(missing, "REQUIRE_OPENSMTPD")
+
+
+@dataclass
+class OpenSMTPD(LoopbackDaemon):
+    """OpenSMTPD in the foreground on a free loopback port: it takes mail for example.org and an IDN
+    domain into a maildir in `folder` (delivered as `nobody`, as it delivers to no root), and refuses
+    `REFUSED` at RCPT TO. Its queue and control socket are the system's (/var/spool/smtpd,
+    /run/smtpd.sock): one at a time on a machine, which a lock file sees to."""
+
+    lock: io.TextIOWrapper | None = None
+
+    @property
+    def maildir(self) -> Path:
+        return self.folder / "Maildir"
+
+    def start(self) -> None:
+        self.lock = open("/tmp/webinar-opensmtpd.lock", "a")  # held until stop()
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        with socket.socket(socket.AF_UNIX) as control:
+            running = control.connect_ex("/run/smtpd.sock") == 0
+        require_external("an smtpd runs already (the system's? stop it)" if running else None, "REQUIRE_OPENSMTPD")
+        self.port = free_port()
+        (self.folder / "refused").write_text(f"{REFUSED}\n")
+        config = self.folder / "smtpd.conf"
+        config.write_text(f"""
+table refused file:{self.folder}/refused
+table everyone {{ "@" = "nobody" }}
+listen on 127.0.0.1 port {self.port} hostname mta.test
+action "keep" maildir "{self.maildir}" virtual <everyone>
+match from any for domain {{ "example.org", "xn--basisschool-n-mhba.nl" }} rcpt-to <refused> reject
+match from any for domain {{ "example.org", "xn--basisschool-n-mhba.nl" }} action "keep"
+""")
+        checked = subprocess.run([SMTPD, "-n", "-f", str(config)], capture_output=True, text=True, timeout=30)
+        assert checked.returncode == 0, checked.stderr
+        self.maildir.mkdir()
+        shutil.chown(self.maildir, "nobody")
+        self.folder.chmod(0o755)
+        with (self.folder / "smtpd.log").open("w") as log:
+            self.process = subprocess.Popen([SMTPD, "-d", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        self.wait_for_port("smtpd", self.folder / "smtpd.log")
+
+    def log(self) -> str:
+        return (self.folder / "smtpd.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        """End smtpd and the processes it forked, and wait until they are gone: until then its control
+        socket is taken, and the next smtpd on the machine would not start."""
+        try:
+            if self.process is not None:
+                self._end_process_group()
+        finally:
+            if self.lock is not None:
+                self.lock.close()  # and with it the lock
+
+    def _end_process_group(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        self.process.wait(timeout=20)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        pytest.fail(f"smtpd's processes did not end: {self.log()}")
+
+    def delivered(self, count: int, timeout: float = 30) -> list[bytes]:
+        """The messages in the maildir, once there are `count` (it delivers after accepting)."""
+        new = self.maildir / "new"
+        deadline = time.monotonic() + timeout
+        while True:
+            files = sorted(new.iterdir()) if new.is_dir() else []
+            if len(files) >= count or time.monotonic() > deadline:
+                assert len(files) == count, self.log()
+                return [path.read_bytes() for path in files]
+            time.sleep(0.05)
 
 
 # --- worker processes ---------------------------------------------------------

@@ -18,14 +18,13 @@ from datetime import timedelta
 
 import pytest
 
-from helpers import ENDS, NOW, STARTS, SMTPServer, deliver, details, free_port, outbox, serving_mail_for, smtp_server
+from helpers import (ENDS, NOW, PERIOD_LINES, STARTS, SMTPServer, deliver, details, free_port, outbox,
+                     send_period_lines, serving_mail_for, smtp_server)
 from webinar.database import begin_write
 from webinar.events.services import create_event
 from webinar.extensions import db
 from webinar.mailing import pipelining, sending
-from webinar.mailing.mime import Email, to_bytes
 from webinar.mailing.models import MailStatus
-from webinar.mailing.sending import Connection, PassResult, Ready, send_batch
 from webinar.registration.services import register
 
 SENDER = "bijeenkomsten@example.org"
@@ -202,21 +201,12 @@ def test_a_server_that_closes_mid_batch_gets_no_row_marked_it_did_not_accept(ser
 
 
 def test_a_line_that_starts_with_a_period_arrives_intact(server, app):
-    text = "Beste Anna,\n.\n.punt vooraan\n..twee punten\nTot dan.\n"  # ASCII: the lines go as they are
-    data = to_bytes(Email("anna@example.org", "Punten", text, "<p>.</p>", "<1@example.org>", None),
-                    sender=SENDER, date=NOW)
-    assert b"\r\n.punt vooraan\r\n" in data
-    # As the worker hands them over; the last one without its final line break.
-    ready = [Ready(row_id, 1, "anna@example.org", False, content)
-             for row_id, content in enumerate([data, data, data.rstrip(b"\r\n")], start=1)]
-    result = PassResult()
-    with Connection(result) as connection:
-        send_batch(ready, NOW, result, connection)
+    ready, result = send_period_lines(SENDER)
     assert (result.sent, result.connection_error) == (3, "")
     assert server.grouped[1:] == [True, True]
     for message in server.messages:
         lines = message.get_body(("plain",)).get_content().splitlines()
-        assert lines == text.splitlines()
+        assert lines == PERIOD_LINES.splitlines()
 
     plain = SMTPServer(port=0)
     with smtp_server(plain) as port, smtplib.SMTP("127.0.0.1", port) as connection:
