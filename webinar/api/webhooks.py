@@ -226,7 +226,7 @@ def queue(kind: str, items: list[dict], now: datetime | None = None) -> int:
 
 
 def _per_registration(kind: str, event_id: int, ids: list[int]) -> None:
-    if _subscribers(kind):  # the event's name only when someone listens
+    if kind in _subscribed_kinds():  # the event's name only when someone listens; queue() reads who
         slug = db.session.scalar(select(Event.slug).where(Event.id == event_id)) or ""
         queue(kind, [{"event": slug, "registration_id": registration_id} for registration_id in ids])
 
