@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
 from ..database import utcnow
 from ..extensions import db
-from ..mailing.services import queue_mail
+from ..mailing.models import MailStatus
+from ..mailing.services import queue_mail, queue_mails
 from .models import Organiser, PasswordReset
 from .services import end_sessions, find_by_token, find_organiser
 
 #: no second link to the same organiser within this time (the first still works): no mail flood
 QUIET_TIME = timedelta(minutes=2)
+#: why a request sent nothing (no active account with the address, or a link went out minutes ago)
+NO_LINK = "niet verstuurd: geen account, of kort geleden al een link"
 
 
 def request_reset(email: str, valid: timedelta, now: datetime | None = None) -> PasswordReset | None:
@@ -27,6 +31,10 @@ def request_reset(email: str, valid: timedelta, now: datetime | None = None) -> 
         select(PasswordReset.id).where(PasswordReset.organiser_id == (organiser.id if organiser else None),
                                        PasswordReset.created_at > now - QUIET_TIME, PasswordReset.used_at.is_(None)))
     if organiser is None or not organiser.active or recent is not None:
+        # As much work as a link that goes out (a row written, then the caller's commit), so that the time of
+        # the answer does not tell whether the account exists either. The row keeps no address.
+        queue_mails([{"kind": "password_reset", "recipient": "", "dedupe_key": f"password_reset:none:{uuid.uuid4().hex}",
+                      "status": MailStatus.skipped, "last_error": NO_LINK}])
         return None
     return _queue_reset(organiser, None, valid, now)
 
