@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 import time_machine
-from sqlalchemy import literal, select
+from sqlalchemy import func, literal, select
 
 from helpers import ENDS, NOW, STARTS, app_in_context, form_data, serving
 from webinar.events.services import create_event
@@ -37,7 +37,7 @@ from webinar.extensions import db
 from webinar.registration import services as registration_services
 from webinar.registration import views as registration_views
 from webinar.mailing.models import OutgoingMail
-from webinar.registration.models import Registration, RegistrationStatus
+from webinar.registration.models import ConfirmedTally, Registration, RegistrationStatus, confirmed_of
 
 pytestmark = pytest.mark.slow
 
@@ -158,6 +158,12 @@ def check(event_id: int, answers: list[Answer], capacity: int = CAPACITY) -> lis
     statuses = Counter(r.status for r in registrations)
     if statuses[RegistrationStatus.confirmed] != capacity:
         problems.append(f"{statuses[RegistrationStatus.confirmed]} confirmed, capacity {capacity}")
+    tallied = db.session.scalar(select(confirmed_of(event_id)))
+    if tallied != statuses[RegistrationStatus.confirmed]:
+        problems.append(f"the event's tally says {tallied} confirmed, its registrations {statuses[RegistrationStatus.confirmed]}")
+    rows = db.session.scalar(select(func.count()).select_from(ConfirmedTally).where(ConfirmedTally.event_id == event_id))
+    if rows > ConfirmedTally.SLOTS:  # one per connection's slot at most
+        problems.append(f"the event's tally has {rows} rows")
     if statuses[RegistrationStatus.waitlisted] != len(answers) - capacity:
         problems.append(f"{statuses[RegistrationStatus.waitlisted]} waitlisted, expected {len(answers) - capacity}")
     stored = Counter(r.email for r in registrations)

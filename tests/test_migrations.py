@@ -9,7 +9,8 @@ from helpers import post_registration
 from webinar.extensions import db
 from webinar.events.models import Event
 from webinar.mailing.models import OutgoingMail
-from webinar.registration.models import Registration
+from webinar.registration.capacity import places_left
+from webinar.registration.models import Registration, confirmed_of
 
 
 def test_models_and_migrations_agree(app):
@@ -22,7 +23,7 @@ def test_models_and_migrations_agree(app):
 def test_schema_is_at_the_latest_revision(app):
     with db.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    assert current == "0018_totp_sealed"
+    assert current == "0019_confirmed_tally"
 
 
 def outbox_columns() -> set[str]:
@@ -153,3 +154,21 @@ def test_two_factor_secrets_from_before_are_encrypted_by_the_upgrade_and_read_ba
     with db.engine.connect() as connection:
         assert connection.execute(text("SELECT totp_secret FROM organiser")).scalar() == secret
     upgrade()
+
+
+def test_the_tally_is_counted_from_the_registrations_there_when_it_comes(app, event, full_event):
+    """Down to 0018 (no tally, no triggers), registrations change, and up again: the tally counts what is there."""
+    anna, bert = (registration.id for registration in full_event)
+    event_id = event.id
+    db.session.close()
+    downgrade(revision="0018_totp_sealed")
+    assert "event_confirmed" not in inspect(db.engine).get_table_names()
+    with db.engine.begin() as connection:  # as a version without the tally would: no trigger sees it
+        connection.execute(text("UPDATE registration SET status = 'confirmed' WHERE id = :id"), {"id": bert})
+    upgrade()
+    assert places_left(db.session.get(Event, event_id)) == 0
+    assert db.session.scalar(select(confirmed_of(event_id))) == 2
+    with db.engine.begin() as connection:  # and the triggers follow changes from now on
+        connection.execute(text("UPDATE registration SET status = 'cancelled' WHERE id = :id"), {"id": anna})
+    db.session.rollback()  # a fresh read (SQLite keeps the snapshot of the read transaction before)
+    assert db.session.scalar(select(confirmed_of(event_id))) == 1

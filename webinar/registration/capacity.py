@@ -13,7 +13,7 @@ from ..events.lookup import not_found
 from ..events.models import Event
 from ..events.services import events_listed
 from ..extensions import db
-from .models import Registration, RegistrationStatus
+from .models import Registration, RegistrationStatus, confirmed_of
 
 
 class Phase(enum.Enum):
@@ -29,17 +29,8 @@ class Phase(enum.Enum):
 
 
 def confirmed_count(event: Event) -> int:
-    """How many registrations for the event are confirmed.
-
-    count(*), not count(id): the index on (event_id, status, ...) answers it
-    alone on PostgreSQL (an index-only scan), without reading every row.
-    """
-    return db.session.scalar(
-        select(func.count()).select_from(Registration).where(
-            Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.confirmed,
-        )
-    )
+    """How many registrations for the event are confirmed (from its ConfirmedTally rows, see models)."""
+    return db.session.scalar(select(confirmed_of(event.id)))
 
 
 def places_left(event: Event) -> int | None:
@@ -56,12 +47,8 @@ def _free(event: Event | Row, confirmed: int | None) -> int | None:
 @cache
 def _event_values_and_confirmed():
     """Every column of the event with slug :slug, then its confirmed count; built once, so is its cache key."""
-    event, registration = Event.__table__, Registration.__table__
-    # count(*) reads only the index: a third less work than count(id) per registration on SQLite
-    confirmed = select(func.count()).select_from(registration).where(
-        registration.c.event_id == event.c.id, registration.c.status == RegistrationStatus.confirmed
-    )
-    return select(event, confirmed.scalar_subquery()).where(
+    event = Event.__table__
+    return select(event, confirmed_of(event.c.id)).where(
         event.c.slug == bindparam("slug"), event.c.published_at.is_not(None))
 
 

@@ -17,7 +17,7 @@ from ..events.models import Event
 from ..events.services import EVENT_ROW_LOCK, EVENT_LOCK_SHARED, capacity_changed, lock_event
 from ..extensions import db
 from .capacity import Phase, confirmed_count, places_left, registration_phase
-from .models import Registration, RegistrationStatus
+from .models import Registration, RegistrationStatus, confirmed_of
 from .notifications import (
     insert_with_registered_mail,
     mails_to,
@@ -199,9 +199,7 @@ _PHASE_COLUMNS = ("capacity", "cancelled_at", "published_at", "starts_at", "ends
 _EventNow = namedtuple("_EventNow", _PHASE_COLUMNS)
 _PLACES_AND_EARLIER = select(
     *(getattr(Event, name) for name in _PHASE_COLUMNS),
-    select(func.count()).select_from(Registration)  # count(*): see capacity.confirmed_count
-    .where(Registration.event_id == Event.id, Registration.status == RegistrationStatus.confirmed)
-    .scalar_subquery(),
+    confirmed_of(Event.id),
     select(Registration.id)
     .where(Registration.event_id == Event.id, Registration.email_normalized == bindparam("email"))
     .scalar_subquery(),
@@ -260,7 +258,7 @@ _INSERT_REGISTRATION = insert(_TABLE).values(
 )
 
 
-def _new_registration(margin=None):
+def _new_registration(margin=None, *, postgresql: bool = False):
     """A registration from the parameters named after its columns (the status and the sign-up's moments from
     the places and `created_at`), if its event takes registrations and has none for the address.
 
@@ -268,19 +266,26 @@ def _new_registration(margin=None):
     left, else waiting. With a `margin` (a SQL expression), for sign-ups that
     only share the event's lock: confirmed while `margin` more confirmations
     would still fit, waiting when none is left, and not inserted in between.
+
+    An earlier registration for the address is found by the unique index on
+    (event, address): on PostgreSQL as the insert's conflict (ON CONFLICT DO
+    NOTHING), which no plan can look for another way; on SQLite by a look-up
+    beforehand. A prepared statement's plan on PostgreSQL may be made while
+    the table is nearly empty and kept while the event grows: a look-up of
+    its own could then read the event's registrations one by one through the
+    other index on the event, instead of one entry of the unique one.
     """
     event, now = Event.__table__, bindparam("created_at", type_=UTCDateTime)
-    confirmed = select(func.count()).select_from(_TABLE).where(
-        _TABLE.c.event_id == event.c.id, _TABLE.c.status == RegistrationStatus.confirmed).scalar_subquery()
-    earlier = select(_TABLE.c.id).where(
-        _TABLE.c.event_id == event.c.id, _TABLE.c.email_normalized == bindparam("email_normalized"))
+    confirmed = confirmed_of(event.c.id)
     # registration_phase() is open or full
-    taking = select(event.c.capacity, confirmed.label("confirmed")).where(
-        event.c.id == bindparam("event_id"), event.c.cancelled_at.is_(None), event.c.published_at.is_not(None),
-        now < event.c.ends_at, or_(event.c.registration_opens_at.is_(None), event.c.registration_opens_at <= now),
-        now < func.coalesce(event.c.registration_closes_at, event.c.starts_at),
-        or_(event.c.registration_closed_at.is_(None), now < event.c.registration_closed_at), ~earlier.exists(),
-    ).cte("taking")
+    taking = [event.c.id == bindparam("event_id"), event.c.cancelled_at.is_(None), event.c.published_at.is_not(None),
+              now < event.c.ends_at, or_(event.c.registration_opens_at.is_(None), event.c.registration_opens_at <= now),
+              now < func.coalesce(event.c.registration_closes_at, event.c.starts_at),
+              or_(event.c.registration_closed_at.is_(None), now < event.c.registration_closed_at)]
+    if not postgresql:
+        taking.append(~select(_TABLE.c.id).where(
+            _TABLE.c.event_id == event.c.id, _TABLE.c.email_normalized == bindparam("email_normalized")).exists())
+    taking = select(event.c.capacity, confirmed.label("confirmed")).where(*taking).cte("taking")
     if margin is None:
         room = taking.c.confirmed < taking.c.capacity
     else:  # counted once, however often `confirmed` is read
@@ -296,11 +301,12 @@ def _new_registration(margin=None):
               bindparam(column.name, type_=column.type) for column in columns]
     chosen = select(*values).select_from(taking)
     names = [column.name for column in columns]
-    if margin is None:
+    if margin is not None:
+        chosen = chosen.where(or_(taking.c.capacity.is_(None), room, taking.c.confirmed >= taking.c.capacity))
+    if not postgresql:
         return insert(_TABLE).from_select(names, chosen)
-    chosen = chosen.where(or_(taking.c.capacity.is_(None), room, taking.c.confirmed >= taking.c.capacity))
-    # Sharing the lock, two sign-ups of one address (a double click) may both find none earlier: the second then
-    # waits for the first at the unique index and stores nothing, and the locked way answers it as a repeat.
+    # Sharing the lock, two sign-ups of one address (a double click) both get here: the second then waits for
+    # the first at the unique index and stores nothing, and the locked way answers it as a repeat.
     return postgresql_insert(_TABLE).from_select(names, chosen).on_conflict_do_nothing(
         constraint="uq_registration_event_email")
 
@@ -317,7 +323,7 @@ _SHARED_MARGIN = (cast(func.current_setting("max_connections"), Integer)
 def new_signup_with_mail(margin=None):
     """PostgreSQL: _new_registration(margin) and its e-mail in one statement; returns the id and the mail's kind."""
     returned = (_TABLE.c.id, _TABLE.c.event_id, _TABLE.c.email, _TABLE.c.signups, _TABLE.c.created_at, _TABLE.c.status)
-    return insert_with_registered_mail(_new_registration(margin).returning(*returned))
+    return insert_with_registered_mail(_new_registration(margin, postgresql=True).returning(*returned))
 
 
 _INSERT_IF_NEW = {
