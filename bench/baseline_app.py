@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from flask import Flask, abort, redirect, request, session
 from sqlalchemy import MetaData, Table, create_engine, event, select, text
 
+from baseline_table import NAME as BASELINE_TABLE
 from config import database_url
 
 app = Flask(__name__)
@@ -35,7 +36,8 @@ if engine.dialect.name == "sqlite":
         cursor.close()
 
 
-registration = Table("registration", MetaData(), autoload_with=engine)
+#: `registration`'s shape without the app's triggers (bench/baseline_table.py)
+registration = Table(BASELINE_TABLE, MetaData(), autoload_with=engine)
 events = Table("event", MetaData(), autoload_with=engine)
 FIELDS = ("first_name", "tussenvoegsel", "last_name", "email", "organisation",
           "organisation_type", "role", "role_other", "question")

@@ -7,7 +7,8 @@
 Builds a fresh database (a SQLite file in a temporary folder, or with
 --database-url a PostgreSQL database of its own, dropped at the end), migrates
 it, and seeds two events with room for everyone: one for the app, one for the
-baseline (bench/baseline_app.py, which inserts the same `registration` row).
+baseline (bench/baseline_app.py, which inserts the same `registration` row, into a
+table of the same shape without the app's triggers: bench/baseline_table.py).
 Starts both under gunicorn on free loopback ports with the same settings
 (RATELIMIT_ENABLED=0, so rate limits stay out of the way), warms each up with
 CLIENTS registrations, then runs ROUNDS timed rounds, alternating which side
@@ -57,6 +58,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from baseline_table import NAME as BASELINE_TABLE, create_baseline_table
 from open_loop import OpenRun, run_open_loop
 from http_load import (
     ROOT, Run, add_load_arguments, bound_load_arguments, gunicorn, load_average, open_form, phase, server_cpu,
@@ -97,6 +99,7 @@ def migrate_and_seed(url: str, events: dict[str, int]) -> dict[str, int]:
     ids = {}
     with app.app_context():
         upgrade()
+        create_baseline_table(db.engine)
         for slug, capacity in events.items():
             event = create_event(
                 slug=slug, title="Samen onderwijs versnellen", starts_at=starts,
@@ -114,8 +117,9 @@ def migrate_and_seed(url: str, events: dict[str, int]) -> dict[str, int]:
 # --- checks -----------------------------------------------------------------------------
 
 
-def stored_counts(url: str, event_id: int, kind: str | None) -> tuple[dict[str, int], dict[str, int]]:
-    """Registrations per address for the event, and outbox rows of `kind` per address."""
+def stored_counts(url: str, event_id: int, kind: str | None,
+                  table: str = "registration") -> tuple[dict[str, int], dict[str, int]]:
+    """Registrations (in `table`) per address for the event, and outbox rows of `kind` per address."""
     from sqlalchemy import create_engine, text
 
     from config import database_url
@@ -123,7 +127,7 @@ def stored_counts(url: str, event_id: int, kind: str | None) -> tuple[dict[str, 
     engine = create_engine(database_url(url))
     with engine.connect() as conn:
         registrations = dict(conn.execute(text(
-            "SELECT email, count(*) FROM registration WHERE event_id = :e GROUP BY email"), {"e": event_id}).all())
+            f"SELECT email, count(*) FROM {table} WHERE event_id = :e GROUP BY email"), {"e": event_id}).all())
         outbox = dict(conn.execute(text(
             "SELECT r.email, count(*) FROM outgoing_mail m JOIN registration r ON r.id = m.registration_id "
             "WHERE r.event_id = :e AND m.kind = :k GROUP BY r.email"), {"e": event_id, "k": kind}).all())
@@ -263,7 +267,7 @@ def parse_args():
 def check(url: str, ids: dict[str, int], app: Side, baseline: Side) -> list[str]:
     """Everything wrong in the database or the answers; empty when all is well."""
     registrations, outbox = stored_counts(url, ids[APP_SLUG], "confirmation")
-    base_registrations, _ = stored_counts(url, ids[BASELINE_SLUG], None)
+    base_registrations, _ = stored_counts(url, ids[BASELINE_SLUG], None, BASELINE_TABLE)
     problems = exactly_once("app registrations", app.submitted, registrations)
     problems += exactly_once("app confirmations in the outbox", app.submitted, outbox)
     problems += exactly_once("baseline registrations", baseline.submitted, base_registrations)
