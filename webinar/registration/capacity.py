@@ -13,7 +13,7 @@ from ..events.lookup import not_found
 from ..events.models import Event
 from ..events.services import events_listed
 from ..extensions import db
-from .models import Registration, RegistrationStatus, confirmed_of
+from .models import ConfirmedTally, Registration, RegistrationStatus, confirmed_of
 
 
 class Phase(enum.Enum):
@@ -125,11 +125,20 @@ def free_places(event: Event, confirmed: int) -> int | None:
     return _free(event, confirmed)
 
 
+def confirmed_counts(events: list[Event]) -> dict[int, int]:
+    """Each event's confirmed registrations, from their tallies in one query (events without any are left out)."""
+    if not events:
+        return {}
+    return dict(db.session.execute(
+        select(ConfirmedTally.event_id, func.sum(ConfirmedTally.confirmed))
+        .where(ConfirmedTally.event_id.in_([event.id for event in events])).group_by(ConfirmedTally.event_id)
+    ).all())
+
+
 def status_labels(events: list[Event], now: datetime | None = None) -> dict[int, str]:
-    """The status label of each event, counted in one query."""
-    counts = counts_by_status(events)
-    return {event.id: status_label(event, now, free_places(
-        event, counts.get(event.id, {}).get(RegistrationStatus.confirmed, 0))) for event in events}
+    """The status label of each event, from one query of the tallies (the public list shows it per event)."""
+    confirmed = confirmed_counts(events)
+    return {event.id: status_label(event, now, free_places(event, confirmed.get(event.id, 0))) for event in events}
 
 
 def status_label(event: Event | Row, now: datetime | None = None, free=COUNT) -> str:
