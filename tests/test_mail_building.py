@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 from email import message_from_bytes, policy
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -153,3 +155,16 @@ def test_a_follow_up_with_a_file_from_a_stencil_is_the_follow_up_the_templates_r
         assert rendered.attachments == tuple(file.attachment for file in attached)
     stencils = [value for key, value in events[event.id].items() if key[0] == "stencil"]
     assert len(stencils) == 2 and all(stencil.usable for stencil in stencils)
+
+
+def test_the_date_header_is_written_per_second_and_in_the_moments_own_zone():
+    # The formatted Date is kept per second: a moment later in the same second reads the same, the next
+    # second and the same moment in another zone get their own.
+    email = Email("anna@example.org", "Onderwerp", "Beste Anna,\n", "<p>Beste Anna,</p>\n", "<1@example.org>")
+    moments = [NOW, NOW + timedelta(microseconds=999_999), NOW + timedelta(seconds=1),
+               NOW.astimezone(ZoneInfo("UTC")), NOW.astimezone(ZoneInfo("America/Curacao"))]
+    for moment in moments:
+        data = to_bytes(email, sender="bijeenkomsten@example.org", date=moment)
+        header = message_from_bytes(data, policy=policy.default)["Date"]
+        assert str(header) == format_datetime(moment.replace(microsecond=0))
+        assert header.datetime == moment.replace(microsecond=0)

@@ -10,14 +10,17 @@ import pytest
 from icalendar import Calendar as ICalendar
 from sqlalchemy import select
 
-from helpers import NOW, deliver, post_registration
+from helpers import ENDS, NOW, STARTS, deliver, person, post_registration
+from webinar.events.services import cancel_event, create_event
 from webinar.extensions import db, mail
 from webinar.mailing.mime import Calendar, Email, to_bytes
 from webinar.mailing.models import MailStatus, OutgoingMail
 from webinar.mailing.services import queue_mail
 from webinar.mailing.worker import claim_due
 from webinar.organiser.broadcast_services import Selection, save_draft, send_broadcast
+from webinar.registration.models import TokenPurpose
 from webinar.registration.services import cancel_registration
+from webinar.registration.tokens import registration_for_token
 
 
 def outbox() -> list[OutgoingMail]:
@@ -228,3 +231,51 @@ def test_a_body_with_a_boundary_or_a_long_line_keeps_its_shape(line, calendar):
     assert message.get_body(("plain",)).get_content().splitlines() == text.splitlines()
     assert max(len(raw_line) for raw_line in raw.split(b"\r\n")) <= 998  # RFC 5322's limit
     assert not any(part.defects for part in message.walk())
+
+
+def test_one_batch_with_two_events_gives_each_message_its_own_event(event, smtp):
+    # The worker keeps an event's texts, calendar file and links for the batch and looks the event up
+    # by id: a row of another event in the same batch must get its own, and be judged by its own state.
+    other = create_event(slug="leren-verbeteren", title="Leren verbeteren", starts_at=STARTS + timedelta(days=7),
+                         ends_at=ENDS + timedelta(days=7), meeting_url="https://meet.example.org/ander-456")
+    db.session.commit()
+    anna = person(event, "Anna", "Berg", "van den", email="anna@example.org")
+    bert = person(other, "Bert", "Bakker", email="bert@example.org")
+    carla = person(event, "Carla", "Smit", email="carla@example.org")
+    dirk = person(other, "Dirk", "Jansen", email="dirk@example.org")
+    els = person(other, "Els", "Visser", email="els@example.org")
+    result = deliver()  # one batch: the rows of the two events alternate
+    assert (result.sent, result.skipped) == (5, 0)
+    titles = {registration.email: own.title for registration, own in
+              ((anna, event), (bert, other), (carla, event), (dirk, other), (els, other))}
+    uids = {"anna@example.org": event.ics_uid, "carla@example.org": event.ics_uid,
+            "bert@example.org": other.ics_uid, "dirk@example.org": other.ics_uid, "els@example.org": other.ics_uid}
+    for message in smtp.messages:
+        recipient = message["To"]
+        assert message["Subject"].strip() == f"Aanmelding bevestigd: {titles[recipient]}"
+        [attachment] = list(message.iter_attachments())
+        raw = attachment.get_content()
+        [entry] = ICalendar.from_ical(raw if isinstance(raw, bytes) else raw.encode()).walk("VEVENT")
+        assert str(entry["uid"]) == uids[recipient]
+        text = message.get_body(("plain",)).get_content()
+        [token] = re.findall(r"http://webinar\.test/r/([A-Za-z0-9_-]{43})", text)
+        assert registration_for_token(token, TokenPurpose.manage).email == recipient
+
+
+def test_a_row_of_a_cancelled_event_is_skipped_beside_a_live_events_rows_in_one_batch(event, smtp):
+    other = create_event(slug="leren-verbeteren", title="Leren verbeteren", starts_at=STARTS + timedelta(days=7),
+                         ends_at=ENDS + timedelta(days=7), meeting_url="https://meet.example.org/ander-456")
+    db.session.commit()
+    person(event, "Anna", "Berg", "van den", email="anna@example.org")
+    person(other, "Bert", "Bakker", email="bert@example.org")
+    person(event, "Carla", "Smit", email="carla@example.org")
+    cancel_event(other)
+    db.session.commit()
+    # One batch: Anna's confirmation (the live event is kept for the batch), Bert's (his event is
+    # cancelled: skipped), Carla's, then Bert's cancellation with his own event's title.
+    result = deliver()
+    assert (result.sent, result.skipped) == (3, 1)
+    subjects = {message["To"]: message["Subject"].strip() for message in smtp.messages}
+    assert subjects == {"anna@example.org": "Aanmelding bevestigd: Samen onderwijs versnellen",
+                        "carla@example.org": "Aanmelding bevestigd: Samen onderwijs versnellen",
+                        "bert@example.org": "Gaat niet door: Leren verbeteren"}

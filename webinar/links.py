@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -29,10 +30,19 @@ _URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
 def token_url(endpoint: str, token: str) -> str:
     """`external_url(endpoint, token=token)`, for the thousands of personal links of a worker pass."""
-    if not _URL_SAFE.fullmatch(token):
-        return external_url(endpoint, token=token)
+    return token_url_maker(endpoint)(token)
+
+
+def token_url_maker(endpoint: str) -> Callable[[str], str]:
+    """`token_url` for one endpoint with the app's URL map and BASE_URL looked up now, once for many links."""
     prefix, suffix = _around_token(current_app.url_map, current_app.config["BASE_URL"], endpoint)
-    return prefix + token + suffix
+
+    def url(token: str) -> str:
+        if not _URL_SAFE.fullmatch(token):
+            return external_url(endpoint, token=token)
+        return prefix + token + suffix
+
+    return url
 
 
 @lru_cache(maxsize=32)

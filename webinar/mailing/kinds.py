@@ -64,8 +64,9 @@ class MailKind:
     recipient: str
     #: the row as a message, built when it is sent
     render: Callable[[object, datetime, Batch], Email]
-    #: raises Obsolete when a row of this kind lost its use by the time it is sent (None: always useful)
-    still_useful: Callable[[object, datetime], object] | None = None
+    #: `still_useful(row, now, batch)` raises Obsolete when a row of this kind lost its use by the time it is
+    #: sent (None: always useful)
+    still_useful: Callable[[object, datetime, Batch], object] | None = None
     #: it carries a calendar file
     calendar: bool = False
     #: it carries personal links (tokens minted when it is rendered)
@@ -119,7 +120,7 @@ def render(row, now: datetime, batch: Batch) -> Email:
     """
     kind = _KINDS[row.kind]
     if kind.still_useful is not None:
-        kind.still_useful(row, now)
+        kind.still_useful(row, now, batch)
     email = kind.render(row, now, batch)
     return replace(email, bulk=True) if kind.bulk else email
 

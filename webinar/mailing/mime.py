@@ -177,6 +177,17 @@ def _header(name: str, value: str):
     return POLICY.header_factory(name, one_line(value))
 
 
+@lru_cache(maxsize=64)
+def _date_text(moment: datetime, offset) -> str:
+    """The Date header's value for a moment to the second; `offset` keeps equal moments in other zones apart."""
+    return format_datetime(moment)
+
+
+def date_header(date: datetime) -> str:
+    """The Date header's value: the moment to the second, formatted once per second (a batch shares a few)."""
+    return _date_text(date.replace(microsecond=0), date.utcoffset())
+
+
 def _base64(data: bytes) -> str:
     """Base64 in lines of 76 characters, each ending in a line feed."""
     return base64.encodebytes(data).decode("ascii") or "\n"
@@ -236,7 +247,7 @@ def build(email: Email, *, sender: str, date: datetime) -> bytes:
     to = email.recipient if envelope.smtputf8 else envelope.address
     text, html = _encoded(email.text), _encoded(email.html)
     return _generate(email.subject, named(sender, email.sender_name), envelope.smtputf8, email.calendar,
-                     to=one_line(to), date=format_datetime(date.replace(microsecond=0)), message_id=email.message_id,
+                     to=one_line(to), date=date_header(date), message_id=email.message_id,
                      text=text, html=html, attachments=email.attachments, reply_to=email.reply_to, bulk=email.bulk)
 
 
@@ -370,5 +381,5 @@ def to_bytes(email: Email, *, sender: str, date: datetime) -> bytes:
                          email.calendar, email.reply_to, email.bulk)
     if skeleton is None:
         return build(email, sender=sender, date=date)
-    return skeleton.message(to=one_line(to), date=format_datetime(date.replace(microsecond=0)),
+    return skeleton.message(to=one_line(to), date=date_header(date),
                             message_id=email.message_id, text=text, html=html)

@@ -20,7 +20,7 @@ from .services import mint_link_token
 from .roles import ROLE_DESCRIPTIONS, role_label
 
 
-def invitation_still_useful(row: OutgoingMail, now: datetime) -> None:
+def invitation_still_useful(row: OutgoingMail, now: datetime, batch: Batch) -> None:
     """Obsolete once the invitation is used, expired or gone."""
     invitation = row.invitation
     if invitation is None or invitation.accepted_at or invitation.expires_at <= now:
@@ -47,7 +47,7 @@ def _referred(row: OutgoingMail, model):
     return db.session.get(model, int(row.dedupe_key.rsplit(":", 1)[1]))
 
 
-def reset_still_useful(row: OutgoingMail, now: datetime) -> None:
+def reset_still_useful(row: OutgoingMail, now: datetime, batch: Batch) -> None:
     """Obsolete once the link is used or expired, or the account is gone."""
     reset = _referred(row, PasswordReset)
     if reset is None or reset.used_at or reset.expires_at <= now:
@@ -68,7 +68,7 @@ def render_account_notice(row: OutgoingMail, now: datetime, batch: Batch) -> Ema
     return compose("Wijziging in uw inloggegevens", row.recipient, "account_notice", entry=entry)
 
 
-def broadcast_still_useful(row: OutgoingMail, now: datetime) -> None:
+def broadcast_still_useful(row: OutgoingMail, now: datetime, batch: Batch) -> None:
     """Obsolete when the message is gone, the registrant's status left its selection, or the event was
     cancelled since."""
     if row.broadcast is None:

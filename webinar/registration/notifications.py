@@ -17,7 +17,7 @@ from ..events.models import Event
 from ..events.schedule import useful_until
 from ..events.services import event_cancelled, event_moved
 from ..extensions import db
-from ..links import external_url, token_url
+from ..links import external_url, token_url_maker
 from ..mailing.bounces import register_bounce_listener
 from ..mailing.kinds import Batch, register_kind
 from ..mailing.message import Obsolete, StandInMissed, Stencil, compose, message
@@ -242,12 +242,21 @@ event_moved.connect(lambda event, **moved: notify_event_moved(event, **moved), w
 event_cancelled.connect(lambda event, now: notify_event_cancelled(event, now), weak=False)
 
 
-def check_still_useful(row: OutgoingMail, now: datetime) -> Registration:
+def _event(registration: Registration, batch: Batch | None) -> Event:
+    """The registration's event: the one the batch already holds for its id (see `_per_event`), else loaded.
+
+    The batch's rows share a session, so both are the same object; looking it up by id spares each row
+    the attribute's lazy load."""
+    known = batch.events.get(registration.event_id) if batch is not None else None
+    return known["context"]["event"] if known is not None else registration.event
+
+
+def check_still_useful(row: OutgoingMail, now: datetime, batch: Batch | None = None) -> Registration:
     """The row's registration, or Obsolete when the message lost its use."""
     registration = row.registration
     if registration is None or registration.status not in _STATUSES[row.kind]:
         raise Obsolete("de aanmelding heeft een andere status")
-    event = registration.event
+    event = _event(registration, batch)
     if row.event_version is not None and row.event_version != event.version:
         raise Obsolete("de bijeenkomst is sindsdien gewijzigd")
     if row.kind == "event_cancelled":
@@ -266,11 +275,13 @@ def check_still_useful(row: OutgoingMail, now: datetime) -> Registration:
 def render_registrant_mail(row: OutgoingMail, now: datetime, batch: Batch) -> Email:
     """Build a registrant's message for an outbox row, minting the personal links it carries."""
     registration = row.registration
-    manage_url = token_url("registration.manage", issue_batch_token(batch, registration, TokenPurpose.manage))
+    event = _event(registration, batch)
+    links = _per_event(event, batch.events)["links"]
+    manage_url = links["registration.manage"](issue_batch_token(batch, registration, TokenPurpose.manage))
     join_url = ""
     if row.kind in JOIN_LINK_KINDS:
-        join_url = token_url("attendance.join", issue_batch_token(batch, registration, TokenPurpose.join))
-    return registrant_message(row.kind, registration.event, registration, now,
+        join_url = links["attendance.join"](issue_batch_token(batch, registration, TokenPurpose.join))
+    return registrant_message(row.kind, event, registration, now,
                               manage_url=manage_url, join_url=join_url, events=batch.events,
                               previous=(row.previous_starts_at, row.previous_ends_at),
                               files=_personal_files(row.kind, registration, now, batch.prepared))
@@ -356,6 +367,8 @@ def _per_event(event: Event, events: dict[int, dict]) -> dict:
                 "followup_at": event.followup_at(),
             },
             "reply_to": event_reply_to(event),
+            #: the personal links' makers, the app and BASE_URL looked up once
+            "links": {endpoint: token_url_maker(endpoint) for endpoint in ("registration.manage", "attendance.join")},
         }
     return events[event.id]
 

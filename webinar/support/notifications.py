@@ -43,7 +43,7 @@ def _subject(row_kind: str, request: SupportRequest) -> str:
     return f"Uw aanvraag voor ondersteuning: {request.status_label.lower()}"
 
 
-def support_still_useful(row, now: datetime) -> None:
+def support_still_useful(row, now: datetime, batch: Batch) -> None:
     """Obsolete once the request is gone."""
     if row.support_request is None:
         raise Obsolete("de aanvraag bestaat niet meer")
