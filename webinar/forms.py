@@ -9,7 +9,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask import abort
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF
-from wtforms import Field, SelectMultipleField
+from wtforms import BooleanField, Field, SelectField, SelectMultipleField, StringField
+from wtforms.fields.core import Flags, Label, UnboundField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -39,6 +40,56 @@ class LazyTokenCSRF(_FlaskFormCSRF):
 
     def generate_csrf_token(self, csrf_token_field):
         return _SignedWhenShown(lambda: super(LazyTokenCSRF, self).generate_csrf_token(csrf_token_field))
+
+
+#: the field classes bind_from_prototype copies (their subclasses too, e.g. TextAreaField and RadioField):
+#: fields whose state per form is their data, errors, label, flags, render_kw and choices
+_COPIED = (StringField, BooleanField, SelectField)
+#: a bound field per (unbound field, name, prefix), never processed, that each form's field is copied from
+_PROTOTYPES: dict[tuple[UnboundField, str, str], Field] = {}
+
+
+def bind_from_prototype(meta, form, unbound_field: UnboundField, options: dict) -> Field:
+    """A form's field as WTForms would bind it, copied from a field bound once per process (a form Meta's
+    `bind_field`).
+
+    WTForms builds every field of a form anew for every request: the label,
+    the flags its validators set, the widget's settings. For the registration
+    form, posted by everyone who signs up, that was a tenth of the POST's CPU
+    (bench/registration_breakdown.py). The copy gets its own label, flags,
+    render_kw and choices, as a newly bound field has, and shares what a bound
+    field shares with the class anyway (validators, filters, widget); its data
+    and errors come from processing, as ever. Fields of other classes, the
+    CSRF token's field and forms with translations are bound the usual way.
+    """
+    field_class = unbound_field.field_class
+    if options.get("translations") is not None or not issubclass(field_class, _COPIED) or \
+            "csrf_impl" in unbound_field.kwargs:
+        return unbound_field.bind(form=form, **options)
+    key = (unbound_field, options["name"], options["prefix"])
+    prototype = _PROTOTYPES.get(key)
+    if prototype is None:
+        prototype = unbound_field.bind(form=form, **options)
+        prototype._form = prototype.meta = None  # no form of a past request kept alive
+        _PROTOTYPES[key] = prototype
+    return _copy_field(prototype, form)
+
+
+def _copy_field(prototype: Field, form) -> Field:
+    field = object.__new__(type(prototype))
+    values = field.__dict__
+    values.update(prototype.__dict__)
+    values["_form"], values["meta"] = form, form.meta
+    flags = Flags()
+    flags.__dict__.update(prototype.flags.__dict__)
+    values["flags"] = flags
+    values["label"] = Label(prototype.label.field_id, prototype.label.text)
+    if prototype.render_kw is not None:
+        values["render_kw"] = dict(prototype.render_kw)
+    choices = values.get("_choices")
+    if isinstance(choices, (list, dict)):
+        values["_choices"] = choices.copy()
+    return field
 
 
 class EmptyForm(FlaskForm):

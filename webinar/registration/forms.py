@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..events.models import OTHER_ROLE, Event
-from ..forms import LazyTokenCSRF, brin_code, email_address, plain_text, single_line, strip
+from ..forms import LazyTokenCSRF, bind_from_prototype, brin_code, email_address, plain_text, single_line, strip
 from .models import ORGANISATION_TYPES, SCHOOL, SECTORS
 from .services import Details
 
@@ -43,6 +43,7 @@ class DetailsForm(FlaskForm):
 
     class Meta:
         csrf_class = LazyTokenCSRF
+        bind_field = bind_from_prototype  # built for every sign-up: its fields copied, not bound anew
 
     first_name = _text("Voornaam", "Vul uw voornaam in.", render_kw={"autocomplete": "given-name"})
     tussenvoegsel = _text("Tussenvoegsel", max_length=30, render_kw={"autocomplete": "off"})
