@@ -6,11 +6,13 @@ name an event had before leads, permanently, to the same page under its name now
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import NoReturn
 
 from flask import abort, redirect, request, url_for
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 
+from ..database import rows_on_driver
 from ..extensions import db
 from .models import Event
 from .slugs import current_slug
@@ -22,6 +24,7 @@ _PUBLISHED_BY_SLUG = _BY_SLUG.where(Event.published_at.is_not(None))
 #: what a registration form needs of its event: the id, and the roles to choose from
 _ID_AND_ROLES_BY_SLUG = select(Event.__table__.c.id, Event.__table__.c.roles).where(
     Event.__table__.c.slug == bindparam("slug"), Event.__table__.c.published_at.is_not(None))
+_IdAndRoles = namedtuple("_IdAndRoles", ("id", "roles"))
 
 
 def not_found(slug: str) -> NoReturn:
@@ -54,13 +57,14 @@ def published_event_or_404(slug: str) -> Event:
     return event
 
 
-def event_id_and_roles_or_404(slug: str) -> Row:
+def event_id_and_roles_or_404(slug: str) -> _IdAndRoles:
     """The id and roles of the published event with this slug (a row with those two attributes), or the 404 page.
 
-    For the registration POST: read on the session's connection without
-    building an object (the phase and places are read under the lock).
+    For the registration POST: read on the session's driver connection
+    without building an object (database.rows_on_driver; the phase and
+    places are read under the lock).
     """
-    found = db.session.connection().execute(_ID_AND_ROLES_BY_SLUG, {"slug": slug}).first()
-    if found is None:
+    found = rows_on_driver(db.session.connection(), _ID_AND_ROLES_BY_SLUG, {"slug": slug})
+    if not found:
         not_found(slug)
-    return found
+    return _IdAndRoles(*found[0])

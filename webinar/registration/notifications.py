@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import Insert, Select, String, case, cast, func, insert, literal, select
+from sqlalchemy import Insert, Integer, Select, String, bindparam, case, cast, func, insert, literal, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
 from ..database import UTCDateTime, dialect_insert, utcnow
@@ -118,6 +119,13 @@ def notify_registered(registration_id: int, row: dict) -> None:
                   "event_id": row["event_id"], "registration_id": registration_id}])
 
 
+def registered_mail(registration_id: int, row: dict) -> dict:
+    """`notify_registered`'s outbox row as the parameters of REGISTERED_MAIL."""
+    kind = registered_kind(row["status"])
+    return {"kind": kind, "dedupe_key": f"{kind}:{registration_id}:{row['signups']}", "recipient": row["email"],
+            "event_id": row["event_id"], "registration_id": registration_id, "created_at": row["created_at"]}
+
+
 def notify_registered_many(registrations: list[Registration]) -> None:
     """The confirmation with calendar file, or the waiting-list notice, for each registration, in one statement."""
     queue_mails([_registered_mail(registration) for registration in registrations])
@@ -189,6 +197,18 @@ def _outbox_values(kind: str, key, **columns) -> dict:
         "last_error": literal("", String),
         "message_id": literal("", String),
     }
+
+
+#: the confirmation or waiting-list notice of a new sign-up, every column given (no defaults filled in by
+#: SQLAlchemy), due when the sign-up was made; for SQLite's sign-up, which runs it on the driver
+#: (database.rows_on_driver); PostgreSQL's stores it with the registration (insert_with_registered_mail)
+REGISTERED_MAIL = sqlite_insert(OutgoingMail.__table__).values(
+    _outbox_values("", bindparam("dedupe_key", type_=String), event_id=bindparam("event_id", type_=Integer),
+                   registration_id=bindparam("registration_id", type_=Integer),
+                   recipient=bindparam("recipient", type_=String),
+                   due_at=bindparam("created_at", type_=UTCDateTime), created_at=bindparam("created_at", type_=UTCDateTime))
+    | {"kind": bindparam("kind", type_=String)}
+).on_conflict_do_nothing()
 
 
 def insert_with_registered_mail(insert_registration: Insert) -> Insert:

@@ -12,8 +12,8 @@ lock (EVENT_LOCK_SHARED) do not queue for each other at all.
 from __future__ import annotations
 
 from sqlalchemy import Executable
-from sqlalchemy.exc import DBAPIError
 
+from ..database import as_sqlalchemy_error
 from ..events.services import EVENT_ROW_LOCK
 
 _DRIVER_STATEMENTS: dict = {}
@@ -48,11 +48,7 @@ def after_event_lock(
                 driver.commit()
         row = cursor.fetchone()
     except dialect.loaded_dbapi.Error as error:
-        invalidated = dialect.is_disconnect(error, driver, None)
-        if invalidated:
-            connection.invalidate(error)
-        raise DBAPIError.instance(sql, values, error, dialect.loaded_dbapi.Error,
-                                  connection_invalidated=invalidated, dialect=dialect) from error
+        raise as_sqlalchemy_error(connection, sql, values, error) from error
     if row is None:
         return None
     return tuple(process(value) if process else value for value, process in zip(row, results))
