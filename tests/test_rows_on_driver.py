@@ -1,6 +1,8 @@
 """database.rows_on_driver, which runs the sign-up's statements straight on the driver: it must store and
 return exactly what SQLAlchemy's own execution stores and returns, refuse a missing value, and raise a
-busy database as SQLAlchemy does (the app answers its OperationalError with the 503 page)."""
+busy database as SQLAlchemy does (the app answers its OperationalError with the 503 page). And the mail
+worker's tokens, stored on PostgreSQL from an array per column (database.unnested), are the rows the ORM
+stores."""
 
 from __future__ import annotations
 
@@ -110,3 +112,28 @@ def test_a_busy_sqlite_database_raises_as_sqlalchemy_does(app, event):
         other.rollback()
         other.close()
     db.session.rollback()
+
+
+def test_a_batchs_tokens_are_stored_as_one_insert_per_row_stores_them(app, event, people):
+    """store_tokens (on PostgreSQL one INSERT from an array per column) stores what the ORM would."""
+    from webinar.registration.models import AccessToken, TokenPurpose
+    from webinar.registration.tokens import registration_for_token, store_tokens
+    from webinar.tokens import hash_token
+
+    berg, bakker = people["berg"], people["bakker"]
+    rows = [{"registration_id": berg.id, "purpose": TokenPurpose.manage, "token_hash": hash_token("a" * 43),
+             "created_at": MOMENT},
+            {"registration_id": bakker.id, "purpose": TokenPurpose.join, "token_hash": hash_token("b" * 43),
+             "created_at": MOMENT}]
+    store_tokens(rows)
+    db.session.add(AccessToken(registration_id=berg.id, purpose=TokenPurpose.join, token_hash=hash_token("c" * 43),
+                               created_at=MOMENT))
+    db.session.commit()
+    stored = {row["token_hash"]: row for row in (
+        _stored("access_token", "token_hash", hash_token(token * 43)) for token in "abc")}
+    by_orm = stored.pop(hash_token("c" * 43))
+    assert by_orm["purpose"] == stored[hash_token("b" * 43)]["purpose"]
+    assert by_orm["created_at"] == stored[hash_token("a" * 43)]["created_at"] == stored[hash_token("b" * 43)]["created_at"]
+    assert registration_for_token("a" * 43, TokenPurpose.manage).id == berg.id
+    assert registration_for_token("b" * 43, TokenPurpose.join).id == bakker.id
+    assert registration_for_token("a" * 43, TokenPurpose.join) is None

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, String, event
+from sqlalchemy import DateTime, String, any_, bindparam, event, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -234,3 +235,33 @@ def _prepare_on_driver(dialect, statement):
 
 def _as_it_is(value):
     return value
+
+
+def unnested(name: str, columns: dict):
+    """`unnest(:a, :b, ...) AS name(a, b, ...)` on PostgreSQL: a list of rows passed as one array per column.
+
+    `columns` maps each column's name to its type; the statement then takes
+    a list per name (see `as_arrays`). For a statement run for many rows at
+    once, this is one statement with a few array parameters, where the
+    driver's executemany handles every row in Python.
+    """
+    arrays = (bindparam(column, type_=ARRAY(type_)) for column, type_ in columns.items())
+    return func.unnest(*arrays).table_valued(*columns).render_derived(name=name)
+
+
+def as_arrays(rows: list[dict], names) -> dict[str, list]:
+    """The parameters of a statement over `unnested(...)`: per name, its value in each row."""
+    return {name: [row[name] for row in rows] for name in names}
+
+
+def one_of(column, name: str, *, postgresql: bool):
+    """`column IN (...)` for the list given as parameter `name`; on PostgreSQL `column = ANY(:name)`.
+
+    The list is then one array parameter, so the statement's text is the
+    same whatever its length: psycopg converts it once and prepares it,
+    where a list of 100 ids written out made a text too long for its cache,
+    converted again on every run. On SQLite an expanding IN.
+    """
+    if postgresql:
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))

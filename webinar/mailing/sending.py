@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import bindparam, update
 from sqlalchemy.exc import DBAPIError
 
-from ..database import begin_write, utcnow
+from ..database import begin_write, is_sqlite, one_of, utcnow
 from ..extensions import db, mail
 from .addresses import envelope_address, plain_address
 from .mime import address
@@ -72,18 +72,18 @@ def mark(row_ids: int | list[int], **values) -> None:
     ids = row_ids if isinstance(row_ids, list) else [row_ids]
     begin_write()
     db.session.execute(
-        _mark_statement(tuple(sorted(values))),
+        _mark_statement(tuple(sorted(values)), postgresql=not is_sqlite()),
         {"row_ids": ids, **{f"new_{name}": value for name, value in values.items()}},
     )
     db.session.commit()
 
 
 @lru_cache(maxsize=16)
-def _mark_statement(names: tuple[str, ...]):
+def _mark_statement(names: tuple[str, ...], *, postgresql: bool):
     """UPDATE the claimed rows of `row_ids`, setting `names` (given as new_<name>) and ending the claim."""
     return (
         update(OUTBOX)
-        .where(OUTBOX.c.id.in_(bindparam("row_ids", expanding=True)), OUTBOX.c.status == MailStatus.sending)
+        .where(one_of(OUTBOX.c.id, "row_ids", postgresql=postgresql), OUTBOX.c.status == MailStatus.sending)
         .values(claimed_until=None, **{name: bindparam(f"new_{name}") for name in names})
     )
 

@@ -31,11 +31,11 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Integer, String, and_, bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, joinedload
 
-from ..database import begin_reads, begin_write, is_sqlite, restart_as_write, utcnow
+from ..database import as_arrays, begin_reads, begin_write, is_sqlite, one_of, restart_as_write, unnested, utcnow
 from ..extensions import db
 from .addresses import Undeliverable, envelope_address
 from .bounces import bounce_sender
@@ -51,6 +51,13 @@ log = logging.getLogger(__name__)
 RECORD_RENDERED = (
     update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
     .values(recipient=bindparam("recipient"), message_id=bindparam("message_id"))
+)
+
+_RENDERED = unnested("rendered", {"row_id": Integer(), "recipient": String(), "message_id": String()})
+#: PostgreSQL: RECORD_RENDERED for the whole batch in one statement, from an array per column
+RECORD_RENDERED_FROM_ARRAYS = (
+    update(OUTBOX).where(OUTBOX.c.id == _RENDERED.c.row_id)
+    .values(recipient=_RENDERED.c.recipient, message_id=_RENDERED.c.message_id)
 )
 
 #: the longest wait between passes while passes keep failing (database down, a fault)
@@ -96,12 +103,13 @@ def claim_due(now: datetime, limit: int, lease_seconds: int) -> list[int]:
     if ids:
         db.session.execute(
             update(OUTBOX)
-            .where(OUTBOX.c.id.in_(ids), due(now))
+            .where(one_of(OUTBOX.c.id, "claimed", postgresql=not is_sqlite()), due(now))
             .values(
                 status=MailStatus.sending,
                 claimed_until=now + timedelta(seconds=lease_seconds),
                 attempts=OUTBOX.c.attempts + 1,
-            )
+            ),
+            {"claimed": ids},
         )
     db.session.commit()
     return ids
@@ -145,8 +153,9 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
                 # The registration's own eager relationships (its event) are loaded when asked
                 # for: the event is one object for the whole batch, not a join in every row.
                 .options(joinedload(OutgoingMail.registration).lazyload("*"))
-                .where(OutgoingMail.id.in_(ids))
-                .order_by(OutgoingMail.id)
+                .where(one_of(OutgoingMail.id, "claimed", postgresql=not is_sqlite()))
+                .order_by(OutgoingMail.id),
+                {"claimed": ids},
             ).all()
             ready, unsent, rendered, broken, batch = _render_all(rows, now, sender)
             restart_as_write()
@@ -154,7 +163,9 @@ def _prepare(ids: list[int], now: datetime, result: PassResult) -> list[Ready]:
         finally:
             session.close()
         batch.store()
-        if rendered:  # one UPDATE by primary key for the batch, executed for every row
+        if rendered and not is_sqlite():  # one statement; psycopg's executemany spent Python on every row
+            db.session.execute(RECORD_RENDERED_FROM_ARRAYS, as_arrays(rendered, ("row_id", "recipient", "message_id")))
+        elif rendered:  # one UPDATE by primary key, executed for every row (SQLite: one prepared statement)
             db.session.execute(RECORD_RENDERED, rendered)
         db.session.commit()
         _mark_unsent(unsent, broken, now, result)

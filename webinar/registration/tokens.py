@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import Integer, String, insert, select
 
-from ..database import utcnow
+from ..database import UTCDateTime, as_arrays, unnested, utcnow
 from ..extensions import db
 from ..mailing.kinds import Batch
 from ..tokens import hash_token, new_token
@@ -29,15 +29,30 @@ def issue_batch_token(batch: Batch, registration: Registration, purpose: TokenPu
     return token
 
 
+_TABLE = AccessToken.__table__
+#: a token's columns as store_tokens gives them, with their types
+_COLUMNS = {"registration_id": Integer(), "purpose": _TABLE.c.purpose.type, "token_hash": String(),
+            "created_at": UTCDateTime()}
+_NEW = unnested("new_token", _COLUMNS)
+#: PostgreSQL: the batch's tokens from one array per column
+_STORE_FROM_ARRAYS = insert(_TABLE).from_select(list(_COLUMNS), select(*(_NEW.c[name] for name in _COLUMNS)))
+
+
 def store_tokens(rows: list[dict]) -> None:
     """Store the tokens a batch collected, in one call.
 
-    A plain INSERT executed for all rows (the driver's executemany: one
-    prepared statement on SQLite, a pipeline on PostgreSQL) cost less CPU
-    than one INSERT of many VALUES with RETURNING, whose ids nobody reads.
+    On SQLite a plain INSERT executed for all rows (the driver's executemany,
+    one prepared statement); on PostgreSQL one INSERT ... SELECT from an
+    array per column, where psycopg's executemany spent some 20 µs of Python
+    on every row. Either cost less CPU than one INSERT of many VALUES with
+    RETURNING, whose ids nobody reads.
     """
-    if rows:
-        db.session.execute(insert(AccessToken.__table__), rows)
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_STORE_FROM_ARRAYS, as_arrays(rows, _COLUMNS))
+    else:
+        db.session.execute(insert(_TABLE), rows)
 
 
 def registration_for_token(token: str, purpose: TokenPurpose) -> Registration | None:
