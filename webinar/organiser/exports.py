@@ -22,7 +22,7 @@ from itertools import chain
 
 from flask import Response, request
 from flask_login import current_user
-from sqlalchemy import Result, Row, Select, String, case, exists, type_coerce
+from sqlalchemy import Row, Select, String, case, exists, type_coerce
 from sqlalchemy.orm import aliased
 
 from ..attendance.models import Attendance, AttendanceSource
@@ -289,9 +289,14 @@ def _query(event: Event, filters: Filters, *columns) -> Select:
     return registrations_query(event, filters).with_only_columns(*REGISTRATION_FIELDS, *columns)
 
 
-def _rows(query: Select) -> Result:
-    """The query's rows, read on the session's connection as plain tuples (no ORM step)."""
-    return db.session.connection().execute(query)
+def _rows(query: Select) -> Sequence[Row]:
+    """The query's rows, read on the session's connection as plain tuples (no ORM step), all at once.
+
+    The driver holds the whole result already (a client-side cursor); taken
+    row by row, each took three calls through SQLAlchemy and psycopg, about
+    half the CSV export's CPU on PostgreSQL.
+    """
+    return db.session.connection().execute(query).all()
 
 
 def registrations_export(event: Event, filters: Filters, xlsx: bool = False) -> Export:
@@ -317,7 +322,7 @@ def attendance_export(event: Event, filters: Filters, xlsx: bool = False) -> Exp
     present = aliased(Attendance)
     joined_at = utc_text(present.first_joined_at).label("first_joined_at")
     query = _query(event, filters, joined_at, present.minutes_present, present.source)
-    found = _rows(query.outerjoin(present, present.registration_id == Registration.id)).all()
+    found = _rows(query.outerjoin(present, present.registration_id == Registration.id))
     head = event_cells(event, xlsx)
     rows = attendance_rows(found, head, xlsx) + walk_in_rows(event, filters, head, xlsx)
     sheet = Sheet("Aanwezigheid", ATTENDANCE_COLUMNS, rows, ATTENDANCE_WIDTHS)
