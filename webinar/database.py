@@ -11,6 +11,7 @@ On PostgreSQL the same call is free and the lock is a row lock on the event
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from sqlalchemy import DateTime, String, any_, bindparam, event, func
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -173,8 +174,54 @@ def _sqlite_begin(conn):
         conn.exec_driver_sql("BEGIN")
 
 
-#: statements run by rows_on_driver, compiled with their conversions: (dialect name, statement) -> prepared
+class DriverStatement(NamedTuple):
+    """A statement as the driver takes it (see `driver_statement`)."""
+
+    sql: str
+    #: per parameter name: (its value in the statement, its conversion, whether a value must be given)
+    binds: dict
+    #: the names in the order of the placeholders (a positional paramstyle, SQLite's), else None
+    order: list | None
+    #: per returned column, its conversion (or None)
+    results: list
+
+
+#: statements compiled for the driver: (dialect name, statement) -> DriverStatement
 _ON_DRIVER: dict = {}
+
+
+def driver_statement(dialect, statement) -> DriverStatement:
+    """`statement` compiled for `dialect`'s driver, with the conversions SQLAlchemy would apply (once per pair)."""
+    prepared = _ON_DRIVER.get((dialect.name, statement))
+    if prepared is None:
+        compiled = statement.compile(dialect=dialect)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise ValueError("a statement for the driver binds all its parameters as they are")
+        binds = {name: (bind.value, bind.type.dialect_impl(dialect).bind_processor(dialect) or _as_it_is,
+                        bind.required)
+                 for bind, name in compiled.bind_names.items()}
+        results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                   for column in statement.exported_columns]
+        prepared = _ON_DRIVER[dialect.name, statement] = DriverStatement(
+            str(compiled), binds, compiled.positiontup, results)
+    return prepared
+
+
+def driver_values(prepared: DriverStatement, params: dict):
+    """The parameters for `prepared` from `params`, converted; StatementError when a required one is missing."""
+    missing = [name for name, (_, _, required) in prepared.binds.items() if required and name not in params]
+    if missing:
+        raise StatementError(f"a value is required for {', '.join(missing)}", None, params, None)
+    values = {name: process(params[name] if name in params else value)
+              for name, (value, process, _) in prepared.binds.items()}
+    if prepared.order is not None:  # a positional paramstyle (SQLite's qmark): a name may stand in several places
+        return tuple(values[name] for name in prepared.order)
+    return values
+
+
+def driver_row(prepared: DriverStatement, row) -> tuple:
+    """A row the driver returned for `prepared`, its columns converted as SQLAlchemy converts them."""
+    return tuple(process(value) if process else value for value, process in zip(row, prepared.results))
 
 
 def rows_on_driver(connection, statement, params: dict) -> list[tuple]:
@@ -187,28 +234,19 @@ def rows_on_driver(connection, statement, params: dict) -> list[tuple]:
     raised as SQLAlchemy raises it (a busy SQLite: OperationalError). The
     statement runs in the connection's transaction, as any other would.
     """
-    dialect = connection.dialect
-    prepared = _ON_DRIVER.get((dialect.name, statement))
-    if prepared is None:
-        prepared = _ON_DRIVER[dialect.name, statement] = _prepare_on_driver(dialect, statement)
-    sql, binds, order, results = prepared
-    missing = [name for name in binds if binds[name][2] and name not in params]
-    if missing:
-        raise StatementError(f"a value is required for {', '.join(missing)}", None, params, None)
-    values = {name: process(params[name] if name in params else value) for name, (value, process, _) in binds.items()}
-    if order is not None:  # a positional paramstyle (SQLite's qmark): a name may stand in several places
-        values = tuple(values[name] for name in order)
+    prepared = driver_statement(connection.dialect, statement)
+    values = driver_values(prepared, params)
     driver = connection.connection.driver_connection
     try:
         cursor = driver.cursor()
         try:
-            cursor.execute(sql, values)
+            cursor.execute(prepared.sql, values)
             rows = cursor.fetchall() if cursor.description else []
         finally:
             cursor.close()
-    except dialect.loaded_dbapi.Error as error:
-        raise as_sqlalchemy_error(connection, sql, values, error) from error
-    return [tuple(process(value) if process else value for value, process in zip(row, results)) for row in rows]
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise as_sqlalchemy_error(connection, prepared.sql, values, error) from error
+    return [driver_row(prepared, row) for row in rows]
 
 
 def as_sqlalchemy_error(connection, sql: str, values, error: Exception) -> DBAPIError:
@@ -220,17 +258,6 @@ def as_sqlalchemy_error(connection, sql: str, values, error: Exception) -> DBAPI
         connection.invalidate(error)
     return DBAPIError.instance(sql, values, error, dialect.loaded_dbapi.Error,
                                connection_invalidated=invalidated, dialect=dialect)
-
-
-def _prepare_on_driver(dialect, statement):
-    compiled = statement.compile(dialect=dialect)
-    if compiled.literal_execute_params or compiled.post_compile_params:
-        raise ValueError("rows_on_driver takes statements whose parameters are all bound as they are")
-    binds = {name: (bind.value, bind.type.dialect_impl(dialect).bind_processor(dialect) or _as_it_is, bind.required)
-             for bind, name in compiled.bind_names.items()}
-    results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-               for column in statement.exported_columns]
-    return str(compiled), binds, compiled.positiontup, results
 
 
 def _as_it_is(value):

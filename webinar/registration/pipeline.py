@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from sqlalchemy import Executable
 
-from ..database import as_sqlalchemy_error
+from ..database import as_sqlalchemy_error, driver_row, driver_statement, driver_values
 from ..events.services import EVENT_ROW_LOCK
-
-_DRIVER_STATEMENTS: dict = {}
 
 
 def after_event_lock(
@@ -35,32 +33,17 @@ def after_event_lock(
     values are converted as SQLAlchemy would. A driver error is raised as
     SQLAlchemy raises it (a lost server: OperationalError, the connection invalidated).
     """
-    lock_sql, sql, binds, results = _driver_statements(connection.dialect, lock, statement)
-    driver = connection.connection.driver_connection
-    values = {name: process(params[name]) if name in params else process(value)
-              for name, (value, process) in binds.items()}
     dialect = connection.dialect
+    prepared = driver_statement(dialect, statement)
+    values = driver_values(prepared, params)
+    driver = connection.connection.driver_connection
     try:
         with driver.pipeline():
-            driver.execute(lock_sql, {"event_id": params["event_id"]}, prepare=True)
-            cursor = driver.execute(sql, values, prepare=True)
+            driver.execute(driver_statement(dialect, lock).sql, {"event_id": params["event_id"]}, prepare=True)
+            cursor = driver.execute(prepared.sql, values, prepare=True)
             if commit:
                 driver.commit()
         row = cursor.fetchone()
     except dialect.loaded_dbapi.Error as error:
-        raise as_sqlalchemy_error(connection, sql, values, error) from error
-    if row is None:
-        return None
-    return tuple(process(value) if process else value for value, process in zip(row, results))
-
-
-def _driver_statements(dialect, lock: Executable, statement: Executable):
-    """The lock and `statement` as the driver takes them, with their conversions (built once per pair)."""
-    key = dialect, lock, statement
-    if key not in _DRIVER_STATEMENTS:
-        compiled = statement.compile(dialect=dialect)
-        binds = {name: (bind.value, bind.type.bind_processor(dialect) or (lambda value: value))
-                 for bind, name in compiled.bind_names.items()}
-        results = [column.type.result_processor(dialect, None) for column in statement.exported_columns]
-        _DRIVER_STATEMENTS[key] = (str(lock.compile(dialect=dialect)), str(compiled), binds, results)
-    return _DRIVER_STATEMENTS[key]
+        raise as_sqlalchemy_error(connection, prepared.sql, values, error) from error
+    return None if row is None else driver_row(prepared, row)
