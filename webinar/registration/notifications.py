@@ -114,13 +114,12 @@ def _registered_mail(registration: Registration) -> dict:
 
 def notify_registered(registration_id: int, row: dict) -> None:
     """The confirmation or waiting-list notice for a registration just inserted from `row` (its column values)."""
-    kind = registered_kind(row["status"])
-    queue_mails([{"kind": kind, "recipient": row["email"], "dedupe_key": f"{kind}:{registration_id}:{row['signups']}",
-                  "event_id": row["event_id"], "registration_id": registration_id}])
+    queue_mails([registered_mail(registration_id, row)])
 
 
 def registered_mail(registration_id: int, row: dict) -> dict:
-    """`notify_registered`'s outbox row as the parameters of REGISTERED_MAIL."""
+    """The outbox row of a new registration's confirmation or waiting-list notice, made when the registration
+    was (`row` holds its column values): for `notify_registered`, and the parameters of REGISTERED_MAIL."""
     kind = registered_kind(row["status"])
     return {"kind": kind, "dedupe_key": f"{kind}:{registration_id}:{row['signups']}", "recipient": row["email"],
             "event_id": row["event_id"], "registration_id": registration_id, "created_at": row["created_at"]}
