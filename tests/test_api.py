@@ -195,3 +195,18 @@ def test_token_pages_show_the_secret_once_and_revoke(organiser_client, organiser
     assert audit_actions()[-2:] == ["api_token.create", "api_token.revoke"]
     refused = organiser_client.post("/organiser/api-tokens", data={"name": "", "scopes": [], "days": "0"})
     assert refused.status_code == 422 and "Geef het token een naam." in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("field", ["summary", "body", "audience", "practical", "roles",
+                                   "followup_joined_text", "followup_missed_text"])
+def test_a_control_character_in_an_events_text_is_refused_in_dutch_and_changes_nothing(client, organiser, event,
+                                                                                         field):
+    """A NUL, which PostgreSQL refuses in text, once gave a 500 (found by schemathesis)."""
+    before = getattr(event, field)
+    answer = client.patch(f"{API}/events/{event.slug}", headers=api_token(organiser),
+                          json={field: ["Rol\u0000"] if field == "roles" else "Tekst met \u0000 erin"})
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    assert answer.content_type == "application/problem+json"
+    assert "tekens die hier niet kunnen" in answer.get_data(as_text=True)
+    db.session.rollback()
+    assert getattr(db.session.get(type(event), event.id), field) == before

@@ -106,7 +106,11 @@ class MomentField(DateTimeLocalField):
 
 
 class EventForm(FlaskForm):
-    """An event's details and mail schedule. Times are Amsterdam local time."""
+    """An event's details and mail schedule. Times are Amsterdam local time.
+
+    Every text refuses control characters (`single_line`, `plain_text`): PostgreSQL refuses a NUL in text, and
+    none belongs in a page or an e-mail.
+    """
 
     title = StringField("Titel", [DataRequired("Vul een titel in."), Length(max=200), single_line])
     slug = StringField(
@@ -117,14 +121,14 @@ class EventForm(FlaskForm):
     )
     starts_at = DateTimeLocalField("Begint", [DataRequired("Vul het begin in (datum en tijd).")], format=_LOCAL)
     ends_at = DateTimeLocalField("Eindigt", [DataRequired("Vul het einde in (datum en tijd).")], format=_LOCAL)
-    summary = TextAreaField("Korte omschrijving", [Length(max=1000)])
-    body = TextAreaField("Beschrijving", [Length(max=20000)])
-    audience = TextAreaField("Voor wie", [Length(max=5000)])
-    practical = TextAreaField("Praktische informatie", [Length(max=5000)])
+    summary = TextAreaField("Korte omschrijving", [Length(max=1000), plain_text])
+    body = TextAreaField("Beschrijving", [Length(max=20000), plain_text])
+    audience = TextAreaField("Voor wie", [Length(max=5000), plain_text])
+    practical = TextAreaField("Praktische informatie", [Length(max=5000), plain_text])
     registration_opens_at = DateTimeLocalField("Aanmelden vanaf (leeg: nu)", [Optional()], format=_LOCAL)
     registration_closes_at = DateTimeLocalField("Aanmelden tot (leeg: tot de start)", [Optional()], format=_LOCAL)
     capacity = WholeNumberField("Aantal plaatsen (leeg: geen grens)", [Optional(), NumberRange(min=1, max=100000, message="Kies 1 of meer plaatsen.")])
-    roles = TextAreaField("Rollen om uit te kiezen (één per regel; 'Anders' komt er altijd bij)", [Length(max=2000)])
+    roles = TextAreaField("Rollen om uit te kiezen (één per regel; 'Anders' komt er altijd bij)", [Length(max=2000), plain_text])
     meeting_url = StringField("Link naar de online vergadering (geheim)", [Optional(), URL(message="Dat is geen geldige link."), Length(max=500)])
     recording_url = StringField("Link naar opname of presentatie", [Optional(), URL(message="Dat is geen geldige link."), Length(max=500)])
     contact_name = StringField("Contactpersoon", [Length(max=200), single_line])
@@ -137,8 +141,8 @@ class EventForm(FlaskForm):
         InputRequired("Vul een aantal minuten in."), NumberRange(min=0, max=1440, message="Kies 0 tot 1440 minuten.")])
     followup_minutes_after = WholeNumberField("Nabericht: minuten na afloop", [
         InputRequired("Vul een aantal minuten in."), NumberRange(min=0, max=20160, message="Kies 0 tot 20160 minuten (14 dagen).")])
-    followup_joined_text = TextAreaField("Nabericht voor wie deelnam (leeg: geen)", [Length(max=10000)])
-    followup_missed_text = TextAreaField("Nabericht voor wie niet deelnam (leeg: geen)", [Length(max=10000)])
+    followup_joined_text = TextAreaField("Nabericht voor wie deelnam (leeg: geen)", [Length(max=10000), plain_text])
+    followup_missed_text = TextAreaField("Nabericht voor wie niet deelnam (leeg: geen)", [Length(max=10000), plain_text])
     certificate_enabled = BooleanField("Bewijs van deelname (pdf) voor wie lang genoeg aanwezig was")
     certificate_min_percent = WholeNumberField("Minimale aanwezigheid voor een bewijs (% van de duur; leeg: 75)", [
         Optional(), NumberRange(min=1, max=100, message="Kies 1 tot 100 procent.")])
